@@ -1,0 +1,56 @@
+// hue/config.hpp — how a runtime is set up.
+//
+// Every field has a "not set" value. A field the program sets always wins; a field left unset is
+// taken from the environment when the matching variable is present (so benchmarks can switch a
+// setting without rebuilding), and otherwise gets the built-in default:
+//
+//   field         environment           default
+//   workers       HUE_WORKERS           one per core in the process's cpuset (read with hwloc)
+//   batch         HUE_BATCH             10 (the paper's threshold)
+//   pin           HUE_PIN (0/1)         true
+//   color_slots   HUE_COLOR_SLOTS       65536
+//   idle_spin     HUE_IDLE_SPIN_US      50 us
+//
+//   hue::config cfg;
+//   cfg.workers = 4;                      // more workers than cores is allowed
+//   cfg.on_error = [](const hue::handler_error& e) { log(e.info->name, e.what()); };
+//   hue::runtime rt(cfg);
+//
+// A malformed environment value (HUE_WORKERS=abc) makes the runtime constructor throw
+// std::invalid_argument naming the variable, rather than silently using a default.
+#pragma once
+
+#include <hue/handler_info.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace hue {
+
+// What the error hook receives when a handler throws.
+struct handler_error {
+  const handler_info* info;
+  color_t color;
+  unsigned core;                // the worker that ran the handler
+  std::exception_ptr exception;
+  std::string what() const;     // the exception's message, or a description of a non-std exception
+};
+
+struct config {
+  unsigned workers = 0;                            // 0: not set
+  unsigned batch = 0;                              // 0: not set
+  std::optional<bool> pin;                         // pin workers to cores with hwloc
+  std::uint32_t color_slots = 0;                   // 0: not set; rounded up to a power of two
+  std::optional<std::chrono::microseconds> idle_spin;  // spin this long before sleeping
+  // Called on the worker thread, after the handler's exception was caught. The default prints the
+  // handler name, color and message to stderr. Whatever the hook does, the color goes on.
+  std::function<void(const handler_error&)> on_error;
+  // Prefix of worker thread names (shown by top -H, gdb, perf): "<name>/<core>".
+  std::string name = "hue";
+};
+
+}  // namespace hue

@@ -1,0 +1,43 @@
+// hue/handler_info.hpp — colors, priorities and the static description of a handler.
+//
+// Every event names a *color*: events of one color never run at the same time and run in the
+// order they were posted; events of different colors may run in parallel on different cores.
+// A `handler_info` describes a handler once for all of its events: a name (for errors, stats and
+// traces), an expected cost in CPU cycles and a stealing penalty. The work-stealing heuristics read
+// the cost and the penalty (a color's *time left* is the sum of `cost / penalty` over its events).
+//
+//   static constexpr hue::handler_info parse_request{.name = "ParseRequest", .cost = 2'000};
+//   rt.post(fd, [c] { c->parse(); }, parse_request);
+//
+// Lifetime: the runtime keeps a pointer to the info, so it must outlive every event that names it.
+// Give infos static storage duration, as above; `runtime::post` refuses temporaries at compile time.
+#pragma once
+
+#include <cstdint>
+
+namespace hue {
+
+// A color is any 64-bit key: a socket fd, a connection id, a hash of an object's address.
+// Color 0 is the default: posting everything to color 0 gives the single-threaded semantics of a
+// classic event loop.
+using color_t = std::uint64_t;
+
+// Priority of an event. A color-queue's priority is the highest priority among its pending events;
+// a core runs higher-priority color-queues first. Priorities never reorder events *within* a color.
+using priority_t = std::uint8_t;
+inline constexpr priority_t priority_levels = 8;  // valid priorities: 0 (default, lowest) .. 7
+inline constexpr priority_t default_priority = 0;
+
+struct handler_info {
+  const char* name = "anonymous";
+  // Expected run time in CPU cycles (rdtsc ticks); 0 means "not annotated".
+  std::uint64_t cost = 0;
+  // Stealing penalty, >= 1: the higher it is, the less attractive the handler's events are to
+  // thieves (use it for handlers that touch large, long-lived data sets).
+  std::uint32_t penalty = 1;
+};
+
+// The info used when a post names none.
+inline constexpr handler_info anonymous_handler{};
+
+}  // namespace hue

@@ -1,0 +1,7 @@
+// hue/hue.hpp — everything a hue program needs, in one include.
+#pragma once
+
+#include <hue/config.hpp>
+#include <hue/handler_info.hpp>
+#include <hue/runtime.hpp>
+#include <hue/stats.hpp>

@@ -1,0 +1,55 @@
+// hue/stats.hpp — per-core statistics.
+//
+// Each worker keeps its counters in its own cache line and only it writes most of them, so they
+// stay on in production. `runtime::stats()` copies them into a snapshot; the snapshot is not an
+// atomic cut across cores (counters keep moving while it is taken) but every counter is itself
+// exact and monotonic.
+//
+//   auto s = rt.stats();
+//   std::cout << s;                       // readable table, one row per core plus a total
+//   auto events = s.total().events_run;
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace hue {
+
+struct core_stats {
+  unsigned core = 0;
+  int os_cpu = -1;                   // first OS cpu the worker is pinned to; -1 when unpinned
+
+  std::uint64_t events_posted = 0;   // events queued on this core by any thread
+  std::uint64_t events_run = 0;
+  std::uint64_t batches = 0;         // color-queue turns (each runs 1..batch events)
+  std::uint64_t handler_exceptions = 0;
+
+  std::uint64_t steal_attempts = 0;
+  std::uint64_t steal_successes = 0;
+  std::uint64_t steal_failures = 0;
+  std::uint64_t events_stolen = 0;
+  std::uint64_t colors_stolen = 0;
+  std::uint64_t steal_cycles = 0;        // cycles spent in stealing, successful or not
+  std::uint64_t stolen_time_cycles = 0;  // run time of the stolen events, in cycles
+
+  std::uint64_t lock_wait_cycles = 0;    // cycles any thread spun on this core's lock
+  std::uint64_t busy_cycles = 0;         // cycles spent running handlers
+  std::uint64_t idle_cycles = 0;         // cycles spent spinning idle or asleep
+  std::uint64_t sleeps = 0;              // times the worker went to sleep in the kernel
+
+  core_stats& operator+=(const core_stats& o);
+};
+
+struct runtime_stats {
+  std::vector<core_stats> cores;
+  std::uint64_t posts_rejected = 0;      // posts refused because the runtime was stopped
+
+  core_stats total() const;
+  std::string dump() const;              // same text as operator<<
+};
+
+std::ostream& operator<<(std::ostream& os, const runtime_stats& s);
+
+}  // namespace hue

@@ -1,0 +1,70 @@
+// lib/core/color_table.hpp — the color -> core mapping.
+//
+// Colors hash into a fixed array of slots (paper §4.1: Mely's 64 KB statically allocated table).
+// A slot records the core that owns it and chains the color-queues of the live colors that hash
+// there. All colors of a slot live on the slot's owner, and the chain is guarded by that core's
+// lock, so a post needs exactly one lock: read the owner, lock that core, re-check the owner.
+//
+// Why this cannot serialize distinct colors: a slot is a *placement* unit, not a lock. Two colors
+// sharing a slot have separate color-queues and are ordered only as any two colors on one core are.
+// The table size bounds nothing: a million live colors on 65,536 slots are chains of ~16.
+//
+// Hazard: the owner of a slot changes (pin_color, stealing) only while holding the locks of both
+// the old and the new owner, and a running color-queue never moves. A poster that read the old
+// owner and then got its lock sees the new owner on its re-check and retries.
+#pragma once
+
+#include "color_queue.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace hue::internal {
+
+struct color_slot {
+  std::atomic<std::uint32_t> owner{0};
+  bool pinned = false;                 // guarded by the owner's lock
+  color_queue* chain = nullptr;        // guarded by the owner's lock
+};
+
+class color_table {
+ public:
+  // `slots` is rounded up to a power of two; slot i starts on core i % cores.
+  color_table(std::uint32_t slots, unsigned cores);
+
+  std::uint32_t size() const noexcept { return mask_ + 1; }
+
+  // Fibonacci hashing: colors are often small consecutive integers (fds), which a multiplicative
+  // hash spreads over all slots and, through `slot % cores`, over all cores.
+  std::uint32_t index_of(color_t color) const noexcept {
+    // The top bits of the product are the well-mixed ones.
+    return static_cast<std::uint32_t>((color * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  color_slot& slot(std::uint32_t index) noexcept { return slots_[index]; }
+  color_slot& slot_of(color_t color) noexcept { return slots_[index_of(color)]; }
+
+  // The following need the lock of the slot's owner.
+  static color_queue* find(const color_slot& s, color_t color) noexcept {
+    for (color_queue* q = s.chain; q; q = q->slot_next)
+      if (q->color == color) return q;
+    return nullptr;
+  }
+  static void link(color_slot& s, color_queue* q) noexcept {
+    q->slot_next = s.chain;
+    s.chain = q;
+  }
+  static void unlink(color_slot& s, color_queue* q) noexcept {
+    color_queue** p = &s.chain;
+    while (*p != q) p = &(*p)->slot_next;
+    *p = q->slot_next;
+    q->slot_next = nullptr;
+  }
+
+ private:
+  std::unique_ptr<color_slot[]> slots_;
+  std::uint32_t mask_;
+  unsigned shift_;
+};
+
+}  // namespace hue::internal

@@ -1,0 +1,77 @@
+// lib/core/config.cpp — deciding each setting: program value, else environment, else default.
+#include "runtime_impl.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace hue {
+
+std::string handler_error::what() const {
+  try {
+    if (exception) std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception not derived from std::exception";
+  }
+  return "no exception";
+}
+
+namespace internal {
+namespace {
+
+// The value of `var` as an integer in [lo, hi], or `fallback` when unset. Garbage is an error:
+// a benchmark run with HUE_WORKERS=tow must not silently measure the default.
+std::uint64_t env_number(const char* var, std::uint64_t fallback, std::uint64_t lo,
+                         std::uint64_t hi) {
+  const char* raw = std::getenv(var);
+  if (!raw || !*raw) return fallback;
+  const std::string_view s(raw);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
+    throw std::invalid_argument("hue: " + std::string(var) + "='" + std::string(s) +
+                                "' is not an integer in [" + std::to_string(lo) + ", " +
+                                std::to_string(hi) + "]");
+  return v;
+}
+
+bool env_flag(const char* var, bool fallback) {
+  const char* raw = std::getenv(var);
+  if (!raw || !*raw) return fallback;
+  const std::string_view s(raw);
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+  throw std::invalid_argument("hue: " + std::string(var) + "='" + std::string(s) +
+                              "' is not a boolean (0/1, true/false, yes/no, on/off)");
+}
+
+constexpr unsigned max_workers = 4096;  // a sanity bound, far above any machine hue runs on
+
+}  // namespace
+
+resolved_config resolve(const config& c, unsigned machine_cores) {
+  resolved_config r;
+  if (c.workers > max_workers) throw std::invalid_argument("hue: config.workers is above 4096");
+  r.workers = c.workers ? c.workers
+                        : static_cast<unsigned>(env_number("HUE_WORKERS", machine_cores, 1,
+                                                           max_workers));
+  r.batch = c.batch ? c.batch : static_cast<unsigned>(env_number("HUE_BATCH", 10, 1, 1u << 20));
+  r.pin = c.pin ? *c.pin : env_flag("HUE_PIN", true);
+  r.color_slots = c.color_slots ? c.color_slots
+                                : static_cast<std::uint32_t>(
+                                      env_number("HUE_COLOR_SLOTS", 65536, 1, 1u << 30));
+  // 50 us: long enough to catch the next post of a busy ping-pong without a syscall on either
+  // side, short enough that an idle runtime's CPU use is nil. Picked without data; tune later.
+  r.idle_spin_ns = c.idle_spin ? static_cast<std::uint64_t>(c.idle_spin->count()) * 1000
+                               : env_number("HUE_IDLE_SPIN_US", 50, 0, 1'000'000) * 1000;
+  r.on_error = c.on_error;
+  r.name = c.name.empty() ? "hue" : c.name;
+  return r;
+}
+
+}  // namespace internal
+}  // namespace hue

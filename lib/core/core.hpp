@@ -1,0 +1,78 @@
+// lib/core/core.hpp — the state of one core: its lock, its core-queue, its sleep state, its stats.
+//
+// Layout (false sharing matters here): the first cache lines hold what posters from other cores
+// touch on every post (lock, core-queue, sleeping flag); the parker has a line of its own because
+// wakers hit it only when the worker sleeps; the worker-private counters come last, on lines no
+// other thread writes.
+#pragma once
+
+#include "core_queue.hpp"
+#include "park.hpp"
+#include "spinlock.hpp"
+
+#include <hue/stats.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+namespace hue::internal {
+
+// A statistics counter. Each is written by one thread at a time (the worker, or a poster holding
+// the core lock), so a load + store suffices: no locked instruction on the hot path. The store is a
+// release and `get` an acquire (both plain moves on x86) because drain() relies on them: seeing a
+// worker's `events_run` must also show the posts its handlers made (runtime.cpp, quiescent()).
+class counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+  }
+  std::uint64_t get() const noexcept { return v_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+struct alignas(64) core {
+  // --- shared with posters: guarded by `lock` ---
+  spinlock lock;
+  bool sleeping = false;           // the worker is (about to be) in FUTEX_WAIT; a poster wakes it
+  core_queue ready;
+  // Non-zero while `ready` is non-empty. Written under the lock, read without it by the spinning
+  // worker, so it can notice new work without taking the lock that posters need.
+  std::atomic<std::uint32_t> ready_hint{0};
+  counter events_posted;
+  // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
+  std::atomic<std::uint64_t> lock_wait_cycles{0};
+
+  alignas(64) parker park;
+
+  // --- worker-private ---
+  alignas(64) unsigned index = 0;
+  std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
+  color_queue* running = nullptr;   // the color-queue whose batch is executing, if any
+  counter events_run;
+  counter batches;
+  counter handler_exceptions;
+  counter busy_cycles;
+  counter idle_cycles;
+  counter sleeps;
+  counter steal_attempts;
+  counter steal_successes;
+  counter steal_failures;
+  counter events_stolen;
+  counter colors_stolen;
+  counter steal_cycles;
+  counter stolen_time_cycles;
+
+  void note_lock_wait(std::uint64_t cycles) noexcept {
+    if (cycles) lock_wait_cycles.fetch_add(cycles, std::memory_order_relaxed);
+  }
+  // Call with the lock held after changing `ready`.
+  void update_hint() noexcept {
+    ready_hint.store(ready.empty() ? 0 : 1, std::memory_order_relaxed);
+  }
+
+  core_stats snapshot() const;
+};
+
+}  // namespace hue::internal

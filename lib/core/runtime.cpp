@@ -1,0 +1,267 @@
+// lib/core/runtime.cpp — the public runtime: start, post, pin, stop, drain, destroy.
+#include "runtime_impl.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+
+namespace hue {
+namespace internal {
+
+runtime_impl::runtime_impl(runtime* s, const config& c)
+    : self(s),
+      cfg(resolve(c, topo.cores())),
+      table(cfg.color_slots, cfg.workers),
+      cores(new core[cfg.workers]),
+      oversubscribed(cfg.workers > topo.cores()) {
+  for (unsigned i = 0; i < cfg.workers; ++i) cores[i].index = i;
+}
+
+void runtime_impl::enqueue(color_t color, detail::event* e) {
+  color_slot& s = table.slot_of(color);
+  // A new color needs a block for its color-queue. It is allocated outside the lock (allocation
+  // may throw, and must not lengthen the critical section), and only once the color was seen absent.
+  void* spare = nullptr;
+  for (;;) {
+    const unsigned k = s.owner.load(std::memory_order_acquire);
+    core& c = cores[k];
+    enum { queued, moved, need_block } outcome = queued;
+    bool wake = false;
+    {
+      spin_guard g(c.lock);
+      c.note_lock_wait(g.waited);
+      color_queue* q = nullptr;
+      if (s.owner.load(std::memory_order_relaxed) != k) {
+        outcome = moved;  // pin_color or a steal moved the slot after we read its owner
+      } else if (!(q = color_table::find(s, color)) && !spare) {
+        outcome = need_block;
+      } else {
+        if (!q) {
+          q = ::new (spare) color_queue(color);
+          spare = nullptr;
+          color_table::link(s, q);
+        }
+        q->push(e);
+        c.events_posted.add();
+        if (q->in_core_queue) {
+          c.ready.reprioritize(q);
+        } else if (!q->running) {
+          // A running queue is not in the core-queue; its worker re-queues it after the batch.
+          c.ready.push_back(q);
+          c.update_hint();
+        }
+        if (c.sleeping) {
+          c.sleeping = false;
+          wake = true;
+        }
+      }
+    }
+    if (outcome == need_block) {
+      spare = detail::allocate_block();  // may throw: post_event frees the event
+      continue;
+    }
+    if (outcome == moved) continue;
+    if (wake) c.park.wake();
+    if (spare) detail::free_block(spare);  // someone else created the color meanwhile
+    return;
+  }
+}
+
+void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
+  for (;;) {
+    const unsigned from = s.owner.load(std::memory_order_acquire);
+    // Two core locks at once only here (and in stealing), always lower index first: no deadlock
+    // with each other, and posters and workers never hold two.
+    core& lo = cores[std::min(from, to)];
+    core& hi = cores[std::max(from, to)];
+    lo.note_lock_wait(lo.lock.lock());
+    if (&hi != &lo) hi.note_lock_wait(hi.lock.lock());
+    bool done = false;
+    bool wake = false;
+    if (s.owner.load(std::memory_order_relaxed) == from) {
+      bool busy = false;
+      for (color_queue* q = s.chain; q; q = q->slot_next) busy |= q->running;
+      // A running color cannot change cores mid-batch; wait for its batch to end.
+      if (!busy) {
+        // Live, non-running color-queues are exactly the ones in the core-queue.
+        for (color_queue* q = s.chain; q && from != to; q = q->slot_next) {
+          cores[from].ready.remove(q);
+          cores[to].ready.push_back(q);
+        }
+        s.owner.store(to, std::memory_order_release);
+        s.pinned = s.pinned || pin;
+        cores[from].update_hint();
+        cores[to].update_hint();
+        wake = cores[to].sleeping && s.chain;
+        if (wake) cores[to].sleeping = false;
+        done = true;
+      }
+    }
+    if (&hi != &lo) hi.lock.unlock();
+    lo.lock.unlock();
+    if (wake) cores[to].park.wake();
+    if (done) return;
+    sched_yield();
+  }
+}
+
+void runtime_impl::wake_all() noexcept {
+  for (unsigned i = 0; i < cfg.workers; ++i) {
+    {
+      spin_guard g(cores[i].lock);
+      cores[i].sleeping = false;
+    }
+    cores[i].park.wake();
+  }
+}
+
+// True when every event posted so far has finished running. `events_run` is read first: each
+// handler's posts are counted before its own completion is (release/acquire in `counter`), so a
+// run total that equals the posted total read afterwards leaves no event pending or running.
+bool runtime_impl::quiescent() const noexcept {
+  std::uint64_t run = 0, posted = 0;
+  for (unsigned i = 0; i < cfg.workers; ++i) run += cores[i].events_run.get();
+  for (unsigned i = 0; i < cfg.workers; ++i) posted += cores[i].events_posted.get();
+  return run == posted;
+}
+
+void runtime_impl::join() {
+  std::lock_guard l(join_mu);
+  if (joined) return;
+  for (std::thread& t : threads) t.join();
+  joined = true;
+}
+
+// After join(): no worker runs, so no lock is needed. Destroying a callable may post (its
+// destructor might): `accepting` is false by then, so such posts are refused, not queued.
+void runtime_impl::discard_pending() noexcept {
+  for (std::uint32_t i = 0; i < table.size(); ++i) {
+    color_slot& s = table.slot(i);
+    while (color_queue* q = s.chain) {
+      s.chain = q->slot_next;
+      unsigned n;
+      for (detail::event* e = q->take(~0u, n); e;) {
+        detail::event* next = e->next;
+        e->op(e, detail::event_op::discard);
+        detail::free_block(e);
+        e = next;
+      }
+      q->~color_queue();
+      detail::free_block(q);
+    }
+  }
+}
+
+void runtime_impl::report_exception(core& c, const detail::event& e, color_t color) noexcept {
+  c.handler_exceptions.add();
+  const handler_error err{e.info, color, c.index, std::current_exception()};
+  try {
+    if (cfg.on_error) {
+      cfg.on_error(err);
+    } else {
+      std::fprintf(stderr, "hue: handler '%s' (color %llu, core %u) threw: %s\n", e.info->name,
+                   static_cast<unsigned long long>(color), c.index, err.what().c_str());
+    }
+  } catch (...) {
+    std::fprintf(stderr, "hue: the error hook itself threw while reporting handler '%s'\n",
+                 e.info->name);
+  }
+}
+
+bool called_from_worker_of(const runtime_impl* rt) noexcept { return current_worker.rt == rt; }
+
+}  // namespace internal
+
+runtime::runtime(config cfg) : impl_(std::make_unique<internal::runtime_impl>(this, cfg)) {
+  try {
+    for (unsigned i = 0; i < impl_->cfg.workers; ++i)
+      impl_->threads.emplace_back(internal::worker_main, std::ref(*impl_), std::ref(impl_->cores[i]));
+  } catch (...) {
+    stop();
+    impl_->join();
+    throw;
+  }
+}
+
+runtime::~runtime() {
+  if (internal::called_from_worker_of(impl_.get())) {
+    std::fprintf(stderr, "hue: a runtime was destroyed by one of its own handlers\n");
+    std::terminate();
+  }
+  stop();
+  impl_->join();
+  impl_->discard_pending();
+}
+
+bool runtime::post_event(color_t color, detail::event* e) {
+  if (!impl_->accepting.load(std::memory_order_relaxed)) {
+    impl_->posts_rejected.fetch_add(1, std::memory_order_relaxed);
+    e->op(e, detail::event_op::discard);
+    detail::free_block(e);
+    return false;
+  }
+  try {
+    impl_->enqueue(color, e);
+  } catch (...) {
+    e->op(e, detail::event_op::discard);
+    detail::free_block(e);
+    throw;
+  }
+  return true;
+}
+
+void runtime::pin_color(color_t color, unsigned core) {
+  if (core >= impl_->cfg.workers) throw std::out_of_range("hue: pin_color to a core >= workers()");
+  const internal::worker_context& w = internal::current_worker;
+  if (w.rt == impl_.get() && w.me->running &&
+      impl_->table.index_of(w.me->running->color) == impl_->table.index_of(color)) {
+    // move_slot would wait for the running batch to end, which is this very handler.
+    throw std::logic_error("hue: pin_color called from a handler of a color it would move");
+  }
+  impl_->move_slot(impl_->table.slot_of(color), core, true);
+}
+
+void runtime::stop() noexcept {
+  impl_->accepting.store(false, std::memory_order_relaxed);
+  impl_->stopping.store(true, std::memory_order_relaxed);
+  impl_->wake_all();
+}
+
+void runtime::drain() {
+  if (internal::called_from_worker_of(impl_.get()))
+    throw std::logic_error("hue: drain() called from a handler of the runtime it drains");
+  impl_->draining.store(true, std::memory_order_relaxed);
+  {
+    // Workers notify when they go to sleep while draining; the timeout covers a worker that
+    // is spinning, not yet asleep, when the last event completes.
+    std::unique_lock l(impl_->drain_mu);
+    while (!impl_->quiescent() && !impl_->stopping.load(std::memory_order_relaxed))
+      impl_->drain_cv.wait_for(l, std::chrono::milliseconds(1));
+  }
+  stop();
+  impl_->join();
+}
+
+void runtime::wait() {
+  if (internal::called_from_worker_of(impl_.get()))
+    throw std::logic_error("hue: wait() called from a handler of the runtime it waits for");
+  impl_->join();
+}
+
+unsigned runtime::workers() const noexcept { return impl_->cfg.workers; }
+unsigned runtime::batch() const noexcept { return impl_->cfg.batch; }
+
+runtime_stats runtime::stats() const {
+  runtime_stats s;
+  s.cores.reserve(impl_->cfg.workers);
+  for (unsigned i = 0; i < impl_->cfg.workers; ++i) s.cores.push_back(impl_->cores[i].snapshot());
+  s.posts_rejected = impl_->posts_rejected.load(std::memory_order_relaxed);
+  return s;
+}
+
+runtime* runtime::current() noexcept {
+  return internal::current_worker.rt ? internal::current_worker.rt->self : nullptr;
+}
+
+}  // namespace hue

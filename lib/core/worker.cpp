@@ -1,0 +1,159 @@
+// lib/core/worker.cpp — the run loop of one core.
+//
+// The loop is a sequence of named phases, described in the same order in the README:
+//   1. run a batch: take the first color-queue of the core-queue, run at most `batch` of its events;
+//   2. (reactor polling joins here with the reactor)
+//   3. (stealing from other cores joins here with work stealing)
+//   4. park: spin briefly watching the core-queue, then sleep in the kernel until a post wakes us.
+//
+// Shutdown, step by step: stop() clears `accepting` (posts are refused from then on), sets
+// `stopping`, and wakes every core. A worker checks `stopping` between batches, so the batch it is
+// running completes, then the thread returns. Events still queued stay in their color-queues until
+// the runtime's destructor discards them, after every worker has been joined.
+#include "runtime_impl.hpp"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace hue::internal {
+
+thread_local worker_context current_worker;
+
+namespace {
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noexcept {
+  try {
+    e->op(e, detail::event_op::run);
+  } catch (...) {
+    rt.report_exception(me, *e, color);
+  }
+  detail::free_block(e);
+}
+
+// Phase 1. Returns false when the core-queue is empty.
+bool run_batch(runtime_impl& rt, core& me) {
+  color_queue* q;
+  detail::event* chain;
+  unsigned taken;
+  {
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    q = me.ready.pop_front();
+    if (!q) return false;
+    // From here until `running` is cleared, no other core may take this color (mutual exclusion);
+    // posts to it append to `q` but leave it out of the core-queue.
+    q->running = true;
+    chain = q->take(rt.cfg.batch, taken);
+    me.update_hint();
+  }
+
+  me.running = q;
+  const color_t color = q->color;
+  const std::uint64_t start = cycles_now();
+  for (detail::event* e = chain; e;) {
+    detail::event* next = e->next;  // read before run_event frees the block
+    run_event(rt, me, color, e);
+    e = next;
+  }
+  me.busy_cycles.add(cycles_now() - start);
+  me.events_run.add(taken);
+  me.batches.add();
+  me.running = nullptr;
+
+  {
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    q->running = false;
+    if (!q->empty()) {
+      // Back of its level: the other colors of that priority get their turn first (batching).
+      me.ready.push_back(q);
+      me.update_hint();
+    } else {
+      color_table::unlink(rt.table.slot_of(color), q);
+      q->~color_queue();
+      detail::free_block(q);
+    }
+  }
+  return true;
+}
+
+// Phase 4.
+void park(runtime_impl& rt, core& me) {
+  const std::uint64_t idle_start = cycles_now();
+
+  // Spin: a post that arrives within the spin window is picked up without a syscall on either side.
+  const std::uint64_t deadline = now_ns() + rt.cfg.idle_spin_ns;
+  for (unsigned i = 0;; ++i) {
+    if (me.ready_hint.load(std::memory_order_relaxed) ||
+        rt.stopping.load(std::memory_order_relaxed)) {
+      me.idle_cycles.add(cycles_now() - idle_start);
+      return;
+    }
+    if (rt.oversubscribed) sched_yield(); else cpu_relax();
+    if ((i & 63) == 63 && now_ns() >= deadline) break;
+  }
+
+  std::uint32_t seen;
+  {
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    if (!me.ready.empty() || rt.stopping.load(std::memory_order_relaxed)) {
+      me.idle_cycles.add(cycles_now() - idle_start);
+      return;
+    }
+    me.sleeping = true;
+    seen = me.park.prepare();
+  }
+  if (rt.draining.load(std::memory_order_relaxed)) {
+    std::lock_guard l(rt.drain_mu);
+    rt.drain_cv.notify_all();
+  }
+  me.sleeps.add();
+  me.park.wait(seen);
+  {
+    // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
+    // needless FUTEX_WAKE.
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    me.sleeping = false;
+  }
+  me.idle_cycles.add(cycles_now() - idle_start);
+}
+
+void pin(runtime_impl& rt, core& me) {
+  me.os_cpu.store(-1, std::memory_order_relaxed);
+  if (!rt.cfg.pin) return;
+  const unsigned machine_core = me.index % rt.topo.cores();
+  const std::string why = rt.topo.bind_current_thread(machine_core);
+  if (why.empty()) {
+    me.os_cpu.store(rt.topo.first_os_cpu(machine_core), std::memory_order_relaxed);
+  } else if (!rt.pin_warned.exchange(true)) {
+    std::fprintf(stderr, "hue: cannot pin workers to cores (%s); running unpinned\n", why.c_str());
+  }
+}
+
+}  // namespace
+
+void worker_main(runtime_impl& rt, core& me) {
+  const std::string name = rt.cfg.name + "/" + std::to_string(me.index);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // the kernel's limit
+  pin(rt, me);
+  current_worker = {&rt, &me};
+
+  while (!rt.stopping.load(std::memory_order_relaxed)) {
+    if (run_batch(rt, me)) continue;
+    park(rt, me);
+  }
+
+  current_worker = {};
+}
+
+}  // namespace hue::internal
