@@ -84,6 +84,9 @@ class runtime {
 
   // The runtime whose handler is running on the calling thread, or nullptr.
   static runtime* current() noexcept;
+  // The worker index (0 .. workers()-1) of the calling handler's core, or `no_core` outside one.
+  static constexpr unsigned no_core = ~0u;
+  static unsigned current_core() noexcept;
 
  private:
   bool post_event(color_t color, detail::event* e);  // takes ownership of e, even on throw

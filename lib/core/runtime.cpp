@@ -264,4 +264,8 @@ runtime* runtime::current() noexcept {
   return internal::current_worker.rt ? internal::current_worker.rt->self : nullptr;
 }
 
+unsigned runtime::current_core() noexcept {
+  return internal::current_worker.me ? internal::current_worker.me->index : no_core;
+}
+
 }  // namespace hue

@@ -1,0 +1,46 @@
+// tests/support.hpp — small helpers shared by the runtime tests.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+namespace hue_test {
+
+// Polls `pred` until it holds or `limit` passes. Tests assert on the result, so a broken runtime
+// fails with a message instead of hanging the suite.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+// A handler that blocks its core until opened: lets a test queue events behind it and so control
+// exactly what is pending when the core next picks work.
+class gate {
+ public:
+  void hold() const {
+    entered_.store(true);
+    while (!open_.load()) std::this_thread::yield();
+  }
+  bool entered() const { return entered_.load(); }
+  void open() { open_.store(true); }
+
+ private:
+  mutable std::atomic<bool> entered_{false};
+  std::atomic<bool> open_{false};
+};
+
+// Busy work of roughly `n` iterations that the optimizer cannot remove: widens the window in which
+// a broken runtime would let two handlers of one color overlap.
+inline void busy(unsigned n) {
+  volatile std::uint64_t x = 0;
+  for (unsigned i = 0; i < n; ++i) x = x + i;
+}
+
+}  // namespace hue_test

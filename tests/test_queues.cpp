@@ -1,0 +1,118 @@
+// Unit tests of the runtime's internal structures (links the internal dependency).
+#include "core/color_queue.hpp"
+#include "core/color_table.hpp"
+#include "core/core_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+namespace {
+
+using hue::detail::event;
+using hue::internal::color_queue;
+using hue::internal::color_table;
+using hue::internal::core_queue;
+
+std::vector<event> events(std::size_t n) {
+  std::vector<event> v(n);
+  for (auto& e : v) e.priority = 0;
+  return v;
+}
+
+TEST(ColorQueue, take_detaches_at_most_max_in_fifo_order) {
+  auto ev = events(5);
+  color_queue q(1);
+  for (auto& e : ev) q.push(&e);
+  unsigned n;
+  event* chain = q.take(3, n);
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(chain, &ev[0]);
+  EXPECT_EQ(chain->next->next, &ev[2]);
+  EXPECT_EQ(chain->next->next->next, nullptr);
+  EXPECT_EQ(q.count, 2u);
+  EXPECT_EQ(q.take(10, n), &ev[3]);
+  EXPECT_EQ(n, 2u);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.head, nullptr);
+  EXPECT_EQ(q.tail, nullptr);
+}
+
+TEST(ColorQueue, priority_is_the_highest_pending_and_falls_as_events_leave) {
+  auto ev = events(3);
+  ev[0].priority = 1;
+  ev[1].priority = 6;
+  ev[2].priority = 1;
+  color_queue q(1);
+  for (auto& e : ev) q.push(&e);
+  EXPECT_EQ(q.priority(), 6);
+  unsigned n;
+  q.take(2, n);
+  EXPECT_EQ(q.priority(), 1);
+}
+
+TEST(CoreQueue, pops_highest_level_first_then_round_robin) {
+  color_queue a(1), b(2), c(3);
+  auto ev = events(3);
+  ev[1].priority = 4;
+  a.push(&ev[0]);
+  b.push(&ev[1]);
+  c.push(&ev[2]);
+  core_queue cq;
+  cq.push_back(&a);
+  cq.push_back(&c);
+  cq.push_back(&b);
+  EXPECT_EQ(cq.pop_front(), &b);
+  EXPECT_EQ(cq.pop_front(), &a);
+  cq.push_back(&a);  // back of its level: c is next
+  EXPECT_EQ(cq.pop_front(), &c);
+  EXPECT_EQ(cq.pop_front(), &a);
+  EXPECT_EQ(cq.pop_front(), nullptr);
+  EXPECT_TRUE(cq.empty());
+}
+
+TEST(CoreQueue, reprioritize_moves_a_queue_to_its_new_level) {
+  color_queue a(1), b(2);
+  auto ev = events(3);
+  a.push(&ev[0]);
+  b.push(&ev[1]);
+  core_queue cq;
+  cq.push_back(&a);
+  cq.push_back(&b);
+  ev[2].priority = 7;
+  b.push(&ev[2]);
+  cq.reprioritize(&b);
+  EXPECT_EQ(cq.pop_front(), &b);
+  cq.remove(&a);
+  EXPECT_TRUE(cq.empty());
+}
+
+TEST(ColorTable, small_consecutive_colors_spread_over_slots_and_cores) {
+  color_table t(65536, 4);
+  std::set<std::uint32_t> slots;
+  std::vector<unsigned> per_core(4);
+  for (hue::color_t c = 0; c < 1000; ++c) {
+    slots.insert(t.index_of(c));
+    ++per_core[t.slot_of(c).owner.load()];
+  }
+  EXPECT_GT(slots.size(), 990u);
+  for (unsigned n : per_core) EXPECT_GT(n, 180u);
+}
+
+TEST(ColorTable, chains_find_link_and_unlink_colors_sharing_a_slot) {
+  color_table t(2, 1);  // two slots: many colors share one
+  EXPECT_EQ(t.size(), 2u);
+  color_queue a(10), b(12), c(14);
+  auto& s = t.slot(0);
+  color_table::link(s, &a);
+  color_table::link(s, &b);
+  color_table::link(s, &c);
+  EXPECT_EQ(color_table::find(s, 12), &b);
+  color_table::unlink(s, &b);
+  EXPECT_EQ(color_table::find(s, 12), nullptr);
+  EXPECT_EQ(color_table::find(s, 10), &a);
+  EXPECT_EQ(color_table::find(s, 14), &c);
+}
+
+}  // namespace
