@@ -127,10 +127,11 @@ TEST(Lifecycle, drain_runs_everything_including_posts_made_while_draining) {
 TEST(Lifecycle, destroying_a_busy_runtime_is_clean) {
   auto alive = std::make_shared<std::atomic<int>>(0);
   std::atomic<std::uint64_t> ran{0};
+  std::function<void(hue::color_t)> again;  // outlives the runtime: its handlers call it
   {
     hue::runtime rt(workers(4));
     // Self-perpetuating work on many colors: there is always something running and pending.
-    std::function<void(hue::color_t)> again = [&](hue::color_t c) {
+    again = [&](hue::color_t c) {
       ++ran;
       rt.post(c, [&, c, t = tracked(alive)] { again(c); });
       rt.post(c + 1000, [t = tracked(alive)] {});
@@ -174,10 +175,10 @@ TEST(Lifecycle, posting_from_threads_outside_the_runtime) {
 }
 
 TEST(Lifecycle, several_runtimes_in_one_process_post_to_each_other) {
-  hue::runtime a(workers(2)), b(workers(2));
+  std::function<void(int)> on_a, on_b;  // declared first: they must outlive both runtimes
   std::atomic<int> bounces{0};
   std::atomic<bool> mixed_up{false};
-  std::function<void(int)> on_a, on_b;
+  hue::runtime a(workers(2)), b(workers(2));
   on_a = [&](int n) {
     if (hue::runtime::current() != &a) mixed_up = true;
     if (++bounces, n) b.post(2, [&, n] { on_b(n - 1); });

@@ -7,12 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <atomic>
 #include <cstdint>
 #include <thread>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
+// Exported by the ASan and TSan runtimes; gcc ships no header declaring it.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #define HUE_TEST_SANITIZER_HEAP 1
 #elif defined(HUE_TEST_TCMALLOC)
 #include <gperftools/malloc_extension_c.h>
