@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what hue builds with, from Debian 12's packages, when it is missing. Needs root (or
+# sudo) only when something is missing; a second run changes nothing.
+set -euo pipefail
+
+packages=(
+  g++ meson ninja-build pkg-config git
+  libevent-dev libhwloc-dev libgoogle-perftools-dev libgtest-dev libgmock-dev
+  libboost-dev   # Boost.Asio, for the peer columns of the benchmarks only
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "hue: installing Debian packages: ${missing[*]}"
+as_root=()
+[ "$(id -u)" -ne 0 ] && as_root=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: release build, AddressSanitizer + UndefinedBehaviorSanitizer
+# build, and the concurrency tests under ThreadSanitizer. Fails on the first failing stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+run() {  # run <flavour> [meson test args...]
+  local flavour=$1; shift
+  echo "== $flavour: building"
+  local dir; dir=$(scripts/build.sh "$flavour")
+  echo "== $flavour: testing"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@"
+}
+
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+run release
+run asan
+# TSan maps fixed shadow ranges; with high ASLR entropy (vm.mmap_rnd_bits > 28) they can collide
+# with the randomized layout. `setarch -R` turns ASLR off for the test processes only.
+run tsan --suite concurrency --wrapper "setarch $(uname -m) -R"
+echo "== all tests passed"
