@@ -5,9 +5,15 @@
 // keeps per-color order under stealing (paper §4.1). It exists only while its color has pending or
 // running events, so a million short-lived colors cost nothing once they are done.
 //
-// Every field is guarded by the lock of the core that owns the queue. While `running` is set the
-// owning worker is executing a batch of this color taken off the queue; new events still append
-// here, but no other core may take the queue (mutual exclusion) and it is not in the core-queue.
+// Every field is guarded by the lock of the core that owns the queue. A queue is in exactly one
+// state:
+//   detached on no list, for the length of one critical section (just created, or being moved);
+//   queued   it has events and sits in its core's core-queue;
+//   running  its core is executing a batch taken off it; new events still append here, but it is
+//            outside the core-queue, so no core can take it (this is the mutual exclusion);
+//   spare    it is empty and parked on its core's spare list, so the next post to this color finds
+//            it without allocating or relinking (a busy connection's color empties and refills
+//            constantly). Spares are freed when the core goes to sleep or has too many.
 #pragma once
 
 #include <hue/detail/event.hpp>
@@ -20,7 +26,7 @@ namespace hue::internal {
 struct color_queue {
   color_t color = 0;
   color_queue* slot_next = nullptr;   // other live colors sharing this color's table slot
-  color_queue* prev = nullptr;        // core-queue links (valid while in_core_queue)
+  color_queue* prev = nullptr;        // core-queue or spare-list links (queued or spare)
   color_queue* next = nullptr;
   detail::event* head = nullptr;
   detail::event* tail = nullptr;
@@ -30,8 +36,8 @@ struct color_queue {
   std::uint32_t level_count[priority_levels] = {};
   std::uint8_t levels = 0;            // bit p set <=> level_count[p] > 0
   std::uint8_t queued_level = 0;      // the core-queue level this queue is linked at
-  bool in_core_queue = false;
-  bool running = false;
+  enum class state : std::uint8_t { detached, queued, running, spare };
+  state st = state::detached;
 
   explicit color_queue(color_t c) noexcept : color(c) {}
 

@@ -33,16 +33,18 @@ class counter {
 };
 
 struct alignas(64) core {
-  // --- shared with posters: guarded by `lock` ---
+  // --- shared with posters: guarded by `lock`. Ordered so that a post to a default-priority color
+  // touches only this first cache line: lock, flags, counters, then the core-queue, whose level
+  // bitmap and level 0 come first. ---
   spinlock lock;
   bool sleeping = false;           // the worker is (about to be) in FUTEX_WAIT; a poster wakes it
-  core_queue ready;
   // Non-zero while `ready` is non-empty. Written under the lock, read without it by the spinning
   // worker, so it can notice new work without taking the lock that posters need.
   std::atomic<std::uint32_t> ready_hint{0};
   counter events_posted;
   // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
   std::atomic<std::uint64_t> lock_wait_cycles{0};
+  core_queue ready;
 
   alignas(64) parker park;
 

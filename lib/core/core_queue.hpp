@@ -5,6 +5,9 @@
 // re-prioritize and pick. Within a level color-queues are served round-robin: a queue that used
 // its batch goes to the back, which is what bounds how long any color waits (no starvation).
 //
+// The core-queue also keeps the core's spare (empty, reusable) color-queues on a FIFO list of their
+// own, with the same links: a queue is never on both.
+//
 // Guarded by the owning core's lock; `ready_hint` may be read without it (see core.hpp).
 #pragma once
 
@@ -27,7 +30,7 @@ class core_queue {
     l.tail = q;
     levels_ |= 1u << p;
     q->queued_level = p;
-    q->in_core_queue = true;
+    q->st = color_queue::state::queued;
   }
 
   void remove(color_queue* q) noexcept {
@@ -36,7 +39,7 @@ class core_queue {
     if (q->next) q->next->prev = q->prev; else l.tail = q->prev;
     if (!l.head) levels_ &= ~(1u << q->queued_level);
     q->prev = q->next = nullptr;
-    q->in_core_queue = false;
+    q->st = color_queue::state::detached;
   }
 
   // After an event of higher priority joined `q`: move it to its new level.
@@ -46,7 +49,7 @@ class core_queue {
     push_back(q);
   }
 
-  // The queue to run next: the oldest of the highest non-empty level. Removes it.
+  // The queue to run next: the oldest of the highest non-empty level. Removes it (detached).
   color_queue* pop_front() noexcept {
     if (!levels_) return nullptr;
     color_queue* q = level_[std::bit_width(levels_) - 1].head;
@@ -54,13 +57,35 @@ class core_queue {
     return q;
   }
 
+  // Adds an empty queue to the spare list.
+  void keep_spare(color_queue* q) noexcept {
+    q->next = nullptr;
+    q->prev = spares_.tail;
+    if (spares_.tail) spares_.tail->next = q; else spares_.head = q;
+    spares_.tail = q;
+    q->st = color_queue::state::spare;
+    ++spare_count_;
+  }
+  // Takes `q` off the spare list (its color got an event, or it is being freed or moved).
+  void take_spare(color_queue* q) noexcept {
+    if (q->prev) q->prev->next = q->next; else spares_.head = q->next;
+    if (q->next) q->next->prev = q->prev; else spares_.tail = q->prev;
+    q->prev = q->next = nullptr;
+    q->st = color_queue::state::detached;
+    --spare_count_;
+  }
+  color_queue* oldest_spare() const noexcept { return spares_.head; }
+  unsigned spare_count() const noexcept { return spare_count_; }
+
  private:
   struct level {
     color_queue* head = nullptr;
     color_queue* tail = nullptr;
   };
+  unsigned levels_ = 0;  // first: it shares the cache line of the core lock (core.hpp)
   level level_[priority_levels];
-  unsigned levels_ = 0;
+  level spares_;
+  unsigned spare_count_ = 0;
 };
 
 }  // namespace hue::internal

@@ -44,12 +44,19 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
         }
         q->push(e);
         c.events_posted.add();
-        if (q->in_core_queue) {
-          c.ready.reprioritize(q);
-        } else if (!q->running) {
-          // A running queue is not in the core-queue; its worker re-queues it after the batch.
-          c.ready.push_back(q);
-          c.update_hint();
+        switch (q->st) {
+          case color_queue::state::queued:
+            c.ready.reprioritize(q);
+            break;
+          case color_queue::state::running:
+            break;  // its worker re-queues it when the batch ends
+          case color_queue::state::spare:
+            c.ready.take_spare(q);
+            [[fallthrough]];
+          case color_queue::state::detached:
+            c.ready.push_back(q);
+            c.update_hint();
+            break;
         }
         if (c.sleeping) {
           c.sleeping = false;
@@ -81,13 +88,18 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
     bool wake = false;
     if (s.owner.load(std::memory_order_relaxed) == from) {
       bool busy = false;
-      for (color_queue* q = s.chain; q; q = q->slot_next) busy |= q->running;
+      for (color_queue* q = s.chain; q; q = q->slot_next)
+        busy |= q->st == color_queue::state::running;
       // A running color cannot change cores mid-batch; wait for its batch to end.
       if (!busy) {
-        // Live, non-running color-queues are exactly the ones in the core-queue.
         for (color_queue* q = s.chain; q && from != to; q = q->slot_next) {
-          cores[from].ready.remove(q);
-          cores[to].ready.push_back(q);
+          if (q->st == color_queue::state::queued) {
+            cores[from].ready.remove(q);
+            cores[to].ready.push_back(q);
+          } else {
+            cores[from].ready.take_spare(q);
+            cores[to].ready.keep_spare(q);
+          }
         }
         s.owner.store(to, std::memory_order_release);
         s.pinned = s.pinned || pin;

@@ -38,6 +38,19 @@ void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noex
   detail::free_block(e);
 }
 
+// Empty color-queues kept for reuse per core. Enough for the colors a core juggles at once (its
+// connections' colors in a server); picked without data, tune later.
+constexpr unsigned max_spares = 64;
+
+// Call with the core lock held. The spare's slot is owned by this core (all colors of a slot live
+// on its owner), so its chain is ours to edit.
+void free_spare(runtime_impl& rt, core& me, color_queue* q) noexcept {
+  me.ready.take_spare(q);
+  color_table::unlink(rt.table.slot_of(q->color), q);
+  q->~color_queue();
+  detail::free_block(q);
+}
+
 // Phase 1. Returns false when the core-queue is empty.
 bool run_batch(runtime_impl& rt, core& me) {
   color_queue* q;
@@ -48,9 +61,9 @@ bool run_batch(runtime_impl& rt, core& me) {
     me.note_lock_wait(g.waited);
     q = me.ready.pop_front();
     if (!q) return false;
-    // From here until `running` is cleared, no other core may take this color (mutual exclusion);
-    // posts to it append to `q` but leave it out of the core-queue.
-    q->running = true;
+    // From here until the batch ends no other core may take this color (mutual exclusion); posts
+    // to it append to `q` but leave it out of the core-queue.
+    q->st = color_queue::state::running;
     chain = q->take(rt.cfg.batch, taken);
     me.update_hint();
   }
@@ -61,25 +74,23 @@ bool run_batch(runtime_impl& rt, core& me) {
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
     run_event(rt, me, color, e);
+    me.events_run.add();  // per event: counts trail a handler by one event, not by a batch
     e = next;
   }
   me.busy_cycles.add(cycles_now() - start);
-  me.events_run.add(taken);
   me.batches.add();
   me.running = nullptr;
 
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
-    q->running = false;
     if (!q->empty()) {
       // Back of its level: the other colors of that priority get their turn first (batching).
       me.ready.push_back(q);
       me.update_hint();
     } else {
-      color_table::unlink(rt.table.slot_of(color), q);
-      q->~color_queue();
-      detail::free_block(q);
+      me.ready.keep_spare(q);
+      if (me.ready.spare_count() > max_spares) free_spare(rt, me, me.ready.oldest_spare());
     }
   }
   return true;
@@ -91,7 +102,7 @@ void park(runtime_impl& rt, core& me) {
 
   // Spin: a post that arrives within the spin window is picked up without a syscall on either side.
   const std::uint64_t deadline = now_ns() + rt.cfg.idle_spin_ns;
-  for (unsigned i = 0;; ++i) {
+  for (unsigned i = rt.cfg.idle_spin_ns ? 0 : 63;; ++i) {  // a zero spin checks once, then sleeps
     if (me.ready_hint.load(std::memory_order_relaxed) ||
         rt.stopping.load(std::memory_order_relaxed)) {
       me.idle_cycles.add(cycles_now() - idle_start);
@@ -109,6 +120,8 @@ void park(runtime_impl& rt, core& me) {
       me.idle_cycles.add(cycles_now() - idle_start);
       return;
     }
+    // Going to sleep: nothing will reuse the spares soon, give their memory back.
+    while (color_queue* q = me.ready.oldest_spare()) free_spare(rt, me, q);
     me.sleeping = true;
     seen = me.park.prepare();
   }
