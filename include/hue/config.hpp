@@ -10,6 +10,9 @@
 //   pin           HUE_PIN (0/1)         true
 //   color_slots   HUE_COLOR_SLOTS       65536
 //   idle_spin     HUE_IDLE_SPIN_US      50 us
+//   steal         HUE_STEAL             all heuristics (see steal_config::parse)
+//   costs         HUE_COSTS             annotated (annotations win; measured where absent)
+//   topology      HUE_TOPOLOGY          this machine, read by hwloc
 //
 //   hue::config cfg;
 //   cfg.workers = 4;                      // more workers than cores is allowed
@@ -31,6 +34,38 @@
 
 namespace hue {
 
+// Work stealing (SPEC §2): what an idle core does about busy ones.
+enum class steal_mode : std::uint8_t {
+  off,               // hue's color-queues, no stealing
+  base,              // hue's color-queues, the libasync-smp policy of the paper's Fig. 2
+  heuristics,        // hue's color-queues, the heuristics switched on in `heuristics_set`
+  libasync_smp,      // emulation of the legacy runtime: one FIFO per core, Fig. 2 stealing
+  libasync_smp_off,  // the same emulation without stealing
+};
+
+struct heuristics_set {
+  bool time_left = true;   // steal only colors whose time left exceeds the measured steal cost
+  bool penalty = true;     // time left counts cost / penalty
+  bool locality = true;    // try victims nearest in the cache hierarchy first
+  bool operator==(const heuristics_set&) const = default;
+};
+
+struct steal_config {
+  steal_mode mode = steal_mode::heuristics;
+  heuristics_set heuristics;
+
+  // Accepts "off", "base", "libasync-smp", "libasync-smp-off", "all", or a comma-separated list
+  // of "time-left", "penalty", "locality" (those heuristics only). Throws std::invalid_argument.
+  static steal_config parse(const std::string& text);
+  std::string name() const;  // the inverse of parse
+};
+
+// Where the expected cost of a handler comes from.
+enum class cost_source : std::uint8_t {
+  annotated,  // handler_info::cost where given, the measured average elsewhere
+  measured,   // the measured average always (to compare against the annotations)
+};
+
 // What the error hook receives when a handler throws.
 struct handler_error {
   const handler_info* info;
@@ -46,6 +81,11 @@ struct config {
   std::optional<bool> pin;                         // pin workers to cores with hwloc
   std::uint32_t color_slots = 0;                   // 0: not set; rounded up to a power of two
   std::optional<std::chrono::microseconds> idle_spin;  // spin this long before sleeping
+  std::optional<steal_config> steal;
+  std::optional<cost_source> costs;                // HUE_COSTS=annotated|measured
+  // Empty: this machine. "synthetic:<hwloc description>" or "xml:<file>" load another machine's
+  // topology (for tests of locality); workers then run unpinned.
+  std::string topology;
   // Called on the worker thread, after the handler's exception was caught. The default prints the
   // handler name, color and message to stderr. Whatever the hook does, the color goes on.
   std::function<void(const handler_error&)> on_error;

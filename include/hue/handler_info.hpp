@@ -11,8 +11,10 @@
 //
 // Lifetime: the runtime keeps a pointer to the info, so it must outlive every event that names it.
 // Give infos static storage duration, as above; `runtime::post` refuses temporaries at compile time.
+// Handlers without a cost annotation get one measured at run time (see `measured_cost`).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace hue {
@@ -35,6 +37,11 @@ struct handler_info {
   // Stealing penalty, >= 1: the higher it is, the less attractive the handler's events are to
   // thieves (use it for handlers that touch large, long-lived data sets).
   std::uint32_t penalty = 1;
+
+  // Filled in by the runtimes: a moving average of the cycles this handler's events take,
+  // sampled as they run. Used wherever `cost` is 0, or always with cost_source::measured.
+  // Mutable so that infos can be `static constexpr`; shared by every runtime in the process.
+  mutable std::atomic<std::uint64_t> measured_cost{0};
 };
 
 // The info used when a post names none.

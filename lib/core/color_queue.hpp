@@ -35,6 +35,12 @@ struct color_queue {
   // stays exact as events leave without rescanning the FIFO.
   std::uint32_t level_count[priority_levels] = {};
   std::uint8_t levels = 0;            // bit p set <=> level_count[p] > 0
+  // Time left (paper §4.2): the sum over pending events of cost, or cost / penalty with the
+  // penalty-aware heuristic. Kept whenever stealing is on.
+  std::uint64_t time_left = 0;
+  color_queue* wprev = nullptr;       // stealing-queue links (valid while interval >= 0)
+  color_queue* wnext = nullptr;
+  std::int8_t interval = -1;          // stealing-queue interval, -1 when not listed
   std::uint8_t queued_level = 0;      // the core-queue level this queue is linked at
   enum class state : std::uint8_t { detached, queued, running, spare };
   state st = state::detached;

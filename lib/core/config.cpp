@@ -20,6 +20,57 @@ std::string handler_error::what() const {
   return "no exception";
 }
 
+steal_config steal_config::parse(const std::string& text) {
+  steal_config c;
+  if (text == "off") {
+    c.mode = steal_mode::off;
+  } else if (text == "base") {
+    c.mode = steal_mode::base;
+  } else if (text == "libasync-smp") {
+    c.mode = steal_mode::libasync_smp;
+  } else if (text == "libasync-smp-off") {
+    c.mode = steal_mode::libasync_smp_off;
+  } else if (text == "all") {
+    c.mode = steal_mode::heuristics;
+  } else {
+    c.mode = steal_mode::heuristics;
+    c.heuristics = {false, false, false};
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view word = rest.substr(0, comma);
+      if (word == "time-left") c.heuristics.time_left = true;
+      else if (word == "penalty") c.heuristics.penalty = true;
+      else if (word == "locality") c.heuristics.locality = true;
+      else
+        throw std::invalid_argument(
+            "hue: stealing mode '" + text +
+            "' is not off, base, libasync-smp, libasync-smp-off, all, or a comma-separated list "
+            "of time-left, penalty, locality");
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  return c;
+}
+
+std::string steal_config::name() const {
+  switch (mode) {
+    case steal_mode::off: return "off";
+    case steal_mode::base: return "base";
+    case steal_mode::libasync_smp: return "libasync-smp";
+    case steal_mode::libasync_smp_off: return "libasync-smp-off";
+    case steal_mode::heuristics: break;
+  }
+  if (heuristics == heuristics_set{}) return "all";
+  std::string n;
+  if (heuristics.time_left) n += "time-left,";
+  if (heuristics.penalty) n += "penalty,";
+  if (heuristics.locality) n += "locality,";
+  if (n.empty()) return "base";  // no heuristic at all is the base policy
+  n.pop_back();
+  return n;
+}
+
 namespace internal {
 namespace {
 
@@ -68,9 +119,33 @@ resolved_config resolve(const config& c, unsigned machine_cores) {
   // side, short enough that an idle runtime's CPU use is nil. Picked without data; tune later.
   r.idle_spin_ns = c.idle_spin ? static_cast<std::uint64_t>(c.idle_spin->count()) * 1000
                                : env_number("HUE_IDLE_SPIN_US", 50, 0, 1'000'000) * 1000;
+  if (c.steal) {
+    r.steal = *c.steal;
+  } else if (const char* v = std::getenv("HUE_STEAL"); v && *v) {
+    r.steal = steal_config::parse(v);
+  }
+  // A heuristics mode with every heuristic off is exactly the base policy.
+  if (r.steal.mode == steal_mode::heuristics && r.steal.heuristics == heuristics_set{false, false, false})
+    r.steal.mode = steal_mode::base;
+  if (c.costs) {
+    r.costs = *c.costs;
+  } else if (const char* v = std::getenv("HUE_COSTS"); v && *v) {
+    const std::string_view s(v);
+    if (s == "annotated") r.costs = cost_source::annotated;
+    else if (s == "measured") r.costs = cost_source::measured;
+    else throw std::invalid_argument("hue: HUE_COSTS='" + std::string(s) + "' is not annotated or measured");
+  } else {
+    r.costs = cost_source::annotated;
+  }
   r.on_error = c.on_error;
   r.name = c.name.empty() ? "hue" : c.name;
   return r;
+}
+
+std::string topology_description(const config& c) {
+  if (!c.topology.empty()) return c.topology;
+  const char* v = std::getenv("HUE_TOPOLOGY");
+  return v ? v : "";
 }
 
 }  // namespace internal

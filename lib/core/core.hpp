@@ -9,11 +9,14 @@
 #include "core_queue.hpp"
 #include "park.hpp"
 #include "spinlock.hpp"
+#include "legacy/legacy_queue.hpp"
+#include "steal/stealing_queue.hpp"
 
 #include <hue/stats.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 namespace hue::internal {
 
@@ -45,13 +48,25 @@ struct alignas(64) core {
   // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
   std::atomic<std::uint64_t> lock_wait_cycles{0};
   core_queue ready;
+  std::uint32_t pending = 0;               // events waiting in this core's queues
+  color_queue* running_queue = nullptr;    // the color-queue whose batch runs now, if any
+  stealing_queue worthy;                   // time-left heuristic
+  legacy_queue legacy;                     // steal_mode::libasync_smp: the one FIFO of the core
+  bool legacy_running = false;             // legacy: an event of `legacy_running_color` runs
+  color_t legacy_running_color = 0;
+  // Racy copies for thieves choosing a victim without taking its lock.
+  std::atomic<std::uint32_t> pending_hint{0};
 
   alignas(64) parker park;
+  std::atomic<bool> asleep{false};         // mirrors `sleeping` for the wake-a-thief scan
 
   // --- worker-private ---
   alignas(64) unsigned index = 0;
   std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
-  color_queue* running = nullptr;   // the color-queue whose batch is executing, if any
+  unsigned profile_tick = 0;        // samples one event in 16 for cost profiling
+  std::vector<unsigned> distance;   // distance[c]: how far core c is (locality-aware stealing)
+  std::vector<unsigned> victims;    // scratch for construct_core_set
+  std::vector<std::uint32_t> loads; // scratch for construct_core_set
   counter events_run;
   counter batches;
   counter handler_exceptions;
@@ -69,9 +84,10 @@ struct alignas(64) core {
   void note_lock_wait(std::uint64_t cycles) noexcept {
     if (cycles) lock_wait_cycles.fetch_add(cycles, std::memory_order_relaxed);
   }
-  // Call with the lock held after changing `ready`.
+  // Call with the lock held after changing the queues.
   void update_hint() noexcept {
-    ready_hint.store(ready.empty() ? 0 : 1, std::memory_order_relaxed);
+    ready_hint.store(ready.empty() && !legacy.head ? 0 : 1, std::memory_order_relaxed);
+    pending_hint.store(pending, std::memory_order_relaxed);
   }
 
   core_stats snapshot() const;

@@ -57,6 +57,20 @@ class core_queue {
     return q;
   }
 
+  // Calls f(q) on queued color-queues in the order they would run, until f returns true.
+  template <class F>
+  void for_each(F f) const {
+    for (unsigned bits = levels_; bits;) {
+      const unsigned l = static_cast<unsigned>(std::bit_width(bits)) - 1;
+      for (color_queue* q = level_[l].head; q;) {
+        color_queue* next = q->next;
+        if (f(q)) return;
+        q = next;
+      }
+      bits &= ~(1u << l);
+    }
+  }
+
   // Adds an empty queue to the spare list.
   void keep_spare(color_queue* q) noexcept {
     q->next = nullptr;

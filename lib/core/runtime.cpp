@@ -11,14 +11,83 @@ namespace internal {
 
 runtime_impl::runtime_impl(runtime* s, const config& c)
     : self(s),
+      topo(topology_description(c)),
       cfg(resolve(c, topo.cores())),
       table(cfg.color_slots, cfg.workers),
       cores(new core[cfg.workers]),
-      oversubscribed(cfg.workers > topo.cores()) {
-  for (unsigned i = 0; i < cfg.workers; ++i) cores[i].index = i;
+      oversubscribed(cfg.workers > topo.cores()),
+      legacy(cfg.steal.mode == steal_mode::libasync_smp ||
+             cfg.steal.mode == steal_mode::libasync_smp_off),
+      stealing(cfg.steal.mode != steal_mode::off && cfg.steal.mode != steal_mode::libasync_smp_off &&
+               cfg.workers > 1),
+      profiling(stealing) {
+  const unsigned n = cfg.workers, machine = topo.cores();
+  for (unsigned i = 0; i < n; ++i) {
+    core& k = cores[i];
+    k.index = i;
+    k.distance.resize(n);
+    for (unsigned j = 0; j < n; ++j)
+      k.distance[j] = static_cast<unsigned>(topo.between(i % machine, j % machine));
+    k.victims.reserve(n);
+    k.loads.resize(n);
+  }
+}
+
+std::uint32_t runtime_impl::cost_of(const handler_info& info) const noexcept {
+  const std::uint64_t c = cfg.costs == cost_source::annotated && info.cost
+                              ? info.cost
+                              : info.measured_cost.load(std::memory_order_relaxed);
+  return c > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(c);
+}
+
+std::uint64_t runtime_impl::weight(const detail::event& e) const noexcept {
+  if (!cfg.steal.heuristics.penalty || cfg.steal.mode != steal_mode::heuristics) return e.cost;
+  return e.cost / (e.info->penalty ? e.info->penalty : 1);
+}
+
+void runtime_impl::restage(core& c, color_queue* q) noexcept {
+  if (cfg.steal.mode != steal_mode::heuristics || !cfg.steal.heuristics.time_left) return;
+  // The running color is never worthy: it cannot move until its batch ends.
+  const int interval = q->st == color_queue::state::queued
+                           ? stealing_queue::interval_for(
+                                 q->time_left, steal_cost.load(std::memory_order_relaxed))
+                           : -1;
+  c.worthy.restage(q, interval);
+}
+
+// An exponential moving average with weight 1/8 for the new sample: smooth enough to ignore one
+// cache-cold run, quick enough to follow a handler whose cost changes. Racy by design: two workers
+// updating at once lose one sample, which an average can afford.
+void runtime_impl::record_cost(const handler_info& info, std::uint64_t cycles) noexcept {
+  const std::uint64_t old = info.measured_cost.load(std::memory_order_relaxed);
+  const std::uint64_t next = old ? old - old / 8 + cycles / 8 : cycles;
+  info.measured_cost.store(next ? next : 1, std::memory_order_relaxed);
+}
+
+void runtime_impl::wake_thief(const core& busy) noexcept {
+  for (unsigned i = 0; i < cfg.workers; ++i) {
+    core& k = cores[i];
+    if (&k == &busy || !k.asleep.load(std::memory_order_relaxed)) continue;
+    bool wake = false;
+    {
+      spin_guard g(k.lock);
+      k.note_lock_wait(g.waited);
+      if (k.sleeping) {
+        k.sleeping = false;
+        wake = true;
+      }
+    }
+    if (wake) {
+      k.park.wake();
+      return;
+    }
+  }
 }
 
 void runtime_impl::enqueue(color_t color, detail::event* e) {
+  e->color = color;
+  e->cost = cost_of(*e->info);
+  if (legacy) return enqueue_legacy(color, e);
   color_slot& s = table.slot_of(color);
   // A new color needs a block for its color-queue. It is allocated outside the lock (allocation
   // may throw, and must not lengthen the critical section), and only once the color was seen absent.
@@ -28,6 +97,7 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
     core& c = cores[k];
     enum { queued, moved, need_block } outcome = queued;
     bool wake = false;
+    bool call_thief = false;
     {
       spin_guard g(c.lock);
       c.note_lock_wait(g.waited);
@@ -43,6 +113,8 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
           color_table::link(s, q);
         }
         q->push(e);
+        q->time_left += weight(*e);
+        ++c.pending;
         c.events_posted.add();
         switch (q->st) {
           case color_queue::state::queued:
@@ -55,9 +127,16 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
             [[fallthrough]];
           case color_queue::state::detached:
             c.ready.push_back(q);
-            c.update_hint();
             break;
         }
+        restage(c, q);
+        c.update_hint();
+        // Work a sleeping core could take: with the time-left heuristic a worthy color, otherwise
+        // a second color (the paper's can_be_stolen).
+        call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 &&
+                     (cfg.steal.mode == steal_mode::heuristics && cfg.steal.heuristics.time_left
+                          ? !c.worthy.empty()
+                          : c.pending > 1);
         if (c.sleeping) {
           c.sleeping = false;
           wake = true;
@@ -70,6 +149,7 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
     }
     if (outcome == moved) continue;
     if (wake) c.park.wake();
+    if (call_thief) wake_thief(c);
     if (spare) detail::free_block(spare);  // someone else created the color meanwhile
     return;
   }
@@ -87,25 +167,15 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
     bool done = false;
     bool wake = false;
     if (s.owner.load(std::memory_order_relaxed) == from) {
-      bool busy = false;
+      bool busy = legacy && cores[from].legacy_running &&
+                  &table.slot_of(cores[from].legacy_running_color) == &s;
       for (color_queue* q = s.chain; q; q = q->slot_next)
         busy |= q->st == color_queue::state::running;
       // A running color cannot change cores mid-batch; wait for its batch to end.
       if (!busy) {
-        for (color_queue* q = s.chain; q && from != to; q = q->slot_next) {
-          if (q->st == color_queue::state::queued) {
-            cores[from].ready.remove(q);
-            cores[to].ready.push_back(q);
-          } else {
-            cores[from].ready.take_spare(q);
-            cores[to].ready.keep_spare(q);
-          }
-        }
-        s.owner.store(to, std::memory_order_release);
+        const std::uint32_t moved = from == to ? 0 : transfer_slot(s, cores[from], cores[to]);
         s.pinned = s.pinned || pin;
-        cores[from].update_hint();
-        cores[to].update_hint();
-        wake = cores[to].sleeping && s.chain;
+        wake = moved && cores[to].sleeping;
         if (wake) cores[to].sleeping = false;
         done = true;
       }
@@ -116,6 +186,33 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
     if (done) return;
     sched_yield();
   }
+}
+
+std::uint32_t runtime_impl::transfer_slot(color_slot& s, core& from, core& to) noexcept {
+  std::uint32_t moved = 0;
+  if (legacy) {
+    detail::event* set = construct_event_set(
+        from.legacy, [&](color_t c) { return &table.slot_of(c) == &s; }, moved);
+    migrate(to.legacy, set);
+  }
+  for (color_queue* q = s.chain; q; q = q->slot_next) {
+    if (q->st == color_queue::state::queued) {
+      from.worthy.restage(q, -1);
+      from.ready.remove(q);
+      to.ready.push_back(q);
+      restage(to, q);
+    } else {
+      from.ready.take_spare(q);
+      to.ready.keep_spare(q);
+    }
+    moved += q->count;
+  }
+  from.pending -= moved;
+  to.pending += moved;
+  s.owner.store(to.index, std::memory_order_release);
+  from.update_hint();
+  to.update_hint();
+  return moved;
 }
 
 void runtime_impl::wake_all() noexcept {
@@ -148,6 +245,12 @@ void runtime_impl::join() {
 // After join(): no worker runs, so no lock is needed. Destroying a callable may post (its
 // destructor might): `accepting` is false by then, so such posts are refused, not queued.
 void runtime_impl::discard_pending() noexcept {
+  for (unsigned k = 0; k < cfg.workers; ++k) {
+    while (detail::event* e = cores[k].legacy.pop()) {
+      e->op(e, detail::event_op::discard);
+      detail::free_block(e);
+    }
+  }
   for (std::uint32_t i = 0; i < table.size(); ++i) {
     color_slot& s = table.slot(i);
     while (color_queue* q = s.chain) {
@@ -226,8 +329,13 @@ bool runtime::post_event(color_t color, detail::event* e) {
 void runtime::pin_color(color_t color, unsigned core) {
   if (core >= impl_->cfg.workers) throw std::out_of_range("hue: pin_color to a core >= workers()");
   const internal::worker_context& w = internal::current_worker;
-  if (w.rt == impl_.get() && w.me->running &&
-      impl_->table.index_of(w.me->running->color) == impl_->table.index_of(color)) {
+  const bool same_slot_runs =
+      w.rt == impl_.get() &&
+      ((w.me->running_queue && impl_->table.index_of(w.me->running_queue->color) ==
+                                   impl_->table.index_of(color)) ||
+       (w.me->legacy_running &&
+        impl_->table.index_of(w.me->legacy_running_color) == impl_->table.index_of(color)));
+  if (same_slot_runs) {
     // move_slot would wait for the running batch to end, which is this very handler.
     throw std::logic_error("hue: pin_color called from a handler of a color it would move");
   }

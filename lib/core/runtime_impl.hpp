@@ -3,7 +3,7 @@
 
 #include "color_table.hpp"
 #include "core.hpp"
-#include "../topology/topology.hpp"
+#include "topology/topology.hpp"
 
 #include <hue/config.hpp>
 #include <hue/runtime.hpp>
@@ -27,10 +27,13 @@ struct resolved_config {
   bool pin;
   std::uint32_t color_slots;
   std::uint64_t idle_spin_ns;
+  steal_config steal;
+  cost_source costs;
   std::function<void(const handler_error&)> on_error;
   std::string name;
 };
 resolved_config resolve(const config& cfg, unsigned machine_cores);
+std::string topology_description(const config& cfg);  // program value, else HUE_TOPOLOGY
 
 struct runtime_impl {
   runtime_impl(runtime* self, const config& cfg);
@@ -41,6 +44,9 @@ struct runtime_impl {
   color_table table;
   std::unique_ptr<core[]> cores;
   bool oversubscribed;        // more workers than cores: idle workers yield rather than spin
+  bool legacy;                // steal_mode::libasync_smp*: one FIFO per core
+  bool stealing;              // any mode that steals
+  bool profiling;             // sample handler costs (the stealing modes use them)
 
   // Read on every post and every batch, written once: a line of their own so they stay shared.
   alignas(64) std::atomic<bool> accepting{true};
@@ -48,6 +54,10 @@ struct runtime_impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> pin_warned{false};
   alignas(64) std::atomic<std::uint64_t> posts_rejected{0};
+  // Cycles one successful steal costs, a moving average measured by the thieves. The first guess
+  // is the order of magnitude the paper reports for Mely (a few thousand cycles).
+  std::atomic<std::uint64_t> steal_cost{2000};
+  std::atomic<unsigned> sleepers{0};   // workers asleep in the kernel
 
   std::vector<std::thread> threads;
   std::mutex join_mu;
@@ -57,8 +67,21 @@ struct runtime_impl {
 
   // Queues `e` on the owner of its color. The caller has checked `accepting`.
   void enqueue(color_t color, detail::event* e);  // throws std::bad_alloc only
+  void enqueue_legacy(color_t color, detail::event* e) noexcept;
   // Moves every color of `slot` from its owner to core `to`. Waits while one of them is running.
   void move_slot(color_slot& slot, unsigned to, bool pin);
+  // Moves the color-queues of `slot` (none running) from `from` to `to`, with both locks held,
+  // and points the slot at `to`. Returns the number of events moved.
+  std::uint32_t transfer_slot(color_slot& slot, core& from, core& to) noexcept;
+
+  // --- costs and time left (stealing) ---
+  std::uint32_t cost_of(const handler_info& info) const noexcept;
+  std::uint64_t weight(const detail::event& e) const noexcept;
+  // Re-files `q` in its core's stealing-queue after its time left or state changed (lock held).
+  void restage(core& c, color_queue* q) noexcept;
+  void record_cost(const handler_info& info, std::uint64_t cycles) noexcept;
+  // After a post made `busy` worth stealing from: wake one sleeping worker to come and steal.
+  void wake_thief(const core& busy) noexcept;
   void wake_all() noexcept;
   bool quiescent() const noexcept;
   void join();
@@ -68,6 +91,13 @@ struct runtime_impl {
 
 // The worker thread body (worker.cpp).
 void worker_main(runtime_impl& rt, core& me);
+// Phase 3 of the run loop (steal/steal.cpp): one attempt; true when something was stolen.
+bool try_steal(runtime_impl& rt, core& me);
+// Phase 1 in the libasync-smp emulation (legacy/legacy_worker.cpp): runs one event.
+bool run_legacy_event(runtime_impl& rt, core& me);
+bool try_steal_legacy(runtime_impl& rt, core& me);
+// Runs one event's handler, reporting what it throws; frees the event.
+void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noexcept;
 
 // The runtime and core whose handler is running on this thread, if any.
 struct worker_context {

@@ -1,10 +1,12 @@
 // lib/core/worker.cpp — the run loop of one core.
 //
 // The loop is a sequence of named phases, described in the same order in the README:
-//   1. run a batch: take the first color-queue of the core-queue, run at most `batch` of its events;
+//   1. run a batch: take the first color-queue of the core-queue, run at most `batch` of its events
+//      (in the libasync-smp emulation: run the first event of the core's FIFO);
 //   2. (reactor polling joins here with the reactor)
-//   3. (stealing from other cores joins here with work stealing)
-//   4. park: spin briefly watching the core-queue, then sleep in the kernel until a post wakes us.
+//   3. steal: when idle, take a whole color from another core (steal/steal.cpp);
+//   4. park: spin briefly watching the core-queue (and retrying the steal), then sleep in the
+//      kernel until a post wakes us.
 //
 // Shutdown, step by step: stop() clears `accepting` (posts are refused from then on), sets
 // `stopping`, and wakes every core. A worker checks `stopping` between batches, so the batch it is
@@ -21,14 +23,6 @@ namespace hue::internal {
 
 thread_local worker_context current_worker;
 
-namespace {
-
-std::uint64_t now_ns() noexcept {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
 void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noexcept {
   try {
     e->op(e, detail::event_op::run);
@@ -36,6 +30,14 @@ void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noex
     rt.report_exception(me, *e, color);
   }
   detail::free_block(e);
+}
+
+namespace {
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
 
 // Empty color-queues kept for reuse per core. Enough for the colors a core juggles at once (its
@@ -64,29 +66,47 @@ bool run_batch(runtime_impl& rt, core& me) {
     // From here until the batch ends no other core may take this color (mutual exclusion); posts
     // to it append to `q` but leave it out of the core-queue.
     q->st = color_queue::state::running;
+    me.running_queue = q;
     chain = q->take(rt.cfg.batch, taken);
+    me.pending -= taken;
+    if (rt.stealing) {
+      for (const detail::event* e = chain; e; e = e->next) q->time_left -= rt.weight(*e);
+      rt.restage(me, q);  // out of the stealing-queue while it runs
+    }
     me.update_hint();
   }
 
-  me.running = q;
   const color_t color = q->color;
+  const handler_info* only = taken == 1 ? chain->info : nullptr;
   const std::uint64_t start = cycles_now();
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
-    run_event(rt, me, color, e);
+    // Cost profiling samples one event in 16 (reading the TSC costs ~18 ns on this kind of VM);
+    // a batch of one is measured for free below.
+    if (rt.profiling && !only && (++me.profile_tick & 15) == 0) {
+      const handler_info* info = e->info;
+      const std::uint64_t t0 = cycles_now();
+      run_event(rt, me, color, e);
+      rt.record_cost(*info, cycles_now() - t0);
+    } else {
+      run_event(rt, me, color, e);
+    }
     me.events_run.add();  // per event: counts trail a handler by one event, not by a batch
     e = next;
   }
-  me.busy_cycles.add(cycles_now() - start);
+  const std::uint64_t spent = cycles_now() - start;
+  me.busy_cycles.add(spent);
+  if (rt.profiling && only) rt.record_cost(*only, spent);
   me.batches.add();
-  me.running = nullptr;
 
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
+    me.running_queue = nullptr;
     if (!q->empty()) {
       // Back of its level: the other colors of that priority get their turn first (batching).
       me.ready.push_back(q);
+      rt.restage(me, q);
       me.update_hint();
     } else {
       me.ready.keep_spare(q);
@@ -109,7 +129,14 @@ void park(runtime_impl& rt, core& me) {
       return;
     }
     if (rt.oversubscribed) sched_yield(); else cpu_relax();
-    if ((i & 63) == 63 && now_ns() >= deadline) break;
+    if ((i & 63) == 63) {
+      // Work may appear on another core while we spin; a post only wakes sleepers.
+      if (rt.stealing && (rt.legacy ? try_steal_legacy(rt, me) : try_steal(rt, me))) {
+        me.idle_cycles.add(cycles_now() - idle_start);
+        return;
+      }
+      if (now_ns() >= deadline) break;
+    }
   }
 
   std::uint32_t seen;
@@ -123,14 +150,18 @@ void park(runtime_impl& rt, core& me) {
     // Going to sleep: nothing will reuse the spares soon, give their memory back.
     while (color_queue* q = me.ready.oldest_spare()) free_spare(rt, me, q);
     me.sleeping = true;
+    me.asleep.store(true, std::memory_order_relaxed);
     seen = me.park.prepare();
   }
+  rt.sleepers.fetch_add(1, std::memory_order_relaxed);
   if (rt.draining.load(std::memory_order_relaxed)) {
     std::lock_guard l(rt.drain_mu);
     rt.drain_cv.notify_all();
   }
   me.sleeps.add();
   me.park.wait(seen);
+  rt.sleepers.fetch_sub(1, std::memory_order_relaxed);
+  me.asleep.store(false, std::memory_order_relaxed);
   {
     // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
     // needless FUTEX_WAKE.
@@ -162,7 +193,8 @@ void worker_main(runtime_impl& rt, core& me) {
   current_worker = {&rt, &me};
 
   while (!rt.stopping.load(std::memory_order_relaxed)) {
-    if (run_batch(rt, me)) continue;
+    if (rt.legacy ? run_legacy_event(rt, me) : run_batch(rt, me)) continue;
+    if (rt.stealing && (rt.legacy ? try_steal_legacy(rt, me) : try_steal(rt, me))) continue;
     park(rt, me);
   }
 

@@ -6,8 +6,22 @@
 
 namespace hue::internal {
 
-topology::topology() {
+topology::topology(const std::string& description) {
   if (hwloc_topology_init(&topo_) != 0) throw std::runtime_error("hue: hwloc_topology_init failed");
+  int rc = 0;
+  if (description.rfind("synthetic:", 0) == 0) {
+    rc = hwloc_topology_set_synthetic(topo_, description.c_str() + 10);
+  } else if (description.rfind("xml:", 0) == 0) {
+    rc = hwloc_topology_set_xml(topo_, description.c_str() + 4);
+  } else if (!description.empty()) {
+    rc = -1;
+  }
+  if (rc != 0) {
+    hwloc_topology_destroy(topo_);
+    throw std::invalid_argument("hue: topology '" + description +
+                                "' is neither 'synthetic:<hwloc description>' nor 'xml:<file>', "
+                                "or hwloc rejected it");
+  }
   if (hwloc_topology_load(topo_) != 0) {
     hwloc_topology_destroy(topo_);
     throw std::runtime_error("hue: hwloc_topology_load failed");
@@ -57,6 +71,27 @@ std::string topology::bind_current_thread(unsigned core) const {
 
 int topology::first_os_cpu(unsigned core) const noexcept {
   return hwloc_bitmap_first(core_sets_[core]);
+}
+
+topology::distance topology::between(unsigned a, unsigned b) const {
+  if (a == b) return distance::same_core;
+  hwloc_bitmap_t both = hwloc_bitmap_alloc();
+  hwloc_bitmap_or(both, core_sets_.at(a), core_sets_.at(b));
+  distance d = distance::machine;
+  // The smallest cache holding both cores, then the package, then the NUMA node.
+  if (hwloc_obj_t cache = hwloc_get_cache_covering_cpuset(topo_, both);
+      cache && cache->attr->cache.depth <= 2) {
+    d = distance::l2;
+  } else if (cache && cache->attr->cache.depth == 3) {
+    d = distance::l3;
+  } else if (hwloc_get_next_obj_covering_cpuset_by_type(topo_, both, HWLOC_OBJ_PACKAGE, nullptr)) {
+    d = distance::package;
+  } else if (hwloc_get_next_obj_covering_cpuset_by_type(topo_, both, HWLOC_OBJ_NUMANODE,
+                                                        nullptr)) {
+    d = distance::numa_node;
+  }
+  hwloc_bitmap_free(both);
+  return d;
 }
 
 }  // namespace hue::internal

@@ -1,9 +1,13 @@
 // lib/topology/topology.hpp — the machine as hwloc sees it: which cores the process may use, and
 // how to pin a worker to one of them.
 //
-// hwloc is the only source of topology. It honours HWLOC_XMLFILE and HWLOC_SYNTHETIC, so tests can
-// load machines this VM is not; such a topology is "not this system" and is never used for pinning.
-// Cache distances for locality-aware stealing will live here too.
+// hwloc is the only source of topology. A description ("synthetic:pack:2 l2:2 core:2 pu:1" or
+// "xml:/path/machine.xml"; hwloc's own HWLOC_SYNTHETIC / HWLOC_XMLFILE work too) loads a machine
+// this VM is not, so tests can check locality on the paper's Xeon E5410 or a NUMA box; such a
+// topology is "not this system" and is never used for pinning.
+//
+// Distances between cores, for locality-aware stealing (paper §3.1): the level of the nearest
+// thing two cores share, from a shared L2 (closest) to nothing but the machine.
 #pragma once
 
 #include <hwloc.h>
@@ -15,7 +19,8 @@ namespace hue::internal {
 
 class topology {
  public:
-  topology();                          // throws std::runtime_error when hwloc cannot load
+  // `description`: empty for this machine, else "synthetic:..." or "xml:...".
+  explicit topology(const std::string& description = {});  // throws std::runtime_error
   ~topology();
   topology(const topology&) = delete;
   topology& operator=(const topology&) = delete;
@@ -29,6 +34,9 @@ class topology {
   std::string bind_current_thread(unsigned core) const;
 
   int first_os_cpu(unsigned core) const noexcept;
+
+  enum class distance : unsigned { same_core, l2, l3, package, numa_node, machine };
+  distance between(unsigned a, unsigned b) const;  // indices as for cores()
 
  private:
   hwloc_topology_t topo_ = nullptr;

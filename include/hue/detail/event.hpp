@@ -10,6 +10,7 @@
 #include <hue/handler_info.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <new>
@@ -19,7 +20,7 @@
 namespace hue::detail {
 
 // One size for every runtime-owned block (events and color-queues): one allocator, one free list.
-// 128 bytes leaves 96 bytes for an inline callable, enough for a lambda with a dozen captures.
+// 128 bytes leaves 80 bytes for an inline callable, enough for a lambda with ten captures.
 inline constexpr std::size_t block_size = 128;
 
 void* allocate_block();                  // never returns null; throws std::bad_alloc
@@ -33,8 +34,12 @@ struct event {
   // `run`: invoke the callable, then destroy it (also when it throws, then rethrows).
   // `discard`: destroy it without running (pending events at shutdown).
   void (*op)(event*, event_op);
+  color_t color;
+  // Expected cycles, fixed when the event is queued (annotation or measured average), so that a
+  // color-queue's time left goes down by exactly what it went up by.
+  std::uint32_t cost;
   priority_t priority;
-  alignas(16) unsigned char storage[block_size - 32];
+  alignas(16) unsigned char storage[block_size - 48];
 };
 static_assert(sizeof(event) == block_size, "an event must fill exactly one block");
 
@@ -69,6 +74,8 @@ event* make_event(F&& f, const handler_info* info, priority_t priority) {
   auto* e = ::new (block) event;
   e->next = nullptr;
   e->info = info;
+  e->color = 0;
+  e->cost = 0;
   e->priority = priority;
   try {
     if constexpr (stored_inline<Fn>) {
