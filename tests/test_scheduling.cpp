@@ -17,10 +17,14 @@ namespace {
 using hue_test::eventually;
 using hue_test::gate;
 
+// These tests pin hue's own queue policies (priorities, batching, placement), so they fix the
+// stealing mode to `off`: the libasync-smp emulation has one FIFO per core and no priorities, and
+// stealing would move the colors whose placement is checked.
 hue::config one_worker(unsigned batch = 0) {
   hue::config c;
   c.workers = 1;
   c.batch = batch;
+  c.steal = hue::steal_config::parse("off");
   return c;
 }
 
@@ -86,6 +90,7 @@ TEST(Scheduling, batching_bounds_runs_of_one_color_batch_1) { expect_batches_alt
 TEST(Scheduling, colors_spread_over_workers_by_hash) {
   hue::config cfg;
   cfg.workers = 4;
+  cfg.steal = hue::steal_config::parse("off");
   hue::runtime rt(cfg);
   std::vector<std::atomic<unsigned>> per_core(4);
   for (hue::color_t c = 0; c < 4000; ++c)

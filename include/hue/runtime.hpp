@@ -74,6 +74,10 @@ class runtime {
   // Throws std::out_of_range for a core >= workers().
   void pin_color(color_t color, unsigned core);
 
+  // The worker that owns `color` now (where its next event would be queued). Stealing may change
+  // it at any moment, so this is a hint, for placement decisions, tests and debugging.
+  unsigned core_of(color_t color) const noexcept;
+
   void stop() noexcept;
   void drain();
   void wait();  // blocks until some thread or handler has called stop()

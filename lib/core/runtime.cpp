@@ -342,6 +342,10 @@ void runtime::pin_color(color_t color, unsigned core) {
   impl_->move_slot(impl_->table.slot_of(color), core, true);
 }
 
+unsigned runtime::core_of(color_t color) const noexcept {
+  return impl_->table.slot_of(color).owner.load(std::memory_order_relaxed);
+}
+
 void runtime::stop() noexcept {
   impl_->accepting.store(false, std::memory_order_relaxed);
   impl_->stopping.store(true, std::memory_order_relaxed);

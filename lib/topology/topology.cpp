@@ -78,17 +78,20 @@ topology::distance topology::between(unsigned a, unsigned b) const {
   hwloc_bitmap_t both = hwloc_bitmap_alloc();
   hwloc_bitmap_or(both, core_sets_.at(a), core_sets_.at(b));
   distance d = distance::machine;
-  // The smallest cache holding both cores, then the package, then the NUMA node.
-  if (hwloc_obj_t cache = hwloc_get_cache_covering_cpuset(topo_, both);
-      cache && cache->attr->cache.depth <= 2) {
+  // The smallest cache holding both cores, else the smallest object holding both: a package on the
+  // way up from it, or a NUMA node attached on the way (hwloc 2 hangs memory off CPU-side objects).
+  const hwloc_obj_t cache = hwloc_get_cache_covering_cpuset(topo_, both);
+  if (cache && cache->attr->cache.depth <= 2) {
     d = distance::l2;
   } else if (cache && cache->attr->cache.depth == 3) {
     d = distance::l3;
-  } else if (hwloc_get_next_obj_covering_cpuset_by_type(topo_, both, HWLOC_OBJ_PACKAGE, nullptr)) {
-    d = distance::package;
-  } else if (hwloc_get_next_obj_covering_cpuset_by_type(topo_, both, HWLOC_OBJ_NUMANODE,
-                                                        nullptr)) {
-    d = distance::numa_node;
+  } else {
+    bool package = false, numa = false;
+    for (hwloc_obj_t o = hwloc_get_obj_covering_cpuset(topo_, both); o; o = o->parent) {
+      package |= o->type == HWLOC_OBJ_PACKAGE;
+      numa |= o->memory_arity > 0;
+    }
+    d = package ? distance::package : numa ? distance::numa_node : distance::machine;
   }
   hwloc_bitmap_free(both);
   return d;

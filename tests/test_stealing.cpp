@@ -1,0 +1,211 @@
+// Work stealing (SPEC §2): every mode keeps the color invariants under constant stealing, the
+// running color never moves, and each heuristic makes the choice the paper describes.
+#include "support.hpp"
+
+#include <hue/hue.hpp>
+
+#include <gtest/gtest.h>
+
+#include <x86intrin.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using hue_test::busy;
+using hue_test::eventually;
+using hue_test::gate;
+
+hue::config with_mode(const std::string& mode, unsigned workers) {
+  hue::config c;
+  c.workers = workers;
+  c.steal = hue::steal_config::parse(mode);
+  return c;
+}
+
+class EveryMode : public testing::TestWithParam<std::string> {};
+
+// Producers outside the runtime and handlers inside it post over many colors, with handler
+// lengths that vary by color so the cores drift out of balance and steal all the time. Each event
+// has an id: none may be lost or run twice, handlers of a color never overlap, and each producer's
+// events of a color run in order.
+TEST_P(EveryMode, keeps_color_invariants_under_constant_stealing) {
+  constexpr unsigned colors = 200, producers = 2, per_producer = 150'000;
+  constexpr unsigned total = producers * per_producer * 2;  // each event posts one follow-up
+  std::vector<std::atomic<int>> inside(colors);
+  std::vector<std::array<std::uint64_t, producers + 1>> last(colors);  // handler-private per color
+  for (auto& l : last) l.fill(0);
+  std::vector<std::atomic<std::uint8_t>> runs(total);
+  std::atomic<std::uint64_t> overlaps{0}, out_of_order{0};
+
+  hue::runtime rt(with_mode(GetParam(), 4));
+  auto body = [&](unsigned color, unsigned producer, std::uint64_t seq, unsigned id) {
+    if (inside[color].fetch_add(1, std::memory_order_acq_rel) != 0) overlaps.fetch_add(1);
+    if (last[color][producer] >= seq) out_of_order.fetch_add(1);
+    last[color][producer] = seq;
+    runs[id].fetch_add(1, std::memory_order_relaxed);
+    busy(color % 7 == 0 ? 2000 : 20);  // a few heavy colors: the worthy ones
+    inside[color].fetch_sub(1, std::memory_order_acq_rel);
+  };
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < producers; ++p)
+    threads.emplace_back([&, p] {
+      for (unsigned i = 0; i < per_producer; ++i) {
+        const unsigned color = (i * 7 + p) % colors;
+        const unsigned id = (p * per_producer + i) * 2;
+        rt.post(color, [&, color, p, i, id] {
+          body(color, p, i + 1, id);
+          // Follow-up from inside the runtime, ordered per (color, source core) by construction:
+          // sequence numbers from a per-color counter owned by the color's handlers.
+          const unsigned next = (color * 13 + 5) % colors;
+          rt.post(next, [&, next, id] {
+            if (inside[next].fetch_add(1, std::memory_order_acq_rel) != 0) overlaps.fetch_add(1);
+            runs[id + 1].fetch_add(1, std::memory_order_relaxed);
+            busy(20);
+            inside[next].fetch_sub(1, std::memory_order_acq_rel);
+          });
+        });
+      }
+    });
+  for (auto& t : threads) t.join();
+  rt.drain();
+
+  EXPECT_EQ(overlaps.load(), 0u);
+  EXPECT_EQ(out_of_order.load(), 0u);
+  unsigned lost = 0, twice = 0;
+  for (auto& r : runs) {
+    lost += r.load() == 0;
+    twice += r.load() > 1;
+  }
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(twice, 0u);
+  const auto s = rt.stats().total();
+  EXPECT_EQ(s.events_run, total);
+  const bool steals = GetParam() != "off" && GetParam() != "libasync-smp-off";
+  if (steals) EXPECT_GT(s.steal_successes, 0u) << "the load never made a core steal";
+  else EXPECT_EQ(s.steal_attempts, 0u);
+  EXPECT_EQ(s.events_stolen >= s.steal_successes, true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stealing, EveryMode,
+                         testing::Values("off", "base", "libasync-smp", "libasync-smp-off",
+                                         "time-left", "penalty", "locality", "all"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (c == '-' || c == ',') c = '_';
+                           return n;
+                         });
+
+// A color whose handler is running cannot move: its queued events wait for it, even though another
+// core is idle and stealing.
+TEST_P(EveryMode, running_color_is_never_stolen) {
+  hue::runtime rt(with_mode(GetParam(), 2));
+  constexpr hue::color_t held = 11;
+  gate g;
+  std::atomic<int> ran_while_held{0};
+  rt.post(held, [&] { g.hold(); });
+  ASSERT_TRUE(eventually([&] { return g.entered(); }));
+  for (int i = 0; i < 50; ++i) rt.post(held, [&] { ran_while_held.fetch_add(1); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // plenty of time to steal
+  EXPECT_EQ(ran_while_held.load(), 0);
+  g.open();
+  rt.drain();
+  EXPECT_EQ(ran_while_held.load(), 50);
+}
+
+// The first `n` colors from `from` on that currently live on `core`.
+std::vector<hue::color_t> colors_on(const hue::runtime& rt, unsigned core, unsigned n,
+                                    hue::color_t from) {
+  std::vector<hue::color_t> out;
+  for (hue::color_t c = from; out.size() < n; ++c)
+    if (rt.core_of(c) == core) out.push_back(c);
+  return out;
+}
+
+constexpr hue::handler_info cheap{.name = "Cheap", .cost = 10};
+constexpr hue::handler_info dear{.name = "Dear", .cost = 10'000'000};
+constexpr hue::handler_info dear_light{.name = "DearLight", .cost = 10'000'000, .penalty = 1};
+constexpr hue::handler_info dear_heavy{.name = "DearHeavy", .cost = 10'000'000, .penalty = 50};
+
+// Core 0 is held by a pinned gate; everything else queued there can only run if core 1 steals it.
+struct held_core0 {
+  explicit held_core0(const std::string& mode) : rt(with_mode(mode, 2)) {
+    rt.pin_color(gate_color, 0);
+    rt.post(gate_color, [this] { g.hold(); });
+    EXPECT_TRUE(eventually([&] { return g.entered(); }));
+  }
+  ~held_core0() { g.open(); }
+  static constexpr hue::color_t gate_color = 1;
+  hue::runtime rt;
+  gate g;
+};
+
+TEST(TimeLeft, a_color_below_the_steal_cost_stays_one_above_is_stolen) {
+  held_core0 h("time-left");
+  const auto c = colors_on(h.rt, 0, 2, 100);
+  std::atomic<unsigned> cheap_where{9}, dear_where{9};
+  for (int i = 0; i < 3; ++i) {
+    h.rt.post(c[0], [&] { cheap_where = hue::runtime::current_core(); }, cheap);
+    h.rt.post(c[1], [&] { dear_where = hue::runtime::current_core(); }, dear);
+  }
+  ASSERT_TRUE(eventually([&] { return dear_where.load() != 9; }, std::chrono::seconds(20)));
+  EXPECT_EQ(dear_where.load(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(cheap_where.load(), 9u) << "a color worth less than a steal was stolen";
+  h.g.open();
+  ASSERT_TRUE(eventually([&] { return cheap_where.load() != 9; }));
+  EXPECT_EQ(cheap_where.load(), 0u);
+}
+
+TEST(Penalty, of_two_equally_costly_colors_the_higher_penalty_is_stolen_last) {
+  held_core0 h("time-left,penalty");
+  // Keep the thief busy too until both colors are queued, so it chooses between them.
+  gate thief_busy;
+  h.rt.pin_color(2, 1);
+  h.rt.post(2, [&] { thief_busy.hold(); });
+  ASSERT_TRUE(eventually([&] { return thief_busy.entered(); }));
+  const auto c = colors_on(h.rt, 0, 2, 200);
+  std::vector<char> order;  // written on core 1 only, read after drain
+  std::atomic<int> done{0};
+  // The heavy-penalty color is posted first, so order of posting cannot explain the result.
+  for (int i = 0; i < 3; ++i)
+    h.rt.post(c[0], [&] { order.push_back('H'); ++done; }, dear_heavy);
+  for (int i = 0; i < 3; ++i)
+    h.rt.post(c[1], [&] { order.push_back('L'); ++done; }, dear_light);
+  thief_busy.open();
+  ASSERT_TRUE(eventually([&] { return done.load() == 6; }, std::chrono::seconds(20)));
+  h.g.open();
+  h.rt.drain();
+  ASSERT_EQ(order.size(), 6u);
+  EXPECT_EQ(std::string(order.begin(), order.end()), "LLLHHH");
+}
+
+// Automatic profiling: a handler that spins a known number of cycles gets that cost measured.
+TEST(Profiling, measured_cost_is_within_20_percent_of_the_truth) {
+  static constexpr hue::handler_info spinner{.name = "Spinner"};  // no annotation
+  hue::runtime rt(with_mode("all", 2));
+  constexpr std::uint64_t cycles = 400'000;
+  for (hue::color_t c = 0; c < 60; ++c)
+    rt.post(c, [] {
+      const std::uint64_t until = __rdtsc() + cycles;
+      while (__rdtsc() < until) {}
+    }, spinner);
+  rt.drain();
+  const double measured = static_cast<double>(spinner.measured_cost.load());
+  EXPECT_NEAR(measured, static_cast<double>(cycles), 0.2 * cycles);
+}
+
+TEST(Modes, parse_and_name_round_trip_and_bad_names_are_errors) {
+  for (const char* m : {"off", "base", "libasync-smp", "libasync-smp-off", "all", "time-left",
+                        "penalty", "locality", "time-left,locality"})
+    EXPECT_EQ(hue::steal_config::parse(m).name(), m);
+  EXPECT_THROW(hue::steal_config::parse("greedy"), std::invalid_argument);
+  EXPECT_THROW(hue::steal_config::parse("time-left,,"), std::invalid_argument);
+}
+
+}  // namespace
