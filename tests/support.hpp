@@ -1,12 +1,21 @@
 // tests/support.hpp — small helpers shared by the runtime tests.
 #pragma once
 
+#include <hue/config.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <thread>
 
 namespace hue_test {
+
+// A config with `n` workers, everything else as the environment or the defaults say.
+inline hue::config workers(unsigned n) {
+  hue::config c;
+  c.workers = n;
+  return c;
+}
 
 // Polls `pred` until it holds or `limit` passes. Tests assert on the result, so a broken runtime
 // fails with a message instead of hanging the suite.

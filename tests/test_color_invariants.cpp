@@ -17,11 +17,7 @@ namespace {
 using hue_test::busy;
 using hue_test::eventually;
 
-hue::config workers(unsigned n) {
-  hue::config c;
-  c.workers = n;
-  return c;
-}
+using hue_test::workers;
 
 // Many threads, hundreds of colors, ~10^6 events; handlers post follow-ups to other colors so
 // events also cross cores from inside the runtime. Each handler marks its color busy and checks

@@ -18,11 +18,7 @@ namespace {
 using hue_test::eventually;
 using hue_test::gate;
 
-hue::config workers(unsigned n) {
-  hue::config c;
-  c.workers = n;
-  return c;
-}
+using hue_test::workers;
 
 // Counts how many copies of itself are destroyed: proves pending events are freed, not leaked.
 struct tracked {

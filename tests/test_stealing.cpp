@@ -155,8 +155,15 @@ TEST(TimeLeft, a_color_below_the_steal_cost_stays_one_above_is_stolen) {
   }
   ASSERT_TRUE(eventually([&] { return dear_where.load() != 9; }, std::chrono::seconds(20)));
   EXPECT_EQ(dear_where.load(), 1u);
+  // The mapping followed the stolen color: its next event goes straight to the thief.
+  EXPECT_EQ(h.rt.core_of(c[1]), 1u);
+  std::atomic<unsigned> later{9};
+  h.rt.post(c[1], [&] { later = hue::runtime::current_core(); }, cheap);
+  ASSERT_TRUE(eventually([&] { return later.load() != 9; }));
+  EXPECT_EQ(later.load(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(cheap_where.load(), 9u) << "a color worth less than a steal was stolen";
+  EXPECT_EQ(h.rt.core_of(c[0]), 0u);
   h.g.open();
   ASSERT_TRUE(eventually([&] { return cheap_where.load() != 9; }));
   EXPECT_EQ(cheap_where.load(), 0u);

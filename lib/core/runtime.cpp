@@ -1,5 +1,6 @@
 // lib/core/runtime.cpp — the public runtime: start, post, pin, stop, drain, destroy.
 #include "runtime_impl.hpp"
+#include "moving_average.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -55,13 +56,10 @@ void runtime_impl::restage(core& c, color_queue* q) noexcept {
   c.worthy.restage(q, interval);
 }
 
-// An exponential moving average with weight 1/8 for the new sample: smooth enough to ignore one
-// cache-cold run, quick enough to follow a handler whose cost changes. Racy by design: two workers
-// updating at once lose one sample, which an average can afford.
+// Racy by design: two workers updating at once lose one sample, which an average can afford.
 void runtime_impl::record_cost(const handler_info& info, std::uint64_t cycles) noexcept {
   const std::uint64_t old = info.measured_cost.load(std::memory_order_relaxed);
-  const std::uint64_t next = old ? old - old / 8 + cycles / 8 : cycles;
-  info.measured_cost.store(next ? next : 1, std::memory_order_relaxed);
+  info.measured_cost.store(moving_average(old, cycles), std::memory_order_relaxed);
 }
 
 void runtime_impl::wake_thief(const core& busy) noexcept {

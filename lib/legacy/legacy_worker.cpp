@@ -5,7 +5,7 @@
 // race: Fig. 2 releases the victim before locking the thief, which would let a post of the stolen
 // color reach the thief before the stolen events do. The emulation holds both locks, as hue does,
 // because every mode must keep the color invariants.
-#include "core/runtime_impl.hpp"
+#include "steal/steal_loop.hpp"
 #include "steal/victims.hpp"
 
 namespace hue::internal {
@@ -64,54 +64,27 @@ bool run_legacy_event(runtime_impl& rt, core& me) {
 }
 
 bool try_steal_legacy(runtime_impl& rt, core& me) {
-  const unsigned n = rt.cfg.workers;
-  bool any = false;
-  for (unsigned i = 0; i < n; ++i) {
-    me.loads[i] = i == me.index ? 0 : rt.cores[i].pending_hint.load(std::memory_order_relaxed);
-    any |= me.loads[i] > 0;
-  }
-  if (!any) return false;
-
-  const std::uint64_t start = cycles_now();
-  me.steal_attempts.add();
-  most_loaded_then_successive(me.loads, me.index, me.victims);  // construct_core_set
-  for (unsigned v : me.victims) {
-    core& victim = rt.cores[v];
-    core& lo = v < me.index ? victim : me;
-    core& hi = v < me.index ? me : victim;
-    lo.note_lock_wait(lo.lock.lock());
-    hi.note_lock_wait(hi.lock.lock());
-    std::uint32_t events = 0;
-    std::uint64_t stolen_cycles = 0;
-    if (can_be_stolen(victim.legacy)) {
-      // A color may move unless it shares its mapping with the running color or is pinned.
-      auto movable = [&](color_t c) {
-        const color_slot& s = rt.table.slot_of(c);
-        return !s.pinned && !(victim.legacy_running &&
-                              &rt.table.slot_of(victim.legacy_running_color) == &s);
-      };
-      if (const auto color = choose_color_to_steal(victim.legacy, movable)) {
+  return steal_loop(
+      rt, me,
+      [](core& self) { most_loaded_then_successive(self.loads, self.index, self.victims); },
+      [&](core& victim) {
+        steal_take t;
+        if (!can_be_stolen(victim.legacy)) return t;
+        // A color may move unless it shares its mapping with the running color or is pinned.
+        auto movable = [&](color_t c) {
+          const color_slot& s = rt.table.slot_of(c);
+          return !s.pinned && !(victim.legacy_running &&
+                                &rt.table.slot_of(victim.legacy_running_color) == &s);
+        };
+        const auto color = choose_color_to_steal(victim.legacy, movable);
+        if (!color) return t;
         color_slot& s = rt.table.slot_of(*color);
         for (const detail::event* e = victim.legacy.head; e; e = e->next)
-          if (&rt.table.slot_of(e->color) == &s) stolen_cycles += e->cost;
-        events = rt.transfer_slot(s, victim, me);  // construct_event_set + migrate
-      }
-    }
-    hi.lock.unlock();
-    lo.lock.unlock();
-    if (events) {
-      const std::uint64_t spent = cycles_now() - start;
-      me.steal_successes.add();
-      me.events_stolen.add(events);
-      me.colors_stolen.add(1);
-      me.stolen_time_cycles.add(stolen_cycles);
-      me.steal_cycles.add(spent);
-      return true;
-    }
-  }
-  me.steal_failures.add();
-  me.steal_cycles.add(cycles_now() - start);
-  return false;
+          if (&rt.table.slot_of(e->color) == &s) t.cycles += e->cost;
+        t.colors = 1;
+        t.events = rt.transfer_slot(s, victim, me);  // construct_event_set + migrate
+        return t;
+      });
 }
 
 }  // namespace hue::internal

@@ -16,9 +16,8 @@
 // becomes the thief, and later posts of those colors come here (SPEC §2.6). A slot with a running
 // color, or a pinned slot, never moves.
 //
-// Locking: the thief holds its own lock and the victim's, taken in core-index order (the same
-// order as pin_color), so posters, which hold one lock at a time, never deadlock with it.
-#include "core/runtime_impl.hpp"
+// Locking: see steal_loop.hpp.
+#include "steal/steal_loop.hpp"
 #include "steal/victims.hpp"
 
 namespace hue::internal {
@@ -82,56 +81,26 @@ color_queue* choose(runtime_impl& rt, core& victim) {
 }  // namespace
 
 bool try_steal(runtime_impl& rt, core& me) {
-  const unsigned n = rt.cfg.workers;
-  bool any = false;
-  for (unsigned i = 0; i < n; ++i) {
-    me.loads[i] = i == me.index ? 0 : rt.cores[i].pending_hint.load(std::memory_order_relaxed);
-    any |= me.loads[i] > 0;
-  }
-  if (!any) return false;  // nothing queued anywhere: not an attempt, just a look
-
-  const std::uint64_t start = cycles_now();
-  me.steal_attempts.add();
-  if (rt.cfg.steal.mode == steal_mode::heuristics && rt.cfg.steal.heuristics.locality)
-    nearest_first(me.loads, me.distance, me.index, me.victims);
-  else
-    most_loaded_then_successive(me.loads, me.index, me.victims);
-
-  for (unsigned v : me.victims) {
-    if (!me.loads[v]) continue;
-    core& victim = rt.cores[v];
-    core& lo = v < me.index ? victim : me;
-    core& hi = v < me.index ? me : victim;
-    lo.note_lock_wait(lo.lock.lock());
-    hi.note_lock_wait(hi.lock.lock());
-    std::uint32_t events = 0, colors = 0;
-    std::uint64_t stolen_cycles = 0;
-    if (color_queue* q = choose(rt, victim)) {
-      color_slot& s = rt.table.slot_of(q->color);
-      for (const color_queue* c = s.chain; c; c = c->slot_next) {
-        if (c->count) ++colors;
-        for (const detail::event* e = c->head; e; e = e->next) stolen_cycles += e->cost;
-      }
-      events = rt.transfer_slot(s, victim, me);
-    }
-    hi.lock.unlock();
-    lo.lock.unlock();
-    if (events) {
-      const std::uint64_t spent = cycles_now() - start;
-      me.steal_successes.add();
-      me.events_stolen.add(events);
-      me.colors_stolen.add(colors);
-      me.stolen_time_cycles.add(stolen_cycles);
-      me.steal_cycles.add(spent);
-      // The runtime's measured steal cost: a moving average, as for handler costs.
-      const std::uint64_t old = rt.steal_cost.load(std::memory_order_relaxed);
-      rt.steal_cost.store(old - old / 8 + spent / 8, std::memory_order_relaxed);
-      return true;
-    }
-  }
-  me.steal_failures.add();
-  me.steal_cycles.add(cycles_now() - start);
-  return false;
+  const bool locality =
+      rt.cfg.steal.mode == steal_mode::heuristics && rt.cfg.steal.heuristics.locality;
+  return steal_loop(
+      rt, me,
+      [&](core& self) {
+        if (locality) nearest_first(self.loads, self.distance, self.index, self.victims);
+        else most_loaded_then_successive(self.loads, self.index, self.victims);
+      },
+      [&](core& victim) {
+        steal_take t;
+        color_queue* q = choose(rt, victim);
+        if (!q) return t;
+        color_slot& s = rt.table.slot_of(q->color);
+        for (const color_queue* c = s.chain; c; c = c->slot_next) {
+          if (c->count) ++t.colors;
+          for (const detail::event* e = c->head; e; e = e->next) t.cycles += e->cost;
+        }
+        t.events = rt.transfer_slot(s, victim, me);
+        return t;
+      });
 }
 
 }  // namespace hue::internal
