@@ -35,7 +35,7 @@ struct core_stats {
   std::uint64_t stolen_time_cycles = 0;  // run time of the stolen events, in cycles
 
   std::uint64_t lock_wait_cycles = 0;    // cycles any thread spun on this core's lock
-  std::uint64_t busy_cycles = 0;         // cycles spent running handlers
+  std::uint64_t busy_cycles = 0;         // cycles not idle nor stealing: handlers and queue work
   std::uint64_t idle_cycles = 0;         // cycles spent spinning idle or asleep
   std::uint64_t sleeps = 0;              // times the worker went to sleep in the kernel
 

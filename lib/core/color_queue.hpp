@@ -13,7 +13,8 @@
 //            outside the core-queue, so no core can take it (this is the mutual exclusion);
 //   spare    it is empty and parked on its core's spare list, so the next post to this color finds
 //            it without allocating or relinking (a busy connection's color empties and refills
-//            constantly). Spares are freed when the core goes to sleep or has too many.
+//            constantly), and so that a stolen color stays with its thief. A core keeps at most
+//            64; beyond that the oldest is freed or recycled for a new color.
 #pragma once
 
 #include <hue/detail/event.hpp>
@@ -38,6 +39,7 @@ struct color_queue {
   // Time left (paper §4.2): the sum over pending events of cost, or cost / penalty with the
   // penalty-aware heuristic. Kept whenever stealing is on.
   std::uint64_t time_left = 0;
+  std::uint64_t cost_left = 0;        // the same without penalties: the "stolen time" statistic
   color_queue* wprev = nullptr;       // stealing-queue links (valid while interval >= 0)
   color_queue* wnext = nullptr;
   std::int8_t interval = -1;          // stealing-queue interval, -1 when not listed

@@ -12,6 +12,7 @@ color_table::color_table(std::uint32_t slots, unsigned cores) {
   slots_ = std::make_unique<color_slot[]>(n);
   mask_ = n - 1;
   shift_ = 64 - static_cast<unsigned>(std::countr_zero(n));
+  cores_ = cores;
   for (std::uint32_t i = 0; i < n; ++i) slots_[i].owner.store(i % cores, std::memory_order_relaxed);
 }
 

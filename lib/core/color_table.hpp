@@ -11,7 +11,11 @@
 //
 // Hazard: the owner of a slot changes (pin_color, stealing) only while holding the locks of both
 // the old and the new owner, and a running color-queue never moves. A poster that read the old
-// owner and then got its lock sees the new owner on its re-check and retries.
+// owner and then got its lock sees the new owner on its re-check and retries. One exception needs
+// only the old owner's lock: when the last color of a slot dies, the slot goes back home
+// (`home_of`), because an empty chain gives the new owner nothing to guard. Without that return,
+// every steal would shift placement for good, and after enough steals a core that posts fresh
+// colors would find it owns almost no slots (the unbalanced benchmark showed exactly that).
 #pragma once
 
 #include "color_queue.hpp"
@@ -44,6 +48,9 @@ class color_table {
   color_slot& slot(std::uint32_t index) noexcept { return slots_[index]; }
   color_slot& slot_of(color_t color) noexcept { return slots_[index_of(color)]; }
 
+  // Where slot `index` lives while none of its colors is live: spread by index, as at start.
+  std::uint32_t home_of(std::uint32_t index) const noexcept { return index % cores_; }
+
   // The following need the lock of the slot's owner.
   static color_queue* find(const color_slot& s, color_t color) noexcept {
     for (color_queue* q = s.chain; q; q = q->slot_next)
@@ -65,6 +72,7 @@ class color_table {
   std::unique_ptr<color_slot[]> slots_;
   std::uint32_t mask_;
   unsigned shift_;
+  unsigned cores_;
 };
 
 }  // namespace hue::internal

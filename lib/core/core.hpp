@@ -70,7 +70,10 @@ struct alignas(64) core {
   counter events_run;
   counter batches;
   counter handler_exceptions;
-  counter busy_cycles;
+  // Busy time is derived (lifetime - idle - stealing) rather than timed per batch: two TSC reads
+  // per batch cost as much as the post of a small event.
+  std::atomic<std::uint64_t> start_cycles{0};
+  std::atomic<std::uint64_t> end_cycles{0};  // 0 while the worker runs
   counter idle_cycles;
   counter sleeps;
   counter steal_attempts;

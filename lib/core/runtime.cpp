@@ -34,6 +34,24 @@ runtime_impl::runtime_impl(runtime* s, const config& c)
   }
 }
 
+void runtime_impl::release_queue(color_queue* q, const color_slot* keep) noexcept {
+  const std::uint32_t index = table.index_of(q->color);
+  color_slot& s = table.slot(index);
+  color_table::unlink(s, q);
+  if (!s.chain && !s.pinned && &s != keep)
+    s.owner.store(table.home_of(index), std::memory_order_release);
+}
+
+color_queue* runtime_impl::recycle_spare(core& c, color_t color, const color_slot& into) noexcept {
+  color_queue* q = c.ready.oldest_spare();
+  if (!q) return nullptr;
+  c.ready.take_spare(q);
+  // The old slot may be `into` itself: it must not go home, the recycled queue is about to join it.
+  release_queue(q, &into);
+  q->~color_queue();
+  return ::new (static_cast<void*>(q)) color_queue(color);
+}
+
 std::uint32_t runtime_impl::cost_of(const handler_info& info) const noexcept {
   const std::uint64_t c = cfg.costs == cost_source::annotated && info.cost
                               ? info.cost
@@ -99,45 +117,54 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
     {
       spin_guard g(c.lock);
       c.note_lock_wait(g.waited);
-      color_queue* q = nullptr;
       if (s.owner.load(std::memory_order_relaxed) != k) {
         outcome = moved;  // pin_color or a steal moved the slot after we read its owner
-      } else if (!(q = color_table::find(s, color)) && !spare) {
-        outcome = need_block;
       } else {
+        color_queue* q = color_table::find(s, color);
         if (!q) {
-          q = ::new (spare) color_queue(color);
-          spare = nullptr;
-          color_table::link(s, q);
+          // A new live color: reuse one of the core's spares, else the block allocated outside.
+          q = recycle_spare(c, color, s);
+          if (!q && spare) {
+            q = ::new (spare) color_queue(color);
+            spare = nullptr;
+          }
+          if (q) color_table::link(s, q);
         }
-        q->push(e);
-        q->time_left += weight(*e);
-        ++c.pending;
-        c.events_posted.add();
-        switch (q->st) {
-          case color_queue::state::queued:
-            c.ready.reprioritize(q);
-            break;
-          case color_queue::state::running:
-            break;  // its worker re-queues it when the batch ends
-          case color_queue::state::spare:
-            c.ready.take_spare(q);
-            [[fallthrough]];
-          case color_queue::state::detached:
-            c.ready.push_back(q);
-            break;
-        }
-        restage(c, q);
-        c.update_hint();
-        // Work a sleeping core could take: with the time-left heuristic a worthy color, otherwise
-        // a second color (the paper's can_be_stolen).
-        call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 &&
-                     (cfg.steal.mode == steal_mode::heuristics && cfg.steal.heuristics.time_left
-                          ? !c.worthy.empty()
-                          : c.pending > 1);
-        if (c.sleeping) {
-          c.sleeping = false;
-          wake = true;
+        if (!q) {
+          outcome = need_block;
+        } else {
+          q->push(e);
+          if (stealing) {
+            q->time_left += weight(*e);
+            q->cost_left += e->cost;
+          }
+          ++c.pending;
+          c.events_posted.add();
+          switch (q->st) {
+            case color_queue::state::queued:
+              c.ready.reprioritize(q);
+              break;
+            case color_queue::state::running:
+              break;  // its worker re-queues it when the batch ends
+            case color_queue::state::spare:
+              c.ready.take_spare(q);
+              [[fallthrough]];
+            case color_queue::state::detached:
+              c.ready.push_back(q);
+              break;
+          }
+          restage(c, q);
+          c.update_hint();
+          // Work a sleeping core could take: with the time-left heuristic a worthy color, otherwise
+          // a second color (the paper's can_be_stolen).
+          call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 &&
+                       (cfg.steal.mode == steal_mode::heuristics && cfg.steal.heuristics.time_left
+                            ? !c.worthy.empty()
+                            : c.pending > 1);
+          if (c.sleeping) {
+            c.sleeping = false;
+            wake = true;
+          }
         }
       }
     }
@@ -171,7 +198,7 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
         busy |= q->st == color_queue::state::running;
       // A running color cannot change cores mid-batch; wait for its batch to end.
       if (!busy) {
-        const std::uint32_t moved = from == to ? 0 : transfer_slot(s, cores[from], cores[to]);
+        const std::uint32_t moved = from == to ? 0 : transfer_slot(s, cores[from], cores[to]).events;
         s.pinned = s.pinned || pin;
         wake = moved && cores[to].sleeping;
         if (wake) cores[to].sleeping = false;
@@ -186,11 +213,13 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
   }
 }
 
-std::uint32_t runtime_impl::transfer_slot(color_slot& s, core& from, core& to) noexcept {
-  std::uint32_t moved = 0;
+runtime_impl::transferred runtime_impl::transfer_slot(color_slot& s, core& from,
+                                                      core& to) noexcept {
+  transferred t;
   if (legacy) {
     detail::event* set = construct_event_set(
-        from.legacy, [&](color_t c) { return &table.slot_of(c) == &s; }, moved);
+        from.legacy, [&](color_t c) { return &table.slot_of(c) == &s; }, t.events);
+    for (const detail::event* e = set; e; e = e->next) t.cycles += e->cost;
     migrate(to.legacy, set);
   }
   for (color_queue* q = s.chain; q; q = q->slot_next) {
@@ -203,14 +232,15 @@ std::uint32_t runtime_impl::transfer_slot(color_slot& s, core& from, core& to) n
       from.ready.take_spare(q);
       to.ready.keep_spare(q);
     }
-    moved += q->count;
+    t.events += q->count;
+    t.cycles += q->cost_left;
   }
-  from.pending -= moved;
-  to.pending += moved;
+  from.pending -= t.events;
+  to.pending += t.events;
   s.owner.store(to.index, std::memory_order_release);
   from.update_hint();
   to.update_hint();
-  return moved;
+  return t;
 }
 
 void runtime_impl::wake_all() noexcept {

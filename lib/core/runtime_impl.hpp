@@ -71,8 +71,19 @@ struct runtime_impl {
   // Moves every color of `slot` from its owner to core `to`. Waits while one of them is running.
   void move_slot(color_slot& slot, unsigned to, bool pin);
   // Moves the color-queues of `slot` (none running) from `from` to `to`, with both locks held,
-  // and points the slot at `to`. Returns the number of events moved.
-  std::uint32_t transfer_slot(color_slot& slot, core& from, core& to) noexcept;
+  // and points the slot at `to`. Returns the events moved and their expected cycles.
+  struct transferred {
+    std::uint32_t events = 0;
+    std::uint64_t cycles = 0;
+  };
+  transferred transfer_slot(color_slot& slot, core& from, core& to) noexcept;
+
+  // Takes `q` (spare, detached) out of its slot, sending the slot home if it was the last color
+  // there; the caller frees or reuses the block. Core lock held.
+  void release_queue(color_queue* q, const color_slot* keep = nullptr) noexcept;
+  // A spare of `c` turned into a color-queue for `color`, or nullptr. Saves a block allocation
+  // for every fresh color (a server's new connections). Core lock held.
+  color_queue* recycle_spare(core& c, color_t color, const color_slot& into) noexcept;
 
   // --- costs and time left (stealing) ---
   std::uint32_t cost_of(const handler_info& info) const noexcept;

@@ -77,8 +77,13 @@ core_stats core::snapshot() const {
   s.steal_cycles = steal_cycles.get();
   s.stolen_time_cycles = stolen_time_cycles.get();
   s.lock_wait_cycles = lock_wait_cycles.load(std::memory_order_relaxed);
-  s.busy_cycles = busy_cycles.get();
   s.idle_cycles = idle_cycles.get();
+  if (const std::uint64_t start = start_cycles.load(std::memory_order_relaxed)) {
+    const std::uint64_t end = end_cycles.load(std::memory_order_relaxed);
+    const std::uint64_t lifetime = (end ? end : cycles_now()) - start;
+    const std::uint64_t other = s.idle_cycles + s.steal_cycles;
+    s.busy_cycles = lifetime > other ? lifetime - other : 0;
+  }
   s.sleeps = sleeps.get();
   return s;
 }

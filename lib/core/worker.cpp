@@ -12,6 +12,7 @@
 // `stopping`, and wakes every core. A worker checks `stopping` between batches, so the batch it is
 // running completes, then the thread returns. Events still queued stay in their color-queues until
 // the runtime's destructor discards them, after every worker has been joined.
+#include "block_pool.hpp"
 #include "runtime_impl.hpp"
 
 #include <pthread.h>
@@ -40,15 +41,17 @@ std::uint64_t now_ns() noexcept {
                                         .count());
 }
 
-// Empty color-queues kept for reuse per core. Enough for the colors a core juggles at once (its
-// connections' colors in a server); picked without data, tune later.
+// Empty color-queues kept per core, least recently used first out. They are what keeps a stolen
+// color mapped to its thief after its queue drains (its slot goes home when the last spare of it
+// is freed), and their blocks serve new colors. Enough for the colors a core juggles at once (its
+// connections' colors in a server) at 8 KiB per core; picked without data, tune later.
 constexpr unsigned max_spares = 64;
 
 // Call with the core lock held. The spare's slot is owned by this core (all colors of a slot live
 // on its owner), so its chain is ours to edit.
 void free_spare(runtime_impl& rt, core& me, color_queue* q) noexcept {
   me.ready.take_spare(q);
-  color_table::unlink(rt.table.slot_of(q->color), q);
+  rt.release_queue(q);
   q->~color_queue();
   detail::free_block(q);
 }
@@ -70,20 +73,23 @@ bool run_batch(runtime_impl& rt, core& me) {
     chain = q->take(rt.cfg.batch, taken);
     me.pending -= taken;
     if (rt.stealing) {
-      for (const detail::event* e = chain; e; e = e->next) q->time_left -= rt.weight(*e);
+      for (const detail::event* e = chain; e; e = e->next) {
+        q->time_left -= rt.weight(*e);
+        q->cost_left -= e->cost;
+      }
       rt.restage(me, q);  // out of the stealing-queue while it runs
     }
     me.update_hint();
   }
 
   const color_t color = q->color;
-  const handler_info* only = taken == 1 ? chain->info : nullptr;
-  const std::uint64_t start = cycles_now();
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
-    // Cost profiling samples one event in 16 (reading the TSC costs ~18 ns on this kind of VM);
-    // a batch of one is measured for free below.
-    if (rt.profiling && !only && (++me.profile_tick & 15) == 0) {
+    // Cost profiling samples one event in 16: reading the TSC costs ~18 ns on this kind of VM,
+    // and the average lives in the handler_info, a line every core running the handler shares.
+    // Handlers whose annotation is in use are not measured at all.
+    if (rt.profiling && (++me.profile_tick & 15) == 0 &&
+        (rt.cfg.costs == cost_source::measured || e->info->cost == 0)) {
       const handler_info* info = e->info;
       const std::uint64_t t0 = cycles_now();
       run_event(rt, me, color, e);
@@ -94,9 +100,6 @@ bool run_batch(runtime_impl& rt, core& me) {
     me.events_run.add();  // per event: counts trail a handler by one event, not by a batch
     e = next;
   }
-  const std::uint64_t spent = cycles_now() - start;
-  me.busy_cycles.add(spent);
-  if (rt.profiling && only) rt.record_cost(*only, spent);
   me.batches.add();
 
   {
@@ -147,13 +150,12 @@ void park(runtime_impl& rt, core& me) {
       me.idle_cycles.add(cycles_now() - idle_start);
       return;
     }
-    // Going to sleep: nothing will reuse the spares soon, give their memory back.
-    while (color_queue* q = me.ready.oldest_spare()) free_spare(rt, me, q);
     me.sleeping = true;
     me.asleep.store(true, std::memory_order_relaxed);
     seen = me.park.prepare();
   }
   rt.sleepers.fetch_add(1, std::memory_order_relaxed);
+  detail::trim_block_pool();  // going idle: what bursts needed goes back to the heap
   if (rt.draining.load(std::memory_order_relaxed)) {
     std::lock_guard l(rt.drain_mu);
     rt.drain_cv.notify_all();
@@ -187,6 +189,7 @@ void pin(runtime_impl& rt, core& me) {
 }  // namespace
 
 void worker_main(runtime_impl& rt, core& me) {
+  me.start_cycles.store(cycles_now(), std::memory_order_relaxed);
   const std::string name = rt.cfg.name + "/" + std::to_string(me.index);
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // the kernel's limit
   pin(rt, me);
@@ -199,6 +202,7 @@ void worker_main(runtime_impl& rt, core& me) {
   }
 
   current_worker = {};
+  me.end_cycles.store(cycles_now(), std::memory_order_relaxed);
 }
 
 }  // namespace hue::internal

@@ -52,12 +52,16 @@ bool run_legacy_event(runtime_impl& rt, core& me) {
     me.legacy_running_color = e->color;
     me.update_hint();
   }
+  // Profiled like hue's batches (worker.cpp): one event in 16, unannotated handlers only.
   const handler_info* info = e->info;
-  const std::uint64_t start = cycles_now();
-  run_event(rt, me, e->color, e);
-  const std::uint64_t spent = cycles_now() - start;
-  me.busy_cycles.add(spent);
-  if (rt.profiling) rt.record_cost(*info, spent);
+  if (rt.profiling && (++me.profile_tick & 15) == 0 &&
+      (rt.cfg.costs == cost_source::measured || info->cost == 0)) {
+    const std::uint64_t start = cycles_now();
+    run_event(rt, me, e->color, e);
+    rt.record_cost(*info, cycles_now() - start);
+  } else {
+    run_event(rt, me, e->color, e);
+  }
   me.events_run.add();
   me.batches.add();
   return true;
@@ -78,11 +82,11 @@ bool try_steal_legacy(runtime_impl& rt, core& me) {
         };
         const auto color = choose_color_to_steal(victim.legacy, movable);
         if (!color) return t;
-        color_slot& s = rt.table.slot_of(*color);
-        for (const detail::event* e = victim.legacy.head; e; e = e->next)
-          if (&rt.table.slot_of(e->color) == &s) t.cycles += e->cost;
+        // construct_event_set + migrate
+        const auto moved = rt.transfer_slot(rt.table.slot_of(*color), victim, me);
         t.colors = 1;
-        t.events = rt.transfer_slot(s, victim, me);  // construct_event_set + migrate
+        t.events = moved.events;
+        t.cycles = moved.cycles;
         return t;
       });
 }

@@ -94,11 +94,10 @@ bool try_steal(runtime_impl& rt, core& me) {
         color_queue* q = choose(rt, victim);
         if (!q) return t;
         color_slot& s = rt.table.slot_of(q->color);
-        for (const color_queue* c = s.chain; c; c = c->slot_next) {
-          if (c->count) ++t.colors;
-          for (const detail::event* e = c->head; e; e = e->next) t.cycles += e->cost;
-        }
-        t.events = rt.transfer_slot(s, victim, me);
+        for (const color_queue* c = s.chain; c; c = c->slot_next) t.colors += c->count > 0;
+        const auto moved = rt.transfer_slot(s, victim, me);
+        t.events = moved.events;
+        t.cycles = moved.cycles;
         return t;
       });
 }

@@ -5,7 +5,11 @@
 #include "core/moving_average.hpp"
 #include "core/runtime_impl.hpp"
 
+#include <algorithm>
+
 namespace hue::internal {
+
+inline constexpr std::uint64_t steal_cost_floor = 500;
 
 // What one visit of a victim took.
 struct steal_take {
@@ -54,6 +58,13 @@ bool steal_loop(runtime_impl& rt, core& me, Order order, Take take) {
   }
   me.steal_failures.add();
   me.steal_cycles.add(cycles_now() - start);
+  // Only successful steals measure the steal cost, so an estimate that grew above every color's
+  // time left would never be corrected: nothing would look worthy, nothing would be stolen. A
+  // failed attempt while work was queued lets it decay a little (1/256), down to a floor below
+  // which no steal has ever been seen to go (500 cycles: two lock round trips and a list move).
+  const std::uint64_t cost = rt.steal_cost.load(std::memory_order_relaxed);
+  if (cost > steal_cost_floor)
+    rt.steal_cost.store(std::max(steal_cost_floor, cost - cost / 256), std::memory_order_relaxed);
   return false;
 }
 
