@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ meson ninja-build pkg-config git
   libevent-dev libhwloc-dev libgoogle-perftools-dev libgtest-dev libgmock-dev
-  libboost-dev   # Boost.Asio, for the peer columns of the benchmarks only
+  libboost-dev libtbb-dev   # Boost.Asio and oneTBB, for the peer columns of the benchmarks only
 )
 
 missing=()

@@ -216,3 +216,40 @@ TEST(Modes, parse_and_name_round_trip_and_bad_names_are_errors) {
 }
 
 }  // namespace
+
+namespace {
+
+// Regression (wake storm): the first version woke a sleeping core on *every* post that left the
+// target core with stealable-looking work, so one hot color that cannot move (running, or pinned)
+// made an idle core wake, fail to steal and sleep again thousands of times a second. Wakes are
+// now edge-triggered and pinned colors are never worthy.
+void expect_no_wake_storm(const std::string& mode) {
+  hue::config cfg = with_mode(mode, 2);
+  cfg.idle_spin = std::chrono::microseconds(0);  // sleep at once: every wake shows as a sleep
+  hue::runtime rt(cfg);
+  constexpr hue::color_t hot = 5;
+  rt.pin_color(hot, 0);
+  std::atomic<bool> stop{false};
+  std::function<void()> again = [&] {
+    if (stop.load()) return;
+    rt.post(hot, again, dear);  // two pending at a time: "stealable" by a careless count
+    rt.post(hot, [] {}, dear);
+  };
+  rt.post(hot, again, dear);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::uint64_t before = rt.stats().cores[1].sleeps;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::uint64_t during = rt.stats().cores[1].sleeps - before;
+  stop = true;
+  rt.drain();
+  EXPECT_LT(during, 20u) << "core 1 was woken " << during << " times in 200 ms for nothing";
+}
+
+TEST(WakeStorm, a_hot_color_that_cannot_move_does_not_keep_waking_sleepers_base) {
+  expect_no_wake_storm("base");
+}
+TEST(WakeStorm, a_hot_color_that_cannot_move_does_not_keep_waking_sleepers_all) {
+  expect_no_wake_storm("all");
+}
+
+}  // namespace

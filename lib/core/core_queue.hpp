@@ -20,6 +20,7 @@ namespace hue::internal {
 class core_queue {
  public:
   bool empty() const noexcept { return levels_ == 0; }
+  unsigned size() const noexcept { return size_; }  // queued color-queues
 
   void push_back(color_queue* q) noexcept {
     const priority_t p = q->priority();
@@ -31,6 +32,7 @@ class core_queue {
     levels_ |= 1u << p;
     q->queued_level = p;
     q->st = color_queue::state::queued;
+    ++size_;
   }
 
   void remove(color_queue* q) noexcept {
@@ -40,6 +42,7 @@ class core_queue {
     if (!l.head) levels_ &= ~(1u << q->queued_level);
     q->prev = q->next = nullptr;
     q->st = color_queue::state::detached;
+    --size_;
   }
 
   // After an event of higher priority joined `q`: move it to its new level.
@@ -98,6 +101,7 @@ class core_queue {
   };
   unsigned levels_ = 0;  // first: it shares the cache line of the core lock (core.hpp)
   level level_[priority_levels];
+  unsigned size_ = 0;
   level spares_;
   unsigned spare_count_ = 0;
 };

@@ -66,8 +66,8 @@ std::uint64_t runtime_impl::weight(const detail::event& e) const noexcept {
 
 void runtime_impl::restage(core& c, color_queue* q) noexcept {
   if (cfg.steal.mode != steal_mode::heuristics || !cfg.steal.heuristics.time_left) return;
-  // The running color is never worthy: it cannot move until its batch ends.
-  const int interval = q->st == color_queue::state::queued
+  // The running color is never worthy: it cannot move until its batch ends; nor is a pinned one.
+  const int interval = q->st == color_queue::state::queued && !table.slot_of(q->color).pinned
                            ? stealing_queue::interval_for(
                                  q->time_left, steal_cost.load(std::memory_order_relaxed))
                            : -1;
@@ -133,6 +133,8 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
         if (!q) {
           outcome = need_block;
         } else {
+          const bool was_queued = q->st == color_queue::state::queued;
+          const int was_interval = q->interval;
           q->push(e);
           if (stealing) {
             q->time_left += weight(*e);
@@ -155,12 +157,17 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
           }
           restage(c, q);
           c.update_hint();
-          // Work a sleeping core could take: with the time-left heuristic a worthy color, otherwise
-          // a second color (the paper's can_be_stolen).
-          call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 &&
-                       (cfg.steal.mode == steal_mode::heuristics && cfg.steal.heuristics.time_left
-                            ? !c.worthy.empty()
-                            : c.pending > 1);
+          // Did this post just create work a sleeping core could take? Edge-triggered, so a hot
+          // color that cannot be stolen does not wake a sleeper on every post: with time-left, a
+          // color that just became worthy; otherwise the core just got its second color (the
+          // paper's can_be_stolen), counting the running one.
+          if (stealing && sleepers.load(std::memory_order_relaxed) > 0) {
+            if (cfg.steal.mode == steal_mode::heuristics && cfg.steal.heuristics.time_left)
+              call_thief = was_interval < 0 && q->interval >= 0;
+            else
+              call_thief = !was_queued && q->st == color_queue::state::queued &&
+                           c.ready.size() + (c.running_queue ? 1 : 0) == 2;
+          }
           if (c.sleeping) {
             c.sleeping = false;
             wake = true;

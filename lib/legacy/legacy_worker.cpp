@@ -28,7 +28,8 @@ void runtime_impl::enqueue_legacy(color_t color, detail::event* e) noexcept {
         c.sleeping = false;
         wake = true;
       }
-      call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 && c.pending > 1;
+      // Edge-triggered (see enqueue): the FIFO just got a second event.
+      call_thief = stealing && sleepers.load(std::memory_order_relaxed) > 0 && c.pending == 2;
     }
     if (wake) c.park.wake();
     if (call_thief) wake_thief(c);
