@@ -35,7 +35,27 @@
 //
 // The runtime's other settings (batch, idle spin, pinning) come from the HUE_* environment
 // variables, as for any hue program; workers, steal and costs are set here and win over them.
+//
+// Peers (SPEC §8.5), in the same run, on the same rounds (the same event-cost sequence, warm-up
+// and timed window), each built only when meson found its library:
+//   asio  Boost.Asio (HUE_BENCH_ASIO): one io_context run by one thread per worker. The fork is a
+//         handler on the io_context (Asio cannot pin a handler to a thread: any run thread may take
+//         it) and posts every event on a strand of its own, the analogue of hue's one color per
+//         event; the event that brings the countdown to zero posts the next fork, as in hue.
+//   tbb   oneTBB (HUE_BENCH_TBB): a task_arena of N slots (the main thread, which forks, plus N-1
+//         TBB workers) and a task_group: the fork run()s the round's events as tasks from inside
+//         the arena and wait() is the join. No colors: the events are independent.
+// Their threads are pinned as hue pins its workers (thread i on the i-th CPU of the process's
+// cpuset, modulo its size) unless HUE_PIN=0. Both run their usual way: idle Asio threads block on a
+// condition variable; idle TBB workers spin a little, then sleep (hue spins HUE_IDLE_SPIN_US).
+// The table's steal columns do not apply to them ("-").
+//
+// --workers-sweep runs hue (all heuristics), Asio and oneTBB at 1, 2, .. --workers workers instead
+// of the table, for a scaling plot: CSV rows workers,system,kevents_per_s,...
 #include <hue/hue.hpp>
+
+#include <pthread.h>
+#include <sched.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -60,7 +80,31 @@
 #include <thread>
 #include <vector>
 
+#ifdef HUE_BENCH_ASIO
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#endif
+#ifdef HUE_BENCH_TBB
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+#include <oneapi/tbb/task_scheduler_observer.h>
+#endif
+
 namespace {
+
+#ifdef HUE_BENCH_ASIO
+constexpr bool have_asio = true;
+#else
+constexpr bool have_asio = false;
+#endif
+#ifdef HUE_BENCH_TBB
+constexpr bool have_tbb = true;
+#else
+constexpr bool have_tbb = false;
+#endif
 
 using bench_clock = std::chrono::steady_clock;
 
@@ -106,6 +150,14 @@ struct prng {
   }
 };
 
+// The next event of the sequence: its spin target in cycles. Every configuration, hue's and the
+// peers', draws its events from here, so with one seed they all run the same work.
+inline std::uint64_t draw_cycles(prng& rng) noexcept {
+  const std::uint64_t r = rng.next();
+  if (r % 10'000 >= big_per_10000) return small_cycles;
+  return big_min_cycles + (r >> 32) % (big_max_cycles - big_min_cycles + 1);
+}
+
 // TSC ticks per second, measured once against steady_clock.
 double measure_tsc_hz() {
   const auto t0 = bench_clock::now();
@@ -119,11 +171,23 @@ double measure_tsc_hz() {
 // ------------------------------------------------------------------------------------------------
 // One configuration.
 
+enum class runtime_kind : std::uint8_t { hue, asio, tbb };
+
 struct configuration {
   std::string key;    // key=value and CSV name
   std::string label;  // table name
-  std::string steal;  // steal_config::parse text
+  std::string steal;  // steal_config::parse text ("-" for the peers)
   hue::cost_source costs;
+  runtime_kind kind = runtime_kind::hue;
+  bool make_strand_per_event = false;  // Asio: post(make_strand(ctx), ..) instead of a pool
+
+  bool peer() const { return kind != runtime_kind::hue; }
+  bool built() const {
+    return kind == runtime_kind::hue || (kind == runtime_kind::asio ? have_asio : have_tbb);
+  }
+  const char* system() const {
+    return kind == runtime_kind::hue ? "hue" : kind == runtime_kind::asio ? "asio" : "tbb";
+  }
 };
 
 const std::vector<configuration>& configurations() {
@@ -137,6 +201,10 @@ const std::vector<configuration>& configurations() {
       {"locality", "hue locality", "locality", hue::cost_source::annotated},
       {"all", "hue all heuristics", "all", hue::cost_source::annotated},
       {"all_measured", "hue all, measured costs", "all", hue::cost_source::measured},
+      {"asio", "Boost.Asio", "-", hue::cost_source::annotated, runtime_kind::asio},
+      {"asio_make_strand", "Asio, make_strand/event", "-", hue::cost_source::annotated,
+       runtime_kind::asio, true},
+      {"tbb", "oneTBB", "-", hue::cost_source::annotated, runtime_kind::tbb},
   };
   return all;
 }
@@ -281,14 +349,11 @@ class unbalanced_run {
       if (!searching) ++round_misplaced_;
       const hue::color_t color = next_color_++;
 
-      const std::uint64_t r = rng_.next();
-      if (r % 10'000 < big_per_10000) {
-        const std::uint64_t cycles =
-            big_min_cycles + (r >> 32) % (big_max_cycles - big_min_cycles + 1);
-        round_cycles_ += cycles;
+      const std::uint64_t cycles = draw_cycles(rng_);
+      round_cycles_ += cycles;
+      if (cycles != small_cycles) {  // big ones are >= big_min_cycles
         rt_.post(color, [this, cycles] { work(cycles); }, big_info);
       } else {
-        round_cycles_ += small_cycles;
         rt_.post(color, [this] { work(small_cycles); }, small_info);
       }
     }
@@ -378,6 +443,292 @@ class unbalanced_run {
 };
 
 // ------------------------------------------------------------------------------------------------
+// Peers.
+
+// Pinning the peers' threads where hue pins its workers. The CPUs this process may run on, in OS
+// order, read once before any thread is pinned (main() calls it first): hue puts worker i on core
+// i % cores of the same set, so peer thread i pinned to cpus[i % size] gets worker i's CPU.
+const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> v;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+      for (int i = 0; i < CPU_SETSIZE; ++i)
+        if (CPU_ISSET(i, &set)) v.push_back(i);
+    return v;
+  }();
+  return cpus;
+}
+
+// HUE_PIN=0 unpins hue's workers; the peers follow the same switch.
+bool pin_peers() {
+  const char* v = std::getenv("HUE_PIN");
+  return !(v && std::string_view(v) == "0");
+}
+
+void pin_this_thread(unsigned index) {
+  const std::vector<int>& cpus = allowed_cpus();
+  static std::atomic<bool> warned{false};
+  if (cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus[index % cpus.size()], &set);
+  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 && !warned.exchange(true))
+    std::fprintf(stderr, "unbalanced: cannot pin the peers' threads; they run unpinned\n");
+}
+
+// Back to the whole cpuset (the TBB peer's fork runs on the main thread, which it pins).
+void unpin_this_thread() {
+  const std::vector<int>& cpus = allowed_cpus();
+  if (cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+// The rounds of a peer, as unbalanced_run keeps them for hue: the same event sequence, the same
+// warm-up and the same timed window of whole rounds, without hue's statistics. The join checks the
+// clock itself (hue's main thread instead sleeps and raises a flag: the same thing, since only
+// whole rounds count either way). Touched by one thread at a time: the fork, then the join, which
+// the round's events order as in hue (acq_rel countdown, or task_group::wait).
+class peer_rounds {
+ public:
+  peer_rounds(std::uint64_t events_per_round, std::uint64_t seed, unsigned warmup, double seconds)
+      : events_per_round_(events_per_round),
+        warmup_rounds_(warmup),
+        seconds_(seconds),
+        rng_{seed} {}
+
+  std::uint64_t events_per_round() const { return events_per_round_; }
+
+  // The fork, before its first event.
+  void begin_round() {
+    round_start_tsc_ = tsc();
+    if (round_ == warmup_rounds_) {
+      start_time_ = bench_clock::now();
+      start_tsc_ = tsc();
+      stop_at_ = start_time_ + std::chrono::duration_cast<bench_clock::duration>(
+                                   std::chrono::duration<double>(seconds_));
+      started_.store(true, std::memory_order_release);
+    }
+    round_cycles_ = 0;
+  }
+
+  // The spin target of the round's next event.
+  std::uint64_t next_cycles() {
+    const std::uint64_t c = draw_cycles(rng_);
+    round_cycles_ += c;
+    return c;
+  }
+
+  // The join. Returns true when the run is over (no next fork).
+  bool end_round() {
+    const bool timed = round_ >= warmup_rounds_;
+    if (timed) {
+      ++timed_rounds_;
+      timed_handler_cycles_ += round_cycles_;
+      last_round_cycles_ = tsc() - round_start_tsc_;
+      if (timed_rounds_ == 1) first_round_cycles_ = last_round_cycles_;
+    }
+    ++round_;
+    progress_round_.store(round_, std::memory_order_relaxed);
+    if (timed && bench_clock::now() >= stop_at_) {
+      end_tsc_ = tsc();
+      end_time_ = bench_clock::now();
+      finished_.store(true, std::memory_order_release);
+      return true;
+    }
+    return false;
+  }
+
+  // Main thread, when the rounds run on other threads: false when they did not finish in time.
+  bool wait(double timeout) const {
+    const auto give_up = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
+                                                  std::chrono::duration<double>(timeout));
+    while (!finished_.load(std::memory_order_acquire)) {
+      if (bench_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+
+  std::uint64_t round() const { return progress_round_.load(std::memory_order_relaxed); }
+
+  void fill(sample& out) const {
+    out.seconds = std::chrono::duration<double>(end_time_ - start_time_).count();
+    out.window_cycles = end_tsc_ - start_tsc_;
+    out.rounds = timed_rounds_;
+    out.events = timed_rounds_ * events_per_round_;
+    out.handler_cycles = timed_handler_cycles_;
+    out.first_round_cycles = first_round_cycles_;
+    out.last_round_cycles = last_round_cycles_;
+  }
+
+ private:
+  const std::uint64_t events_per_round_;
+  const unsigned warmup_rounds_;
+  const double seconds_;
+  prng rng_;
+  std::uint64_t round_ = 0, round_cycles_ = 0, round_start_tsc_ = 0;
+  std::uint64_t timed_rounds_ = 0, timed_handler_cycles_ = 0;
+  std::uint64_t first_round_cycles_ = 0, last_round_cycles_ = 0;
+  bench_clock::time_point start_time_{}, end_time_{}, stop_at_{};
+  std::uint64_t start_tsc_ = 0, end_tsc_ = 0;
+  std::atomic<bool> started_{false}, finished_{false};
+  std::atomic<std::uint64_t> progress_round_{0};
+};
+
+#ifdef HUE_BENCH_ASIO
+namespace asio = boost::asio;
+
+// Boost.Asio: one io_context (concurrency hint = workers) run by `workers` pinned threads.
+//
+// Strands. hue's fork gives every event a fresh color; the Asio analogue of a color is a strand.
+//   asio              (the peer of the ratios and the sweep) a pool of strands made once per run,
+//                     event i of a round on strand i % K, K = --asio-strands, by default the
+//                     events per round: every event of a round then has a strand of its own, idle
+//                     when the event is posted, as every hue color is. Strands made once, as an
+//                     Asio program makes one per connection or object, not one per message.
+//   asio_make_strand  the literal `post(make_strand(ctx), ...)` per event. Measured ~25% slower
+//                     than the pool on a 2-vCPU VM: each make_strand heap-allocates a strand_impl
+//                     and links it, and its destruction unlinks it, in a list under the strand
+//                     service's one mutex, which the fork and the run threads contend for. That is
+//                     the price of creating strands, not of scheduling, hence not the main peer.
+// A smaller pool is faster (1024 strands: ~3x the default there) but measures something else:
+// ~50 events share each strand per round, so a strand's invoker runs them in one go and most posts
+// find the strand already scheduled; hue's fresh colors get no such batching. --asio-strands shows
+// it. The join posts the next fork on the io_context itself (no strand: one fork at a time).
+class asio_unbalanced {
+ public:
+  asio_unbalanced(unsigned workers, std::uint64_t events, std::uint64_t seed, unsigned warmup,
+                  double seconds, std::uint64_t strand_pool)
+      : ctx_(static_cast<int>(workers)),
+        guard_(asio::make_work_guard(ctx_)),
+        book_(events, seed, warmup, seconds) {
+    strands_.reserve(strand_pool);
+    for (std::uint64_t i = 0; i < strand_pool; ++i) strands_.push_back(asio::make_strand(ctx_));
+    const bool pin = pin_peers();
+    for (unsigned i = 0; i < workers; ++i)
+      threads_.emplace_back([this, i, pin] {
+        if (pin) pin_this_thread(i);
+        ctx_.run();
+      });
+  }
+  // Joins the threads first: they point into the members. Strands go before the io_context.
+  ~asio_unbalanced() {
+    guard_.reset();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  bool run(double timeout, sample& out) {
+    asio::post(ctx_, [this] { fork(); });
+    if (!book_.wait(timeout)) return false;
+    book_.fill(out);
+    return true;
+  }
+  std::uint64_t round() const { return book_.round(); }
+  std::uint64_t remaining() const { return remaining_.load(); }
+
+ private:
+  void fork() {
+    book_.begin_round();
+    const std::uint64_t n = book_.events_per_round();
+    remaining_.store(n, std::memory_order_relaxed);
+    const std::uint64_t pool = strands_.size();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t cycles = book_.next_cycles();
+      if (pool == 0) {
+        asio::post(asio::make_strand(ctx_), [this, cycles] { work(cycles); });
+      } else {
+        asio::post(strands_[i % pool], [this, cycles] { work(cycles); });
+      }
+    }
+  }
+  void work(std::uint64_t cycles) {
+    spin(cycles);
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) join();
+  }
+  void join() {
+    if (!book_.end_round()) asio::post(ctx_, [this] { fork(); });
+  }
+
+  asio::io_context ctx_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<asio::strand<asio::io_context::executor_type>> strands_;
+  peer_rounds book_;
+  std::atomic<std::uint64_t> remaining_{0};
+  std::vector<std::thread> threads_;  // last: started once everything they use exists
+};
+#endif  // HUE_BENCH_ASIO
+
+#ifdef HUE_BENCH_TBB
+// oneTBB: a task_arena of `workers` slots, one of them the main thread's (reserved for it, TBB's
+// default), and a task_group. The main thread enters the arena and forks: it run()s the round's
+// events as tasks into its own deque, from which the other workers steal, and wait() is the join
+// (the main thread runs tasks too while it waits). So, as with hue, the load starts on the first
+// thread and the others must take it. The task_group's wait count is the countdown.
+//
+// A global_control lets the arena have more workers than the machine has CPUs (TBB's default
+// caps them at the core count), and the scheduler is finalized after each run, which waits for
+// TBB's worker threads to exit: otherwise they would outlive the run, spinning for a while, and
+// take CPU time from the configuration measured next.
+class tbb_pinner : public tbb::task_scheduler_observer {
+ public:
+  explicit tbb_pinner(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
+    observe(true);
+  }
+  ~tbb_pinner() override { observe(false); }
+  void on_scheduler_entry(bool) override {
+    const int slot = tbb::this_task_arena::current_thread_index();
+    if (slot >= 0) pin_this_thread(static_cast<unsigned>(slot));
+  }
+};
+
+class tbb_unbalanced {
+ public:
+  tbb_unbalanced(unsigned workers, std::uint64_t events, std::uint64_t seed, unsigned warmup,
+                 double seconds)
+      : workers_(workers), book_(events, seed, warmup, seconds) {}
+
+  // Runs on the calling (main) thread, which is the arena's first worker. No timeout: a hang
+  // would need a watchdog thread, and oneTBB's task_group is not the code under test.
+  bool run(sample& out) {
+    tbb::task_scheduler_handle scheduler{tbb::attach{}};
+    {
+      tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, workers_);
+      tbb::task_arena arena(static_cast<int>(workers_));
+      arena.initialize();
+      std::unique_ptr<tbb_pinner> pinner;
+      if (pin_peers()) pinner = std::make_unique<tbb_pinner>(arena);
+      arena.execute([this] {
+        tbb::task_group tasks;
+        do {
+          book_.begin_round();
+          const std::uint64_t n = book_.events_per_round();
+          for (std::uint64_t i = 0; i < n; ++i) {
+            const std::uint64_t cycles = book_.next_cycles();
+            tasks.run([cycles] { spin(cycles); });
+          }
+          tasks.wait();
+        } while (!book_.end_round());
+      });
+    }
+    unpin_this_thread();
+    if (!tbb::finalize(scheduler, std::nothrow))
+      std::fprintf(stderr, "unbalanced: oneTBB's workers did not all exit after the run\n");
+    book_.fill(out);
+    return true;
+  }
+
+ private:
+  const unsigned workers_;
+  peer_rounds book_;
+};
+#endif  // HUE_BENCH_TBB
+
+// ------------------------------------------------------------------------------------------------
 // Harness.
 
 struct options {
@@ -389,9 +740,11 @@ struct options {
   unsigned warmup = 1;
   double timeout = 0;  // 0: 60 s + 20 x --seconds
   std::string csv;
-  std::string only;  // comma-separated configuration keys; empty: all
+  std::string only;  // comma-separated configuration keys; empty: all (sweep: all,asio,tbb)
+  std::uint64_t asio_strands = 0;  // Asio's strand pool; 0: as many strands as events per round
   bool stats = false;
   bool trace = false;
+  bool sweep = false;  // --workers-sweep
 };
 
 void usage(std::FILE* to) {
@@ -399,18 +752,25 @@ void usage(std::FILE* to) {
       to,
       "usage: unbalanced [--seconds S] [--reps R] [--workers N] [--events E] [--seed X]\n"
       "                  [--warmup W] [--timeout S] [--only KEY,...] [--csv FILE] [--stats]\n"
-      "                  [--trace] [--help]\n"
+      "                  [--trace] [--asio-strands K] [--workers-sweep] [--help]\n"
       "\n"
       "The paper's unbalanced microbenchmark (Tables 3 and 4): fork/join rounds; each round a\n"
       "handler pinned to core 0 posts E independent events, on fresh colors owned by core 0:\n"
       "98%% spin %llu cycles, 2%% spin %llu..%llu cycles. The last event posts the next round.\n"
       "Reports KEvents/s, locking time, WS cost and stolen time per steal, and the efficiency\n"
-      "against the ideal bound (handler cycles / workers), for each configuration:\n",
+      "against the ideal bound (handler cycles / workers), for each configuration, and for the\n"
+      "peers (on the same rounds; built only when meson found their library):\n",
       static_cast<unsigned long long>(small_cycles), static_cast<unsigned long long>(big_min_cycles),
       static_cast<unsigned long long>(big_max_cycles));
-  for (const configuration& c : configurations())
-    std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
-                 c.steal.c_str(), c.costs == hue::cost_source::measured ? "measured" : "annotated");
+  for (const configuration& c : configurations()) {
+    if (c.peer())
+      std::fprintf(to, "  %-16s %-26s peer%s\n", c.key.c_str(), c.label.c_str(),
+                   c.built() ? "" : " (not built: library not found by meson)");
+    else
+      std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
+                   c.steal.c_str(),
+                   c.costs == hue::cost_source::measured ? "measured" : "annotated");
+  }
   std::fprintf(
       to,
       "\n"
@@ -427,6 +787,14 @@ void usage(std::FILE* to) {
       "  --csv FILE    also write the table's rows to FILE as CSV\n"
       "  --stats       print hue's per-core statistics of each configuration's last repetition\n"
       "  --trace       print one line per round on stderr (steals, lock wait, events per core)\n"
+      "  --asio-strands K\n"
+      "                Asio peer: post event i of a round on strand i %% K of a pool of K strands;\n"
+      "                default (0) as many strands as events per round, so that each event has\n"
+      "                one of its own, as each has a color of its own in the hue runs\n"
+      "  --workers-sweep\n"
+      "                instead of the table, run hue (all heuristics), Asio and oneTBB (or the\n"
+      "                --only configurations) at 1, 2, .. --workers workers; --csv then gets rows\n"
+      "                workers,system,kevents_per_s,... for a scaling plot\n"
       "  --help        this text\n"
       "\n"
       "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
@@ -472,6 +840,10 @@ options parse(int argc, char** argv) {
       (arg == "--stats" ? o.stats : o.trace) = true;
       continue;
     }
+    if (arg == "--workers-sweep") {
+      o.sweep = true;
+      continue;
+    }
     // Flags with a value accept both "--flag value" and "--flag=value".
     std::string_view flag = arg, value;
     bool has_value = false;
@@ -482,7 +854,8 @@ options parse(int argc, char** argv) {
     }
     static constexpr std::string_view with_value[] = {"--seconds", "--reps",    "--workers",
                                                       "--events",  "--seed",    "--warmup",
-                                                      "--timeout", "--only",    "--csv"};
+                                                      "--timeout", "--only",    "--csv",
+                                                      "--asio-strands"};
     if (std::find(std::begin(with_value), std::end(with_value), flag) == std::end(with_value))
       bad_usage("unknown argument '" + std::string(arg) + "'");
     if (!has_value) {
@@ -501,6 +874,8 @@ options parse(int argc, char** argv) {
       o.events = parse_count(flag, value, 1, 100'000'000);
     } else if (flag == "--seed") {
       o.seed = parse_count(flag, value, 0, std::numeric_limits<std::uint64_t>::max());
+    } else if (flag == "--asio-strands") {
+      o.asio_strands = parse_count(flag, value, 0, 10'000'000);
     } else if (flag == "--warmup") {
       o.warmup = static_cast<unsigned>(parse_count(flag, value, 0, 1000));
     } else if (flag == "--only") {
@@ -521,6 +896,7 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  if (o.sweep && o.only.empty()) o.only = "all,asio,tbb";
   return o;
 }
 
@@ -553,6 +929,11 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
+// A percentage with its sign, or "-" when it does not apply (NaN).
+std::string pct(double v, int decimals = 1) {
+  return std::isfinite(v) ? fixed(v, decimals) + "%" : std::string("-");
+}
+
 double ratio(std::uint64_t a, std::uint64_t b) {
   return b ? static_cast<double>(a) / static_cast<double>(b) : nan;
 }
@@ -565,7 +946,8 @@ struct figures {
   std::uint64_t steals_ok, steal_attempts;
 };
 
-figures derive(const sample& s, unsigned workers, double tsc_hz) {
+// A peer has no hue statistics: its lock, idle, steal and placement figures are NaN ("-").
+figures derive(const sample& s, unsigned workers, double tsc_hz, bool peer) {
   figures f{};
   f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
   // Ideal: the events' handler cycles spread over the workers with no overhead at all.
@@ -589,6 +971,7 @@ figures derive(const sample& s, unsigned workers, double tsc_hz) {
   for (std::uint64_t e : s.events_per_core) run += e;
   f.core0_pct = run ? 100.0 * static_cast<double>(s.events_per_core[0]) / static_cast<double>(run)
                     : nan;
+  if (peer) f.lock_pct = f.idle_pct = f.misplaced_pct = f.no_steal_pct = nan;
   return f;
 }
 
@@ -626,6 +1009,12 @@ struct row {
   }
 };
 
+const row* find_row(const std::vector<row>& rows, std::string_view key) {
+  for (const row& r : rows)
+    if (r.cfg->key == key) return &r;
+  return nullptr;
+}
+
 void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) {
   std::printf(
       "\nunbalanced: %llu events per round, %u workers, %.1f s per repetition, median of %u "
@@ -641,8 +1030,8 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
     const bool steals = r.steal_attempts() > 0;
     const std::string ok_att =
         steals ? fixed(r.steals_ok(), 0) + "/" + fixed(r.steal_attempts(), 0) : "-";
-    std::printf("%-24s %26s %7s%% %8s%% %12s %19s %14s %10s\n", r.cfg->label.c_str(), kev.c_str(),
-                fixed(100 * r.efficiency(), 1).c_str(), fixed(r.lock_pct(), 2).c_str(),
+    std::printf("%-24s %26s %8s %9s %12s %19s %14s %10s\n", r.cfg->label.c_str(), kev.c_str(),
+                pct(100 * r.efficiency()).c_str(), pct(r.lock_pct(), 2).c_str(),
                 fixed(r.ws_cost(), 0).c_str(), ok_att.c_str(), fixed(r.stolen(), 0).c_str(), "n/a");
   }
 
@@ -656,6 +1045,23 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
       "rate;\n  no runtime overhead, no serial fork); efficiency = KEvents/s / ideal, per "
       "repetition\n",
       median(ideals), o.workers);
+  const bool asio_row = find_row(rows, "asio") != nullptr;
+  const bool tbb_row = find_row(rows, "tbb") != nullptr;
+  if (asio_row || tbb_row) std::printf("\npeers (same rounds, same event sequence):\n");
+  if (asio_row) {
+    const std::uint64_t pool = o.asio_strands ? o.asio_strands : o.events;
+    std::printf(
+        "  Boost.Asio  one io_context, %u run() threads; event i of a round on strand i %% %llu of a\n"
+        "              pool made once per run%s\n",
+        o.workers, static_cast<unsigned long long>(pool),
+        pool >= o.events ? " (a strand of its own per event)" : "");
+  }
+  if (find_row(rows, "asio_make_strand"))
+    std::printf("  Asio, make_strand/event  the same, with a new strand per event: "
+                "post(make_strand(ctx), ..)\n");
+  if (tbb_row)
+    std::printf("  oneTBB      task_arena of %u slots (main thread forks), task_group run/wait\n",
+                o.workers);
 
   std::printf(
       "\nwhere the time went (medians): share of the events core 0 ran; idle time; events moved\n"
@@ -664,25 +1070,19 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
   std::printf("%-24s %11s %8s %13s %14s %16s %14s\n", "configuration", "core 0 ran", "idle",
               "events/steal", "not on core 0", "rounds no steal", "round 1st/last");
   for (const row& r : rows) {
-    const bool steals = r.cfg->steal != "off" && r.cfg->steal != "libasync-smp-off";
+    const bool steals =
+        !r.cfg->peer() && r.cfg->steal != "off" && r.cfg->steal != "libasync-smp-off";
     const std::string rounds =
         fixed(r.med([](const figures& f) { return f.first_round_mcycles; }), 0) + "/" +
         fixed(r.med([](const figures& f) { return f.last_round_mcycles; }), 0);
-    std::printf("%-24s %10s%% %7s%% %13s %13s%% %15s%s %14s\n", r.cfg->label.c_str(),
-                fixed(r.med([](const figures& f) { return f.core0_pct; }), 1).c_str(),
-                fixed(r.med([](const figures& f) { return f.idle_pct; }), 1).c_str(),
+    std::printf("%-24s %11s %8s %13s %14s %16s %14s\n", r.cfg->label.c_str(),
+                pct(r.med([](const figures& f) { return f.core0_pct; })).c_str(),
+                pct(r.med([](const figures& f) { return f.idle_pct; })).c_str(),
                 fixed(r.med([](const figures& f) { return f.events_per_steal; }), 2).c_str(),
-                fixed(r.med([](const figures& f) { return f.misplaced_pct; }), 1).c_str(),
-                steals ? fixed(r.med([](const figures& f) { return f.no_steal_pct; }), 1).c_str()
-                       : "-",
-                steals ? "%" : " ", rounds.c_str());
+                pct(r.med([](const figures& f) { return f.misplaced_pct; })).c_str(),
+                steals ? pct(r.med([](const figures& f) { return f.no_steal_pct; })).c_str() : "-",
+                rounds.c_str());
   }
-}
-
-const row* find_row(const std::vector<row>& rows, std::string_view key) {
-  for (const row& r : rows)
-    if (r.cfg->key == key) return &r;
-  return nullptr;
 }
 
 struct named_ratio {
@@ -699,6 +1099,12 @@ constexpr named_ratio ratios[] = {
     {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
     {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
      "libasync_smp_ws", "libasync_smp"},
+    {"ratio_all_over_asio", "hue all heuristics / Boost.Asio", "all", "asio"},
+    {"ratio_all_over_tbb", "hue all heuristics / oneTBB", "all", "tbb"},
+    {"ratio_base_over_asio", "hue base WS / Boost.Asio", "base", "asio"},
+    {"ratio_base_over_tbb", "hue base WS / oneTBB", "base", "tbb"},
+    {"ratio_all_over_asio_make_strand", "hue all heuristics / Asio, make_strand/event", "all",
+     "asio_make_strand"},
 };
 
 void print_ratios(const std::vector<row>& rows) {
@@ -716,21 +1122,25 @@ bool write_csv(const std::vector<row>& rows, std::ofstream& out) {
   out << "configuration,label,steal,costs,kevents_per_s,kevents_min,kevents_max,ideal_kevents,"
          "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
          "stolen_time_cycles_per_steal,l2_misses_per_event,core0_events_pct,not_on_core0_pct,"
-         "rounds_without_steal_pct,first_round_mcycles,last_round_mcycles\n";
+         "rounds_without_steal_pct,first_round_mcycles,last_round_mcycles,system\n";
   for (const row& r : rows) {
     const auto [lo, hi] = r.range([](const figures& f) { return f.kevents; });
     auto num = [](double v, int d) { return std::isfinite(v) ? fixed(v, d) : std::string(); };
-    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
-        << (r.cfg->costs == hue::cost_source::measured ? "measured" : "annotated") << ','
+    const char* costs = r.cfg->peer()                                ? "-"
+                        : r.cfg->costs == hue::cost_source::measured ? "measured"
+                                                                     : "annotated";
+    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ',' << costs << ','
         << num(r.kevents(), 1) << ',' << num(lo, 1) << ',' << num(hi, 1) << ','
         << num(r.ideal(), 1) << ',' << num(r.efficiency(), 4) << ',' << num(r.lock_pct(), 3)
         << ',' << num(r.ws_cost(), 0) << ',' << num(r.steals_ok(), 0) << ','
-        << num(r.steal_attempts(), 0) << ',' << num(r.stolen(), 0) << ",n/a,"
+        << (r.cfg->peer() ? std::string() : num(r.steal_attempts(), 0)) << ','
+        << num(r.stolen(), 0) << ",n/a,"
         << num(r.med([](const figures& f) { return f.core0_pct; }), 2) << ','
         << num(r.med([](const figures& f) { return f.misplaced_pct; }), 2) << ','
         << num(r.med([](const figures& f) { return f.no_steal_pct; }), 2) << ','
         << num(r.med([](const figures& f) { return f.first_round_mcycles; }), 2) << ','
-        << num(r.med([](const figures& f) { return f.last_round_mcycles; }), 2) << '\n';
+        << num(r.med([](const figures& f) { return f.last_round_mcycles; }), 2) << ','
+        << r.cfg->system() << '\n';
   }
   out.flush();
   return static_cast<bool>(out);
@@ -751,14 +1161,24 @@ void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
     std::printf("%s%s_%s=%s\n", prefix, r.cfg->key.c_str(), suffix, v.c_str());
   };
   auto val = [](double v, int d) { return std::isfinite(v) ? fixed(v, d) : std::string("nan"); };
+  std::printf("unbalanced_asio_available=%d\n", have_asio ? 1 : 0);
+  std::printf("unbalanced_tbb_available=%d\n", have_tbb ? 1 : 0);
+  if (have_asio)
+    std::printf("unbalanced_asio_strands=%llu\n",
+                static_cast<unsigned long long>(o.asio_strands ? o.asio_strands : o.events));
   for (const row& r : rows) key("unbalanced_", r, "kevents", val(r.kevents(), 1));
   for (const row& r : rows) key("unbalanced_", r, "efficiency", val(r.efficiency(), 4));
-  for (const row& r : rows) key("unbalanced_", r, "lock_pct", val(r.lock_pct(), 3));
-  for (const row& r : rows) key("unbalanced_", r, "ws_cycles_per_steal", val(r.ws_cost(), 0));
-  for (const row& r : rows) key("unbalanced_", r, "stolen_cycles_per_steal", val(r.stolen(), 0));
+  // The rest is hue's statistics: the peers have none.
   for (const row& r : rows)
-    key("unbalanced_", r, "rounds_without_steal_pct",
-        val(r.med([](const figures& f) { return f.no_steal_pct; }), 1));
+    if (!r.cfg->peer()) key("unbalanced_", r, "lock_pct", val(r.lock_pct(), 3));
+  for (const row& r : rows)
+    if (!r.cfg->peer()) key("unbalanced_", r, "ws_cycles_per_steal", val(r.ws_cost(), 0));
+  for (const row& r : rows)
+    if (!r.cfg->peer()) key("unbalanced_", r, "stolen_cycles_per_steal", val(r.stolen(), 0));
+  for (const row& r : rows)
+    if (!r.cfg->peer())
+      key("unbalanced_", r, "rounds_without_steal_pct",
+          val(r.med([](const figures& f) { return f.no_steal_pct; }), 1));
   for (const named_ratio& nr : ratios) {
     const row* a = find_row(rows, nr.num);
     const row* b = find_row(rows, nr.den);
@@ -766,10 +1186,140 @@ void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
   }
 }
 
+// One repetition of configuration `c` at `workers` workers. Returns its figures; a hang (rounds not
+// finished within --timeout) is reported and ends the process.
+figures run_sample(const configuration& c, unsigned workers, const options& o, double tsc_hz,
+                   hue::runtime_stats* last_stats) {
+  sample s;
+  auto hang = [&](std::uint64_t round, std::uint64_t remaining) {
+    // Say where it stood, then leave without waiting for the threads (a stuck handler would make
+    // the runtime's destructor wait forever).
+    std::fprintf(stderr,
+                 "unbalanced: HANG: %s did not finish within %.0f s (round %llu, %llu events of "
+                 "the round left)\n",
+                 c.label.c_str(), o.timeout, static_cast<unsigned long long>(round),
+                 static_cast<unsigned long long>(remaining));
+  };
+  switch (c.kind) {
+    case runtime_kind::hue: {
+      auto run = std::make_unique<unbalanced_run>(c, workers, o.events, o.seed, o.warmup, o.trace);
+      if (!run->run(o.seconds, o.timeout, s)) {
+        hang(run->round(), run->remaining());
+        std::cerr << run->stats() << '\n';
+        std::fflush(nullptr);
+        std::_Exit(1);
+      }
+      if (last_stats) *last_stats = run->stats();
+      break;
+    }
+    case runtime_kind::asio: {
+#ifdef HUE_BENCH_ASIO
+      const std::uint64_t pool =
+          c.make_strand_per_event ? 0 : o.asio_strands ? o.asio_strands : o.events;
+      auto run = std::make_unique<asio_unbalanced>(workers, o.events, o.seed, o.warmup, o.seconds,
+                                                   pool);
+      if (!run->run(o.timeout, s)) {
+        hang(run->round(), run->remaining());
+        std::fflush(nullptr);
+        std::_Exit(1);
+      }
+#endif
+      break;
+    }
+    case runtime_kind::tbb: {
+#ifdef HUE_BENCH_TBB
+      tbb_unbalanced run(workers, o.events, o.seed, o.warmup, o.seconds);
+      run.run(s);
+#endif
+      break;
+    }
+  }
+  if (s.misplaced)
+    std::fprintf(stderr, "unbalanced: %s: %llu events could not get a color owned by core 0\n",
+                 c.label.c_str(), static_cast<unsigned long long>(s.misplaced));
+  return derive(s, workers, tsc_hz, c.peer());
+}
+
+// The selected configurations, less the peers that were not built (said once on stderr).
+std::vector<const configuration*> selected_configurations(const options& o) {
+  std::vector<const configuration*> v;
+  for (const configuration& c : configurations()) {
+    if (!selected(o, c)) continue;
+    if (!c.built()) {
+      std::fprintf(stderr,
+                   "unbalanced: %s peer not built (meson did not find %s): its rows are left "
+                   "out\n",
+                   c.label.c_str(), c.kind == runtime_kind::asio ? "boost" : "tbb");
+      continue;
+    }
+    v.push_back(&c);
+  }
+  return v;
+}
+
+// --workers-sweep: every selected configuration at 1 .. --workers workers, repetitions interleaved
+// over the whole grid (w1 A B C, w2 A B C, .., then again), medians reported.
+int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
+  const std::vector<const configuration*> cfgs = selected_configurations(o);
+  struct cell {
+    unsigned workers;
+    row r;
+  };
+  std::vector<cell> grid;
+  for (unsigned w = 1; w <= o.workers; ++w)
+    for (const configuration* c : cfgs) grid.push_back(cell{w, row{c, {}, {}}});
+  for (unsigned rep = 0; rep < o.reps; ++rep)
+    for (cell& g : grid) {
+      std::fprintf(stderr, "unbalanced: sweep, %s at %u worker%s, repetition %u/%u...\n",
+                   g.r.cfg->label.c_str(), g.workers, g.workers == 1 ? "" : "s", rep + 1, o.reps);
+      g.r.reps.push_back(run_sample(*g.r.cfg, g.workers, o, tsc_hz, nullptr));
+    }
+
+  std::printf(
+      "\nunbalanced, workers sweep: %llu events per round, %.1f s per repetition, median of %u "
+      "KEvents/s;\nideal = handler cycles / workers at the TSC rate (%.3f GHz)\n\n",
+      static_cast<unsigned long long>(o.events), o.seconds, o.reps, tsc_hz / 1e9);
+  std::printf("%-8s", "workers");
+  for (const configuration* c : cfgs) std::printf(" %20s", c->label.c_str());
+  std::printf(" %12s\n", "ideal");
+  for (unsigned w = 1; w <= o.workers; ++w) {
+    std::printf("%-8u", w);
+    std::vector<double> ideals;
+    for (const cell& g : grid)
+      if (g.workers == w) {
+        std::printf(" %20s", fixed(g.r.kevents(), 0).c_str());
+        for (const figures& f : g.r.reps) ideals.push_back(f.ideal_kevents);
+      }
+    std::printf(" %12s\n", fixed(median(ideals), 0).c_str());
+  }
+
+  if (csv.is_open()) {
+    csv << "workers,system,label,kevents_per_s,kevents_min,kevents_max,ideal_kevents,efficiency\n";
+    for (const cell& g : grid) {
+      const auto [lo, hi] = g.r.range([](const figures& f) { return f.kevents; });
+      csv << g.workers << ',' << g.r.cfg->key << ",\"" << g.r.cfg->label << "\","
+          << fixed(g.r.kevents(), 1) << ',' << fixed(lo, 1) << ',' << fixed(hi, 1) << ','
+          << fixed(g.r.ideal(), 1) << ',' << fixed(g.r.efficiency(), 4) << '\n';
+    }
+    csv.flush();
+    if (!csv) {
+      std::fprintf(stderr, "unbalanced: cannot write %s\n", o.csv.c_str());
+      return 1;
+    }
+  }
+
+  std::printf("\nunbalanced_sweep_max_workers=%u\n", o.workers);
+  for (const cell& g : grid)
+    std::printf("unbalanced_sweep_%s_w%u_kevents=%.1f\n", g.r.cfg->key.c_str(), g.workers,
+                g.r.kevents());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
+  allowed_cpus();  // the process's cpuset, read before any peer thread is pinned
   // Opened before measuring, so a bad path fails in a second rather than after minutes of runs.
   std::ofstream csv;
   if (!o.csv.empty()) {
@@ -782,57 +1332,37 @@ int main(int argc, char** argv) {
 
   const double tsc_hz = measure_tsc_hz();
 
-  std::vector<row> rows;
-  for (const configuration& c : configurations())
-    if (selected(o, c)) rows.push_back(row{&c, {}, {}});
-
   try {
+    if (o.sweep) return run_sweep(o, tsc_hz, csv);
+
+    std::vector<row> rows;
+    for (const configuration* c : selected_configurations(o)) rows.push_back(row{c, {}, {}});
     for (unsigned rep = 0; rep < o.reps; ++rep) {
       for (row& r : rows) {
-        std::fprintf(stderr, "unbalanced: %s (steal=%s), repetition %u/%u...\n",
-                     r.cfg->label.c_str(), r.cfg->steal.c_str(), rep + 1, o.reps);
-        auto run = std::make_unique<unbalanced_run>(*r.cfg, o.workers, o.events, o.seed, o.warmup,
-                                                    o.trace);
-        sample s;
-        if (!run->run(o.seconds, o.timeout, s)) {
-          // A hang: say where it stood, then leave without waiting for the workers (a stuck
-          // handler would make the runtime's destructor wait forever).
-          std::fprintf(stderr,
-                       "unbalanced: HANG: %s did not finish within %.0f s (round %llu, %llu events "
-                       "of the round left)\n",
-                       r.cfg->label.c_str(), o.timeout,
-                       static_cast<unsigned long long>(run->round()),
-                       static_cast<unsigned long long>(run->remaining()));
-          std::cerr << run->stats() << '\n';
-          std::fflush(nullptr);
-          std::_Exit(1);
-        }
-        r.last_stats = run->stats();
-        run.reset();
-        r.reps.push_back(derive(s, o.workers, tsc_hz));
-        if (s.misplaced)
-          std::fprintf(stderr,
-                       "unbalanced: %s: %llu events could not get a color owned by core 0\n",
-                       r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
+        std::fprintf(stderr, "unbalanced: %s (%s%s), repetition %u/%u...\n",
+                     r.cfg->label.c_str(), r.cfg->peer() ? "peer" : "steal=",
+                     r.cfg->peer() ? "" : r.cfg->steal.c_str(), rep + 1, o.reps);
+        r.reps.push_back(run_sample(*r.cfg, o.workers, o, tsc_hz, &r.last_stats));
       }
     }
+
+    print_table(rows, o, tsc_hz);
+    print_ratios(rows);
+    if (o.stats)
+      for (const row& r : rows)
+        if (!r.cfg->peer())
+          std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
+                    << r.last_stats;
+    std::cout.flush();
+    if (csv.is_open() && !write_csv(rows, csv)) {
+      std::fprintf(stderr, "unbalanced: cannot write %s\n", o.csv.c_str());
+      return 1;
+    }
+    print_keys(rows, o, tsc_hz);
   } catch (const std::exception& e) {
     // E.g. a malformed HUE_* variable: the runtime constructor names it.
     std::fprintf(stderr, "unbalanced: %s\n", e.what());
     return 1;
   }
-
-  print_table(rows, o, tsc_hz);
-  print_ratios(rows);
-  if (o.stats)
-    for (const row& r : rows)
-      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
-                << r.last_stats;
-  std::cout.flush();
-  if (csv.is_open() && !write_csv(rows, csv)) {
-    std::fprintf(stderr, "unbalanced: cannot write %s\n", o.csv.c_str());
-    return 1;
-  }
-  print_keys(rows, o, tsc_hz);
   return 0;
 }
