@@ -117,7 +117,10 @@ void runtime_impl::enqueue(color_t color, detail::event* e) {
     {
       spin_guard g(c.lock);
       c.note_lock_wait(g.waited);
-      if (s.owner.load(std::memory_order_relaxed) != k) {
+      // The re-check must be an acquire too: the owner may have gone k -> other -> k (a steal,
+      // then the slot going home) since the first read, and the chain we are about to read was
+      // last written by the other core before it released the slot. Found by ThreadSanitizer.
+      if (s.owner.load(std::memory_order_acquire) != k) {
         outcome = moved;  // pin_color or a steal moved the slot after we read its owner
       } else {
         color_queue* q = color_table::find(s, color);
@@ -198,7 +201,7 @@ void runtime_impl::move_slot(color_slot& s, unsigned to, bool pin) {
     if (&hi != &lo) hi.note_lock_wait(hi.lock.lock());
     bool done = false;
     bool wake = false;
-    if (s.owner.load(std::memory_order_relaxed) == from) {
+    if (s.owner.load(std::memory_order_acquire) == from) {
       bool busy = legacy && cores[from].legacy_running &&
                   &table.slot_of(cores[from].legacy_running_color) == &s;
       for (color_queue* q = s.chain; q; q = q->slot_next)

@@ -19,7 +19,8 @@ void runtime_impl::enqueue_legacy(color_t color, detail::event* e) noexcept {
     {
       spin_guard g(c.lock);
       c.note_lock_wait(g.waited);
-      if (s.owner.load(std::memory_order_relaxed) != k) continue;  // stolen or pinned meanwhile
+      // Acquire: see the re-check in runtime_impl::enqueue.
+      if (s.owner.load(std::memory_order_acquire) != k) continue;  // stolen or pinned meanwhile
       c.legacy.push(e);
       ++c.pending;
       c.events_posted.add();
