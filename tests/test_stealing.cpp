@@ -101,6 +101,32 @@ INSTANTIATE_TEST_SUITE_P(Stealing, EveryMode,
                            return n;
                          });
 
+// Destruction while every core is busy and stealing: pending events (in color-queues or in the
+// legacy FIFOs) are destroyed, none leaks, nothing hangs.
+TEST_P(EveryMode, destroying_a_busy_runtime_is_clean) {
+  auto alive = std::make_shared<std::atomic<int>>(0);
+  struct tracked {
+    std::shared_ptr<std::atomic<int>> a;
+    explicit tracked(std::shared_ptr<std::atomic<int>> p) : a(std::move(p)) { ++*a; }
+    tracked(const tracked& o) : a(o.a) { ++*a; }
+    tracked(tracked&& o) noexcept : a(o.a) { ++*a; }
+    ~tracked() { --*a; }
+  };
+  std::atomic<std::uint64_t> ran{0};
+  std::function<void(hue::color_t)> again;  // outlives the runtime
+  {
+    hue::runtime rt(with_mode(GetParam(), 4));
+    again = [&](hue::color_t c) {
+      ++ran;
+      rt.post(c, [&, c, t = tracked(alive)] { again(c); });
+      rt.post((c * 7) % 64 + 64, [t = tracked(alive)] { busy(200); });
+    };
+    for (hue::color_t c = 0; c < 32; ++c) rt.post(c, [&, c] { again(c); });
+    ASSERT_TRUE(eventually([&] { return ran.load() > 5'000; }));
+  }
+  EXPECT_EQ(alive->load(), 0);
+}
+
 // A color whose handler is running cannot move: its queued events wait for it, even though another
 // core is idle and stealing.
 TEST_P(EveryMode, running_color_is_never_stolen) {
