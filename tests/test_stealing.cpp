@@ -280,3 +280,29 @@ TEST(WakeStorm, a_hot_color_that_cannot_move_does_not_keep_waking_sleepers_all) 
 }
 
 }  // namespace
+
+namespace {
+
+// Regression (lost wake-up, libasync-smp emulation): park() re-checked only the color-queues
+// under the lock before sleeping, not the legacy FIFO, so a post landing between the spin and
+// that check left its event queued with the worker asleep. Found hanging the penalty benchmark.
+TEST(LostWakeup, a_post_racing_with_a_legacy_worker_going_to_sleep_is_run) {
+  for (const char* mode : {"libasync-smp-off", "libasync-smp", "off", "all"}) {
+    hue::config cfg = with_mode(mode, 2);
+    cfg.idle_spin = std::chrono::microseconds(0);  // every gap between posts is a trip to park()
+    hue::runtime rt(cfg);
+    std::atomic<int> ran{0};
+    // One event at a time, the next posted as soon as the previous has run: the worker is then
+    // on its way to sleep, which is the window the bug needed. A lost wake-up leaves `ran` stuck.
+    constexpr int posts = 3'000;
+    int i = 0;
+    for (; i < posts; ++i) {
+      rt.post(static_cast<hue::color_t>(i % 4), [&] { ++ran; });
+      if (!eventually([&] { return ran.load() == i + 1; }, std::chrono::seconds(5))) break;
+    }
+    EXPECT_EQ(i, posts) << mode << ": event " << i << " was never run (a lost wake-up)";
+    rt.stop();
+  }
+}
+
+}  // namespace

@@ -146,7 +146,7 @@ void park(runtime_impl& rt, core& me) {
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
-    if (!me.ready.empty() || rt.stopping.load(std::memory_order_relaxed)) {
+    if (!me.ready.empty() || me.legacy.head || rt.stopping.load(std::memory_order_relaxed)) {
       me.idle_cycles.add(cycles_now() - idle_start);
       return;
     }
