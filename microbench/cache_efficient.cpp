@@ -1,0 +1,806 @@
+// microbench/cache_efficient.cpp — the paper's *cache-efficient* microbenchmark (§5.2, Table 6):
+// does a thief that steals from the cores it shares a cache with keep related handlers together?
+//
+// The paper's workload, as its text gives it: "This microbenchmark uses a fork/join pattern. At
+// each round, half of the cores start with a hundred events of type A. The handlers for these
+// events allocate an array fitting in their cache and register two events of type B associated to
+// different colors. These events will sort the first and the last part of the array (this mimics
+// the beginning of a merge sort). Once the handler of an event of type B has finished sorting its
+// array, it registers a synchronization event of type C. When the two events of type C registered
+// on each array have been processed, the final part of the merge sort occurs." The locality-aware
+// heuristic wins there (+31% over base WS, 83% fewer L2 misses per event) because idle cores steal
+// from a neighbour sharing their L2, so the two halves of an array and its merge stay in one cache.
+//
+// What this program runs, round after round:
+//   fork   a handler on a color pinned to core 0 posts, for each loaded core, 100 A events
+//          (--arrays) on fresh colors that core owns. The loaded cores are the even-numbered
+//          workers (0, 2, 4, ...): "half of the cores", chosen so that on the paper's machine
+//          (pairs of cores sharing an L2) every loaded core has an idle L2 neighbour;
+//   A      fills its array (default 8 KiB = 2048 32-bit keys) with pseudo-random keys, then posts
+//          B(first half) and B(second half) on two fresh colors owned by the core running A;
+//   B      sorts its half (std::sort), then posts C on its own color;
+//   C      synchronization: the first C of an array only counts; the second one runs the final
+//          part of the merge sort (std::merge of the two halves, through a second buffer). The last
+//          merge of the round runs the join, which posts the next fork.
+// So a round is 5 events per array: 500 per loaded core by default.
+//
+// Sizes for this machine (the paper's: 8-core Xeon E5410, pairs of cores sharing a 6 MB L2): this
+// VM has 2 cores with private 1 MiB L2s. A core runs its queued colors round-robin, so the arrays
+// of all its pending A/B events are live at once: 100 x 8 KiB = 800 KiB fit in one L2. The arrays
+// are allocated once and reused round after round (an allocator would hand the same memory back).
+//
+// Locality on this VM: hwloc shows two cores with private L1/L2 (and a private "L3" each, the
+// hypervisor's fiction): every worker sees the other at the same distance, so the locality-aware
+// heuristic has no choice to make, and "hue locality" can differ from "hue base WS" only by noise.
+// The program says so in its output. --topology "synthetic:pack:2 l2:2 core:2 pu:1" --workers 8
+// runs the paper's topology through hue's code path (workers then run unpinned, 8 threads on this
+// machine's 2 cpus: the throughput means nothing, the "B away" columns show where sorts went).
+//
+// Annotations: A, B and C are annotated with costs measured at start-up (a warm single-core run,
+// one array at a time, printed as "calibration"); C's annotation is the mean of a counting C and a
+// merging one. The "measured costs" configuration uses hue's run-time profiling instead.
+//
+// Each configuration is its own hue::runtime (workers = 2 unless --workers), created per
+// repetition; repetitions interleave the configurations and medians are reported. Every
+// repetition replays the same rounds (one seed), after --warmup untimed rounds; the merges of the
+// warm-up rounds are checked (the output must be sorted).
+//
+// Columns, as in the paper's tables:
+//   KEvents/s      thousands of events (A, B and C) per second (median [min..max])
+//   locking time   cycles any thread spun on a core lock, over elapsed TSC cycles x workers
+//   WS cost        steal_cycles / steal_successes (failed attempts included in the cycles)
+//   stolen time    stolen_time_cycles / steal_successes
+//   L2 miss/event  hardware cache misses per event where perf_event_open offers a counter, else
+//                  "n/a" (this VM: none). Never estimated.
+//   sorts away     the share of B events (sorts) that ran on another core than the one whose A
+//                  filled their array, and of those the share that ran on a core sharing an L2 with
+//                  it ("near"); "merges split": arrays whose halves were sorted on two cores.
+//   B cycles       mean cycles of a sort (rdtsc around it), and that over the warm cost.
+// and the ideal bound: the warm (calibrated) cycles of a round's events spread perfectly over the
+// workers, as events per second; efficiency = KEvents/s over it.
+//
+// A hang (no round completed for --stall seconds) is reported on stderr with the runtime's
+// statistics; the runtime is then stopped, the other configurations still run, the table says
+// which configuration hung, and the exit status is 1. So is a merge that leaves an array unsorted.
+//
+// The runtime's other settings (batch, idle spin, pinning) come from the HUE_* environment
+// variables, as for any hue program; workers, steal, costs and topology are set here.
+#include <fstream>
+#include <iostream>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using namespace bench;
+
+struct options {
+  double seconds = 1.5;
+  unsigned reps = 3;
+  unsigned workers = 2;
+  unsigned arrays = 100;  // A events per loaded core and round
+  unsigned array_kib = 8;
+  std::uint64_t seed = 42;
+  unsigned warmup = 2;
+  double timeout = 0;  // 0: 60 s + 20 x --seconds
+  double stall = 5;    // no round completed for this long: a hang
+  std::string csv, only, topology;
+  bool stats = false;
+
+  unsigned keys() const { return array_kib * 1024 / 4; }
+  unsigned loaded_cores() const { return (workers + 1) / 2; }  // workers 0, 2, 4, ...
+  unsigned total_arrays() const { return arrays * loaded_cores(); }
+  std::uint64_t events_per_round() const { return 5ull * total_arrays(); }
+};
+
+// One array. Its events are ordered: A posts the Bs (the posts order A's writes before them), each
+// B writes its own half and `sorter[h]`, then posts its C, and the second C (acq_rel on `halves`)
+// sees both halves before merging.
+struct array_state {
+  std::vector<std::int32_t> data, scratch;
+  unsigned home = 0;       // the loaded core the fork meant A for
+  hue::color_t color = 0;  // A's color
+  unsigned creator = 0;    // the core that ran A
+  unsigned sorter[2] = {0, 0};
+  std::atomic<unsigned> halves{0};
+};
+
+void fill(array_state& a, std::uint64_t salt) noexcept {
+  prng r{salt};
+  for (std::int32_t& k : a.data) k = static_cast<std::int32_t>(r.next() >> 33);
+}
+void sort_half(array_state& a, unsigned h) noexcept {
+  const std::size_t mid = a.data.size() / 2;
+  auto first = a.data.begin() + (h ? static_cast<std::ptrdiff_t>(mid) : 0);
+  auto last = h ? a.data.end() : a.data.begin() + static_cast<std::ptrdiff_t>(mid);
+  std::sort(first, last);
+}
+void merge_halves(array_state& a) noexcept {
+  const auto mid = a.data.begin() + static_cast<std::ptrdiff_t>(a.data.size() / 2);
+  std::merge(a.data.begin(), mid, mid, a.data.end(), a.scratch.begin());
+  a.data.swap(a.scratch);
+}
+
+hue::handler_info a_info{.name = "A (fills the array)"};
+hue::handler_info b_info{.name = "B (sorts a half)"};
+hue::handler_info c_info{.name = "C (joins the halves, merges)"};
+constexpr hue::handler_info fork_info{.name = "fork"};
+
+constexpr hue::color_t fork_color = 0;
+constexpr std::uint64_t max_color_scan = 4096;  // see unbalanced.cpp
+
+enum kind : unsigned { k_a, k_b, k_c, k_merge, k_b_near, kinds };
+
+// ------------------------------------------------------------------------------------------------
+// Calibration: warm single-core medians (annotations and the ideal bound), and a sort of a half
+// filled on the other core (both threads running all along).
+
+struct calibration {
+  double a = 0, b = 0, c = 0, merge = 0;
+  double b_remote = no_value;
+  bool bound = false;
+};
+
+calibration calibrate(const options& o) {
+  const unsigned n = std::min(o.arrays, 100u);
+  std::vector<array_state> arrays(n);
+  for (array_state& a : arrays) {
+    a.data.resize(o.keys());
+    a.scratch.resize(o.keys());
+  }
+  calibration cal;
+  const std::vector<int> cpus = allowed_cpus();
+  constexpr unsigned passes = 5;  // the first one dropped
+  std::vector<double> sa, sb, sc, sm, sx;
+  on_cpu(cpus.empty() ? 0 : cpus[0], [&](bool bound) {
+    cal.bound = bound;
+    for (unsigned pass = 0; pass < passes; ++pass)
+      for (unsigned i = 0; i < n; ++i) {
+        array_state& a = arrays[i];
+        std::uint64_t t0 = tsc();
+        fill(a, o.seed + i + pass * n);
+        std::uint64_t t1 = tsc();
+        if (pass) sa.push_back(static_cast<double>(t1 - t0));
+        for (unsigned h = 0; h < 2; ++h) {
+          t0 = tsc();
+          sort_half(a, h);
+          t1 = tsc();
+          if (pass) sb.push_back(static_cast<double>(t1 - t0));
+        }
+        t0 = tsc();
+        a.halves.fetch_sub(1, std::memory_order_acq_rel);  // what a counting C does
+        t1 = tsc();
+        if (pass) sc.push_back(static_cast<double>(t1 - t0));
+        t0 = tsc();
+        merge_halves(a);
+        t1 = tsc();
+        if (pass) sm.push_back(static_cast<double>(t1 - t0));
+      }
+  });
+  cal.a = median(sa);
+  cal.b = median(sb);
+  cal.c = median(sc);
+  cal.merge = median(sm);
+
+  if (cpus.size() >= 2) {
+    std::atomic<unsigned> phase{0};
+    auto bind = [](int cpu) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    };
+    std::thread filler([&] {
+      bind(cpus[0]);
+      for (unsigned pass = 0; pass < passes; ++pass) {
+        while (phase.load(std::memory_order_acquire) != 2 * pass) cpu_pause();
+        for (unsigned i = 0; i < n; ++i) fill(arrays[i], o.seed + i + pass * n);
+        phase.store(2 * pass + 1, std::memory_order_release);
+      }
+    });
+    std::thread sorter([&] {
+      bind(cpus[1]);
+      for (unsigned pass = 0; pass < passes; ++pass) {
+        while (phase.load(std::memory_order_acquire) != 2 * pass + 1) cpu_pause();
+        for (unsigned i = 0; i < n; ++i)
+          for (unsigned h = 0; h < 2; ++h) {
+            const std::uint64_t t0 = tsc();
+            sort_half(arrays[i], h);
+            if (pass) sx.push_back(static_cast<double>(tsc() - t0));
+          }
+        phase.store(2 * pass + 2, std::memory_order_release);
+      }
+    });
+    filler.join();
+    sorter.join();
+    cal.b_remote = median(sx);
+  }
+  return cal;
+}
+
+// ------------------------------------------------------------------------------------------------
+// One configuration, one repetition.
+
+struct sample {
+  double seconds = 0;
+  std::uint64_t window_cycles = 0;
+  std::uint64_t rounds = 0, events = 0, misplaced = 0;
+  hue::core_stats delta;
+  std::vector<std::uint64_t> events_per_core;
+  handler_ledger<kinds>::totals handlers;
+  double misses_per_event = no_value;
+};
+
+class cache_run {
+ public:
+  cache_run(const configuration& c, const options& o, const cache_map& map)
+      : o_(o),
+        map_(map),
+        arrays_(o.total_arrays()),
+        ledger_(o.workers),
+        window_(o.warmup),
+        rt_(make_config(c, o)) {
+    for (unsigned i = 0; i < arrays_.size(); ++i) {
+      array_state& a = arrays_[i];
+      a.data.resize(o.keys());
+      a.scratch.resize(o.keys());
+      a.home = 2 * (i / o.arrays);
+    }
+    rt_.pin_color(fork_color, 0);
+  }
+
+  bool run(sample& out) {
+    rt_.post(
+        fork_color, [this] { fork(); }, fork_info);
+    if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
+    out.seconds = window_.seconds();
+    out.window_cycles = window_.cycles();
+    out.rounds = window_.timed_rounds();
+    out.events = out.rounds * o_.events_per_round();
+    out.misplaced = misplaced_.load();
+    out.delta = window_.delta();
+    out.events_per_core = window_.events_per_core();
+    out.handlers = end_ - start_;
+    return true;
+  }
+
+  hue::runtime_stats stats() const { return rt_.stats(); }
+  std::uint64_t round() const { return window_.progress(); }
+  std::uint64_t arrays_left() const { return remaining_.load(); }
+  std::uint64_t unsorted() const { return unsorted_.load(); }
+
+ private:
+  static hue::config make_config(const configuration& c, const options& o) {
+    hue::config cfg;
+    cfg.workers = o.workers;
+    cfg.steal = hue::steal_config::parse(c.steal);
+    cfg.costs = c.costs;
+    cfg.topology = o.topology;
+    cfg.name = "cache";
+    return cfg;
+  }
+
+  // A color no one used, owned by `core` now (handlers on several cores ask at once).
+  hue::color_t fresh_color(unsigned core) {
+    for (std::uint64_t scanned = 0;; ++scanned) {
+      const hue::color_t c = next_color_.fetch_add(1, std::memory_order_relaxed);
+      if (rt_.core_of(c) == core) return c;
+      if (scanned == max_color_scan) {
+        if (window_timed_.load(std::memory_order_relaxed)) misplaced_.fetch_add(1);
+        return c;
+      }
+    }
+  }
+
+  void fork() {
+    if (window_.at_fork(rt_)) start_ = ledger_.read();
+    window_timed_.store(window_.timed(), std::memory_order_relaxed);
+    verify_ = !window_.timed();
+    remaining_.store(arrays_.size(), std::memory_order_relaxed);  // before the first post
+    for (unsigned i = 0; i < arrays_.size(); ++i) {
+      array_state& a = arrays_[i];
+      a.halves.store(2, std::memory_order_relaxed);
+      a.color = fresh_color(a.home);
+      rt_.post(
+          a.color, [this, i] { run_a(i); }, a_info);
+    }
+  }
+
+  void run_a(unsigned i) {
+    array_state& a = arrays_[i];
+    const unsigned me = hue::runtime::current_core();
+    const std::uint64_t t0 = tsc();
+    fill(a, o_.seed + i + window_.round() * arrays_.size());
+    ledger_.add(k_a, tsc() - t0, me != a.home);  // "away": stolen before it ran
+    a.creator = me;
+    for (unsigned h = 0; h < 2; ++h) {
+      const hue::color_t c = fresh_color(me);
+      rt_.post(
+          c, [this, i, h, c] { run_b(i, h, c); }, b_info);
+    }
+  }
+
+  void run_b(unsigned i, unsigned h, hue::color_t color) {
+    array_state& a = arrays_[i];
+    const unsigned me = hue::runtime::current_core();
+    const std::uint64_t t0 = tsc();
+    sort_half(a, h);
+    const std::uint64_t spent = tsc() - t0;
+    ledger_.add(k_b, spent, me != a.creator);
+    if (me != a.creator && map_.share_l2(me, a.creator)) ledger_.add(k_b_near, spent, true);
+    a.sorter[h] = me;
+    rt_.post(
+        color, [this, i] { run_c(i); }, c_info);
+  }
+
+  void run_c(unsigned i) {
+    array_state& a = arrays_[i];
+    const std::uint64_t t0 = tsc();
+    if (a.halves.fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      ledger_.add(k_c, tsc() - t0, false);
+      return;
+    }
+    merge_halves(a);
+    const std::uint64_t spent = tsc() - t0;
+    ledger_.add(k_merge, spent, a.sorter[0] != a.sorter[1]);  // "away": halves in two caches
+    if (verify_ && !std::is_sorted(a.data.begin(), a.data.end())) unsorted_.fetch_add(1);
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) join();
+  }
+
+  void join() {
+    if (window_.at_join(rt_)) {
+      end_ = ledger_.read();
+      window_.finish();
+      return;
+    }
+    rt_.post(
+        fork_color, [this] { fork(); }, fork_info);
+  }
+
+  const options& o_;
+  const cache_map& map_;
+  std::vector<array_state> arrays_;
+  handler_ledger<kinds> ledger_;
+  handler_ledger<kinds>::totals start_, end_;
+  round_window window_;
+  bool verify_ = true;  // written by the fork only, read by the round's merges (posts order it)
+  std::atomic<bool> window_timed_{false};
+  std::atomic<hue::color_t> next_color_{fork_color + 1};
+  std::atomic<std::uint64_t> misplaced_{0}, unsorted_{0};
+  std::atomic<std::uint64_t> remaining_{0};
+  hue::runtime rt_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Figures and output.
+
+struct figures {
+  double kevents, efficiency, lock_pct, idle_pct, ws_cost, stolen, events_per_steal;
+  double steals_ok, steal_attempts;
+  double loaded_pct, a_stolen_pct, sorts_away_pct, near_pct, split_pct, b_cycles, merge_cycles;
+  double misses;
+};
+
+figures derive(const sample& s, const options& o, double ideal_kevents) {
+  figures f{};
+  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
+  f.efficiency = f.kevents / ideal_kevents;
+  const double available = static_cast<double>(s.window_cycles) * o.workers;
+  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
+  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
+  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
+  f.stolen = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
+  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
+  f.steals_ok = static_cast<double>(s.delta.steal_successes);
+  f.steal_attempts = static_cast<double>(s.delta.steal_attempts);
+  std::uint64_t run = 0, loaded = 0;
+  for (std::size_t c = 0; c < s.events_per_core.size(); ++c) {
+    run += s.events_per_core[c];
+    if (c % 2 == 0) loaded += s.events_per_core[c];
+  }
+  f.loaded_pct = pct(loaded, run);
+  const auto& h = s.handlers;
+  f.a_stolen_pct = pct(h.away[k_a], h.events[k_a]);
+  f.sorts_away_pct = pct(h.away[k_b], h.events[k_b]);
+  f.near_pct = pct(h.events[k_b_near], h.away[k_b]);
+  f.split_pct = pct(h.away[k_merge], h.events[k_merge]);
+  f.b_cycles = ratio(h.cycles[k_b], h.events[k_b]);
+  f.merge_cycles = ratio(h.cycles[k_merge], h.events[k_merge]);
+  f.misses = s.misses_per_event;
+  return f;
+}
+
+struct row {
+  const configuration* cfg;
+  std::vector<figures> reps;  // the repetitions that completed
+  unsigned hangs = 0;
+  hue::runtime_stats last_stats;
+  template <class Get>
+  double med(Get get) const {
+    return med_of(reps, get);
+  }
+};
+
+#define FIG(name) [](const figures& f) { return f.name; }
+
+void print_header(const options& o, const calibration& c, double tsc_hz, const cache_map& map,
+                  const std::string& counters_why) {
+  std::printf(
+      "\ncache-efficient: %u arrays of %u KiB (%u keys) per loaded core, loaded cores: the %u "
+      "even-numbered of %u workers;\n  5 events per array (A, 2 x B, 2 x C), %llu per round; %.1f "
+      "s "
+      "per repetition, median of %u [min..max]; TSC %.3f GHz\n",
+      o.arrays, o.array_kib, o.keys(), o.loaded_cores(), o.workers,
+      static_cast<unsigned long long>(o.events_per_round()), o.seconds, o.reps, tsc_hz / 1e9);
+  if (!o.topology.empty())
+    std::printf(
+        "  topology: %s (workers unpinned: %u threads on %u cpus, throughput meaningless)\n",
+        o.topology.c_str(), o.workers, std::thread::hardware_concurrency());
+  std::printf(
+      "\ncalibration (cycles per event, single thread%s): A %.0f, B %.0f, counting C %.0f, merging "
+      "C %.0f\n  (annotations: C = the mean of both); B sorting a half filled on the other core: "
+      "%s\n",
+      c.bound ? ", pinned" : "", c.a, c.b, c.c, c.merge,
+      std::isfinite(c.b_remote)
+          ? (fixed(c.b_remote, 0) + " (x" + fixed(c.b_remote / c.b, 2) + ")").c_str()
+          : "- (one cpu)");
+  std::printf("\ncache distances from worker 0: %s\n", map.describe().c_str());
+  if (!map.locality_has_a_choice())
+    std::printf(
+        "locality: NO DIFFERENCE POSSIBLE HERE: every worker sees every other one at the same "
+        "cache\n"
+        "  distance (flat topology, private L2s), so locality-aware stealing visits victims in "
+        "the\n"
+        "  same order as base WS; 'hue locality' vs 'hue base WS' below is noise. Run with\n"
+        "  --topology \"synthetic:pack:2 l2:2 core:2 pu:1\" --workers 8 to exercise the code "
+        "path.\n");
+  if (!counters_why.empty())
+    std::printf("L2 miss/event: n/a: no hardware cache counter here (%s)\n", counters_why.c_str());
+  else
+    std::printf(
+        "L2 miss/event: perf's generic cache-misses (usually last-level, not L2), whole "
+        "repetition\n");
+}
+
+void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
+  std::printf("\n%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "configuration", "KEvents/s",
+              "effic.", "locking", "WS cost", "steals ok/att", "stolen time", "L2 miss/", "sorts",
+              "B cycles/event");
+  std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "", "", "", "time", "(cyc/steal)",
+              "", "(cyc/steal)", "event", "away", "(x warm)");
+  for (const row& r : rows) {
+    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
+    const std::string kev = r.reps.empty() ? std::string("HANG")
+                                           : fixed(r.med(FIG(kevents)), 0) + " [" + fixed(lo, 0) +
+                                                 ".." + fixed(hi, 0) + "]";
+    const std::string ok_att =
+        steals(*r.cfg) && !r.reps.empty()
+            ? fixed(r.med(FIG(steals_ok)), 0) + "/" + fixed(r.med(FIG(steal_attempts)), 0)
+            : "-";
+    const double misses = r.med(FIG(misses));
+    const double bc = r.med(FIG(b_cycles));
+    const std::string bcyc =
+        std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")" : std::string("-");
+    std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", r.cfg->label.c_str(),
+                kev.c_str(), pct_cell(100 * r.med(FIG(efficiency)), 1).c_str(),
+                pct_cell(r.med(FIG(lock_pct)), 2).c_str(), fixed(r.med(FIG(ws_cost)), 0).c_str(),
+                ok_att.c_str(), fixed(r.med(FIG(stolen)), 0).c_str(),
+                std::isfinite(misses) ? fixed(misses, 1).c_str() : "n/a",
+                pct_cell(r.med(FIG(sorts_away_pct)), 1).c_str(), bcyc.c_str());
+  }
+  std::printf(
+      "\nideal bound: %.0f KEvents/s (warm calibrated cycles of a round's events / workers, at the "
+      "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KEvents/s / "
+      "ideal\n",
+      ideal_kevents);
+
+  std::printf(
+      "\nwhere the time went (medians): share of the events the loaded (even) cores ran; idle "
+      "time;\n"
+      "A events stolen before they ran; sorts away from their array, and the share of those on a\n"
+      "core sharing an L2 with it; arrays sorted on two cores; mean cycles of a merging C\n\n");
+  std::printf("%-24s %12s %8s %10s %12s %12s %14s %17s\n", "configuration", "loaded ran", "idle",
+              "A stolen", "sorts away", "away near", "merges split", "merge cycles");
+  for (const row& r : rows) {
+    const double mc = r.med(FIG(merge_cycles));
+    const std::string mcyc = std::isfinite(mc)
+                                 ? fixed(mc, 0) + " (x" + fixed(mc / cal.merge, 2) + ")"
+                                 : std::string("-");
+    std::printf(
+        "%-24s %12s %8s %10s %12s %12s %14s %17s\n", r.cfg->label.c_str(),
+        pct_cell(r.med(FIG(loaded_pct)), 1).c_str(), pct_cell(r.med(FIG(idle_pct)), 1).c_str(),
+        pct_cell(r.med(FIG(a_stolen_pct)), 1).c_str(),
+        pct_cell(r.med(FIG(sorts_away_pct)), 1).c_str(), pct_cell(r.med(FIG(near_pct)), 1).c_str(),
+        pct_cell(r.med(FIG(split_pct)), 1).c_str(), mcyc.c_str());
+  }
+}
+
+const row* find_row(const std::vector<row>& rows, std::string_view key) {
+  for (const row& r : rows)
+    if (r.cfg->key == key) return &r;
+  return nullptr;
+}
+
+struct named_ratio {
+  const char* key;
+  const char* text;
+  const char* num;
+  const char* den;
+};
+// The paper's headline for Table 6: locality-aware over base WS (+31% there).
+constexpr named_ratio ratios[] = {
+    {"ratio_locality_over_base", "hue locality / hue base WS", "locality", "base"},
+    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
+    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
+     "libasync_smp_ws"},
+    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
+    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
+    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
+     "libasync_smp_ws", "libasync_smp"},
+};
+
+void print_ratios(const std::vector<row>& rows) {
+  std::printf("\nratios of KEvents/s (medians):\n");
+  for (const named_ratio& nr : ratios) {
+    const row* a = find_row(rows, nr.num);
+    const row* b = find_row(rows, nr.den);
+    if (!a || !b) continue;
+    std::printf("  %-44s %7.2fx\n", nr.text, a->med(FIG(kevents)) / b->med(FIG(kevents)));
+  }
+}
+
+bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
+               std::ofstream& out) {
+  out << "configuration,label,steal,costs,kevents_per_s,kevents_min,kevents_max,ideal_kevents,"
+         "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
+         "stolen_time_cycles_per_steal,l2_misses_per_event,sorts_away_pct,sorts_away_near_pct,"
+         "merges_split_pct,b_cycles_per_event,b_cycles_over_warm,merge_cycles,"
+         "merge_cycles_over_warm,loaded_cores_events_pct,idle_pct,a_stolen_pct,events_per_steal,"
+         "hangs\n";
+  for (const row& r : rows) {
+    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
+    const double misses = r.med(FIG(misses));
+    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
+        << cost_name(r.cfg->costs) << ',' << csv_num(r.med(FIG(kevents)), 1) << ','
+        << csv_num(lo, 1) << ',' << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
+        << csv_num(r.med(FIG(efficiency)), 4) << ',' << csv_num(r.med(FIG(lock_pct)), 3) << ','
+        << csv_num(r.med(FIG(ws_cost)), 0) << ',' << csv_num(r.med(FIG(steals_ok)), 0) << ','
+        << csv_num(r.med(FIG(steal_attempts)), 0) << ',' << csv_num(r.med(FIG(stolen)), 0) << ','
+        << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a")) << ','
+        << csv_num(r.med(FIG(sorts_away_pct)), 2) << ',' << csv_num(r.med(FIG(near_pct)), 2) << ','
+        << csv_num(r.med(FIG(split_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
+        << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(merge_cycles)), 0)
+        << ',' << csv_num(r.med(FIG(merge_cycles)) / cal.merge, 3) << ','
+        << csv_num(r.med(FIG(loaded_pct)), 2) << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ','
+        << csv_num(r.med(FIG(a_stolen_pct)), 2) << ',' << csv_num(r.med(FIG(events_per_steal)), 2)
+        << ',' << r.hangs << '\n';
+  }
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+void print_keys(const std::vector<row>& rows, const options& o, const calibration& cal,
+                double tsc_hz, double ideal, bool counters, const cache_map& map) {
+  std::printf("\n");
+  std::printf("cache_efficient_arrays_per_loaded_core=%u\n", o.arrays);
+  std::printf("cache_efficient_array_kib=%u\n", o.array_kib);
+  std::printf("cache_efficient_workers=%u\n", o.workers);
+  std::printf("cache_efficient_topology=%s\n",
+              o.topology.empty() ? "this_machine" : o.topology.c_str());
+  std::printf("cache_efficient_locality_has_a_choice=%d\n", map.locality_has_a_choice() ? 1 : 0);
+  std::printf("cache_efficient_seconds=%.3f\n", o.seconds);
+  std::printf("cache_efficient_reps=%u\n", o.reps);
+  std::printf("cache_efficient_tsc_ghz=%.4f\n", tsc_hz / 1e9);
+  std::printf("cache_efficient_calibrated_a_cycles=%.0f\n", cal.a);
+  std::printf("cache_efficient_calibrated_b_cycles=%.0f\n", cal.b);
+  std::printf("cache_efficient_calibrated_c_cycles=%.0f\n", cal.c);
+  std::printf("cache_efficient_calibrated_merge_cycles=%.0f\n", cal.merge);
+  std::printf("cache_efficient_calibrated_b_remote_cycles=%s\n", key_num(cal.b_remote, 0).c_str());
+  std::printf("cache_efficient_ideal_kevents=%.1f\n", ideal);
+  std::printf("cache_efficient_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
+  auto key = [](const row& r, const char* suffix, const std::string& v) {
+    std::printf("cache_efficient_%s_%s=%s\n", r.cfg->key.c_str(), suffix, v.c_str());
+  };
+  for (const row& r : rows) key(r, "kevents", key_num(r.med(FIG(kevents)), 1));
+  for (const row& r : rows) key(r, "efficiency", key_num(r.med(FIG(efficiency)), 4));
+  for (const row& r : rows) key(r, "lock_pct", key_num(r.med(FIG(lock_pct)), 3));
+  for (const row& r : rows) key(r, "ws_cycles_per_steal", key_num(r.med(FIG(ws_cost)), 0));
+  for (const row& r : rows) key(r, "stolen_cycles_per_steal", key_num(r.med(FIG(stolen)), 0));
+  for (const row& r : rows)
+    key(r, "l2_misses_per_event",
+        std::isfinite(r.med(FIG(misses))) ? fixed(r.med(FIG(misses)), 2) : std::string("n/a"));
+  for (const row& r : rows) key(r, "sorts_away_pct", key_num(r.med(FIG(sorts_away_pct)), 2));
+  for (const row& r : rows) key(r, "sorts_away_near_pct", key_num(r.med(FIG(near_pct)), 2));
+  for (const row& r : rows) key(r, "merges_split_pct", key_num(r.med(FIG(split_pct)), 2));
+  for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
+  for (const named_ratio& nr : ratios) {
+    const row* a = find_row(rows, nr.num);
+    const row* b = find_row(rows, nr.den);
+    if (a && b)
+      std::printf("cache_efficient_%s=%.3f\n", nr.key, a->med(FIG(kevents)) / b->med(FIG(kevents)));
+  }
+}
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: cache_efficient [--seconds S] [--reps R] [--workers N] [--arrays A]\n"
+      "                       [--array-kib K] [--seed X] [--warmup W] [--timeout S] [--stall S]\n"
+      "                       [--topology T] [--only KEY,...] [--csv FILE] [--stats] [--help]\n"
+      "\n"
+      "The paper's cache-efficient microbenchmark (Table 6): fork/join rounds; each round the\n"
+      "even-numbered workers (half of them) get A events on fresh colors they own. An A fills a\n"
+      "K KiB array and posts two B on two new colors; each B sorts one half and posts a C; the\n"
+      "second C of an array merges the halves. Reports KEvents/s, locking time, WS cost and "
+      "stolen\n"
+      "time per steal, where the sorts ran relative to their array (and whether on a core sharing\n"
+      "an L2 with it), and the efficiency against the ideal bound, for each configuration:\n");
+  for (const configuration& c : paper_configurations())
+    std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
+                 c.steal.c_str(), cost_name(c.costs));
+  std::fprintf(
+      to,
+      "\n"
+      "  --seconds S     timed window per repetition (whole rounds); default 1.5\n"
+      "  --reps R        repetitions of each configuration, interleaved; median; default 3\n"
+      "  --workers N     workers of each runtime; default 2\n"
+      "  --arrays A      A events (arrays) per loaded core and round; default 100 (the paper's)\n"
+      "  --array-kib K   array size in KiB (2 x 256 keys at least); default 8\n"
+      "  --seed X        seed of the keys; default 42\n"
+      "  --warmup W      untimed rounds before the window (their merges are checked); default 2\n"
+      "  --timeout S     give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
+      "                  default 60 + 20 x --seconds\n"
+      "  --stall S       report a hang when no round completed for S s; default 5 (the hung\n"
+      "                  runtime is then stopped, the table marks it, the exit status is 1)\n"
+      "  --topology T    hue::config::topology, e.g. \"synthetic:pack:2 l2:2 core:2 pu:1\" (the\n"
+      "                  paper's machine; use --workers 8); workers then run unpinned\n"
+      "  --only KEYS     run only these configurations (comma-separated keys from the list above)\n"
+      "  --csv FILE      also write the table's rows to FILE as CSV\n"
+      "  --stats         print hue's per-core statistics of each configuration's last repetition\n"
+      "  --help          this text\n"
+      "\n"
+      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
+      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (cache_efficient_*).\n");
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  cli c("cache_efficient", usage);
+  c.seconds("--seconds", o.seconds, 0.001, 86'400);
+  c.seconds("--timeout", o.timeout, 0.001, 86'400);
+  c.seconds("--stall", o.stall, 0.001, 86'400);
+  c.count("--reps", o.reps, 1, 1000);
+  c.count("--workers", o.workers, 1, 1024);
+  c.count("--arrays", o.arrays, 1, 100'000);
+  c.count("--array-kib", o.array_kib, 2, 1 << 20);
+  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  c.count("--warmup", o.warmup, 0, 1000);
+  c.text("--topology", o.topology);
+  c.text("--csv", o.csv);
+  c.only("--only", o.only, paper_configurations());
+  c.flag("--stats", o.stats);
+  c.parse(argc, argv);
+  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  std::ofstream csv;
+  if (!o.csv.empty()) {
+    csv.open(o.csv);
+    if (!csv) {
+      std::fprintf(stderr, "cache_efficient: cannot open '%s' for writing\n(try --help)\n",
+                   o.csv.c_str());
+      return 2;
+    }
+  }
+  std::unique_ptr<cache_map> map;
+  try {
+    map = std::make_unique<cache_map>(o.topology, o.workers);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cache_efficient: --topology: %s\n(try --help)\n", e.what());
+    return 2;
+  }
+  if (std::thread::hardware_concurrency() < o.workers)
+    std::fprintf(stderr, "cache_efficient: %u workers on %u CPUs: workers share CPUs\n", o.workers,
+                 std::thread::hardware_concurrency());
+
+  const double tsc_hz = measure_tsc_hz();
+  const calibration cal = calibrate(o);
+  a_info.cost = static_cast<std::uint64_t>(cal.a);
+  b_info.cost = static_cast<std::uint64_t>(cal.b);
+  c_info.cost = static_cast<std::uint64_t>((cal.c + cal.merge) / 2);
+  const double round_cycles = o.total_arrays() * (cal.a + 2 * cal.b + cal.c + cal.merge);
+  const double ideal_kevents =
+      static_cast<double>(o.events_per_round()) / (round_cycles / o.workers / tsc_hz) / 1e3;
+  const std::string counters_why = cache_miss_counter::probe();
+  const bool counters = counters_why.empty();
+  print_header(o, cal, tsc_hz, *map, counters_why);
+  std::fflush(stdout);
+
+  std::vector<row> rows;
+  for (const configuration& c : paper_configurations())
+    if (selected(o.only, c)) rows.push_back(row{&c, {}, 0, {}});
+
+  std::uint64_t unsorted = 0;
+  try {
+    for (unsigned rep = 0; rep < o.reps; ++rep) {
+      for (row& r : rows) {
+        std::fprintf(stderr, "cache_efficient: %s (steal=%s, costs=%s), repetition %u/%u...\n",
+                     r.cfg->label.c_str(), r.cfg->steal.c_str(), cost_name(r.cfg->costs), rep + 1,
+                     o.reps);
+        for (hue::handler_info* info : {&a_info, &b_info, &c_info})
+          info->measured_cost.store(0, std::memory_order_relaxed);
+        cache_miss_counter hw;
+        std::string why;
+        const bool hw_on = counters && hw.open(why);
+        auto run = std::make_unique<cache_run>(*r.cfg, o, *map);
+        sample s;
+        if (!run->run(s)) {
+          std::fprintf(
+              stderr,
+              "cache_efficient: HANG: %s: no round completed for %.0f s (or over %.0f s in all), "
+              "round %llu, %llu arrays of the round left\n",
+              r.cfg->label.c_str(), o.stall, o.timeout,
+              static_cast<unsigned long long>(run->round()),
+              static_cast<unsigned long long>(run->arrays_left()));
+          std::cerr << run->stats() << '\n';
+          ++r.hangs;
+          destroy_or_exit(run, 30, "cache_efficient");
+          continue;
+        }
+        r.last_stats = run->stats();
+        const std::uint64_t all_events = r.last_stats.total().events_run;
+        if (const std::uint64_t bad = run->unsorted()) {
+          std::fprintf(stderr, "cache_efficient: %s: %llu merged arrays were NOT sorted\n",
+                       r.cfg->label.c_str(), static_cast<unsigned long long>(bad));
+          unsorted += bad;
+        }
+        run.reset();
+        if (hw_on)
+          if (const auto n = hw.close_and_read())
+            s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
+        r.reps.push_back(derive(s, o, ideal_kevents));
+        if (s.misplaced)
+          std::fprintf(stderr, "cache_efficient: %s: %llu colors not on the intended core\n",
+                       r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cache_efficient: %s\n", e.what());
+    return 1;
+  }
+
+  print_table(rows, cal, ideal_kevents);
+  print_ratios(rows);
+  unsigned hangs = 0;
+  for (const row& r : rows) {
+    hangs += r.hangs;
+    if (r.hangs)
+      std::printf(
+          "\nHANG: %s: %u of %u repetitions hung (see stderr); its figures are the median "
+          "of the others\n",
+          r.cfg->label.c_str(), r.hangs, o.reps);
+  }
+  if (o.stats)
+    for (const row& r : rows)
+      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
+                << r.last_stats;
+  std::cout.flush();
+  if (csv.is_open() && !write_csv(rows, ideal_kevents, cal, csv)) {
+    std::fprintf(stderr, "cache_efficient: cannot write %s\n", o.csv.c_str());
+    return 1;
+  }
+  print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters, *map);
+  for (const row& r : rows)
+    std::printf("cache_efficient_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
+  if (unsorted) {
+    std::fprintf(stderr, "cache_efficient: %llu merges produced unsorted arrays\n",
+                 static_cast<unsigned long long>(unsorted));
+    return 1;
+  }
+  return hangs ? 1 : 0;
+}

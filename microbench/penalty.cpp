@@ -1,0 +1,810 @@
+// microbench/penalty.cpp — the paper's *penalty* microbenchmark (§5.2, Table 5): is it better to
+// steal the events that build a data set than the ones that keep using it?
+//
+// The paper's workload, as its text gives it: "a single core starts with many events of type A
+// associated to different colors, while the other cores start with an empty event queue. When an
+// event of type A is processed, an event of type B with the same color is created. Moreover, the
+// event of type A creates an array fitting in the core cache. Each event of type B accesses an
+// offset of its parent array and registers a new event of type B with the same color. This
+// operation is repeated until the array has been completely accessed. [...] idle cores have more
+// opportunities to steal events of type B but should preferably steal events of type A in order to
+// preserve cache locality. [...] The penalty of events of type B was set to 1000." The result is
+// the number of tasks (events, A and B alike) run per second.
+//
+// Note on the penalty: it is the B events, which use a large long-lived data set built by their
+// color's A, that carry the penalty of 1000 (they are expensive to move: their data stays in the
+// cache of the core that ran A). A events are cheap to move (penalty 1): their array does not exist
+// yet, it is built wherever A runs. With penalties, a B color's time left is cost_B / 1000, close
+// to nothing, so the time-left heuristic finds it never worth a steal, and penalty-aware stealing
+// alone prefers A colors.
+//
+// What this program runs, round after round (fork/join, as the unbalanced benchmark, because the
+// paper measures a rate and its setup is a one-shot imbalance):
+//   fork   a handler on a color pinned to core 0 posts one A event on each of C fresh colors
+//          (default 32) that core 0 owns at posting time, so the whole load starts on core 0;
+//   A      builds its color's array (default 16 KiB = 256 cache lines): writes every line, linking
+//          the lines into one cycle in a fixed pseudo-random order (a linked structure, so that a
+//          walk over it is a chain of dependent loads that prefetchers cannot hide), plus W rounds
+//          of integer mixing per line (default 32: events of ~1,000 and ~12,000 cycles rather than
+//          ~200, so that per-event runtime overhead does not drown the cache effect); then posts B;
+//   B      walks the next chunk of the cycle (default 16 lines), updating each line (W rounds of
+//          mixing on its payload: the line ends dirty in the cache of the core running B), then
+//          posts the next B of its color, until the whole cycle has been walked once (256 / 16 = 16
+//          B events per color). The last B of the last color runs the join, which posts the next
+//          fork.
+// So a round is C x (1 + lines/chunk) events (32 x 17 = 544 by default).
+//
+// Sizes for this machine (the paper's is an 8-core Xeon E5410, pairs sharing a 6 MB L2): this VM
+// has 2 cores, each with a private 1 MiB L2 (the "508 MB L3" hwloc reports per core is the
+// hypervisor's fiction). A core runs its colors round-robin (each color has one pending event at a
+// time, and a batch takes only the events pending when it starts), so every array it holds stays
+// live at once: 32 x 16 KiB = 512 KiB fit one L2 even when core 0 holds them all. On this VM a
+// dependent load of a line that is dirty in the other core's cache costs some 75 TSC cycles more
+// than one in the local L2 (~10), with both cores busy (measured at start-up: "B walking an array
+// built on the other core"; a vCPU that the hypervisor just moved pays ~200). A stolen B color pays
+// it on every line left in its walk.
+//
+// What to expect from hue here: a core runs its colors round-robin, so core 0 runs every A of a
+// round in its first pass over its queue; thieves can take A colors only during that pass (a thief
+// then runs the stolen color's whole walk locally). From then on only B colors are left, and with
+// time-left + penalty nothing is worth stealing: the thief idles, and whether that beats moving B
+// colors depends on how much a remote walk costs on the machine (see the calibration line).
+//
+// Annotations: as the paper's programmer did ("set by the developer based on feedback from
+// application profiling"), A and B are annotated with their cost measured at start-up (a warm,
+// single-core run of the same handlers, one array at a time: the "calibration" printed first). The
+// "measured costs" configuration ignores those and uses hue's run-time profiling instead.
+//
+// Each configuration is its own hue::runtime (workers = 2 unless --workers), created per
+// repetition; repetitions interleave the configurations (A B C .. A B C ..) and medians are
+// reported. Every repetition replays the same rounds (one seed), after --warmup untimed rounds.
+//
+// Columns, as in the paper's tables:
+//   KTasks/s       thousands of events (A and B) per second (median [min..max])
+//   locking time   cycles any thread spun on a core lock, over elapsed TSC cycles x workers
+//   WS cost        steal_cycles / steal_successes (failed attempts included in the cycles;
+//                  "steals ok/att" is printed next to it)
+//   stolen time    stolen_time_cycles / steal_successes: expected run time moved by one steal
+//   L2 miss/task   hardware cache misses per event where perf_event_open offers a counter, else
+//                  "n/a" (this VM: the hypervisor exposes none). Never estimated.
+//   B away         the share of B events that ran on another core than the one whose A built their
+//                  array, i.e. that walked data sitting in another core's cache. Not a miss count,
+//                  but it is what the paper's L2 misses measure the consequence of.
+//   B cycles       mean cycles of a B handler (rdtsc around it), and that over the warm cost.
+// and the ideal bound: the warm (calibrated) cycles of the events of a round spread perfectly over
+// the workers, as events per second; efficiency = KTasks/s over it.
+//
+// A hang (no round completed for --stall seconds) is reported on stderr with the runtime's
+// statistics; the runtime is then stopped, the other configurations still run, the table says
+// which configuration hung, and the exit status is 1.
+//
+// The runtime's other settings (batch, idle spin, pinning) come from the HUE_* environment
+// variables, as for any hue program; workers, steal, costs and topology are set here.
+#include <fstream>
+#include <iostream>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using namespace bench;
+
+// ------------------------------------------------------------------------------------------------
+// The workload.
+
+struct options {
+  double seconds = 1.5;
+  unsigned reps = 3;
+  unsigned workers = 2;
+  unsigned colors = 32;       // A events per round
+  unsigned array_kib = 16;    // per color
+  unsigned chunk_lines = 16;  // lines walked by one B
+  unsigned work = 32;         // mixing rounds per line
+  unsigned penalty = 1000;    // of B
+  std::uint64_t seed = 42;
+  unsigned warmup = 2;
+  double timeout = 0;  // 0: 60 s + 20 x --seconds
+  double stall = 5;    // no round completed for this long: a hang
+  std::string csv, only, topology;
+  bool stats = false;
+
+  unsigned lines() const { return array_kib * 1024 / 64; }
+  unsigned chunks() const { return lines() / chunk_lines; }
+  std::uint64_t events_per_round() const { return std::uint64_t{colors} * (1 + chunks()); }
+};
+
+struct alignas(64) line {
+  std::uint32_t next;
+  std::uint32_t visits;
+  std::uint64_t payload;
+  std::uint64_t pad[6];
+};
+static_assert(sizeof(line) == 64, "one element per cache line");
+
+inline std::uint64_t mix(std::uint64_t x, unsigned rounds) noexcept {
+  for (unsigned r = 0; r < rounds; ++r) x = (x ^ (x >> 29)) * 0xBF58476D1CE4E5B9ull;
+  return x;
+}
+
+// One color's array. Touched by one handler at a time: its color's events are serialized, and the
+// fork writes `color`/`next_chunk` before posting A (the post orders it).
+struct array_state {
+  std::unique_ptr<line[]> lines;
+  hue::color_t color = 0;
+  std::uint32_t cursor = 0;  // where the next B starts walking
+  std::uint32_t next_chunk = 0;
+  unsigned creator = 0;        // the core that ran A
+  unsigned last_core = 0;      // the core that ran the previous event of the color
+  std::uint64_t checksum = 0;  // keeps the walk observable
+};
+
+// The fixed link order: one cycle through every line, in a pseudo-random order.
+std::vector<std::uint32_t> make_cycle(unsigned n, std::uint64_t seed) {
+  std::vector<std::uint32_t> order(n);
+  for (unsigned i = 0; i < n; ++i) order[i] = i;
+  prng r{seed};
+  for (unsigned i = n - 1; i > 0; --i) std::swap(order[i], order[r.next() % (i + 1)]);
+  std::vector<std::uint32_t> next(n);
+  for (unsigned i = 0; i < n; ++i) next[order[i]] = order[(i + 1) % n];
+  return next;
+}
+
+// Handler bodies, shared by the calibration and the runtime handlers.
+void build(array_state& a, const std::vector<std::uint32_t>& cycle, std::uint64_t salt,
+           unsigned work) noexcept {
+  const std::size_t n = cycle.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    a.lines[i].next = cycle[i];
+    a.lines[i].visits = 0;
+    a.lines[i].payload = mix(salt + i, work);
+  }
+  a.cursor = 0;
+  a.next_chunk = 0;
+}
+
+void walk(array_state& a, unsigned chunk_lines, unsigned work) noexcept {
+  std::uint32_t p = a.cursor;
+  std::uint64_t sum = 0;
+  for (unsigned j = 0; j < chunk_lines; ++j) {
+    line& l = a.lines[p];
+    l.payload = mix(l.payload + j, work);
+    ++l.visits;
+    sum += l.payload;
+    p = l.next;
+  }
+  a.cursor = p;
+  a.checksum += sum;
+  ++a.next_chunk;
+}
+
+// Static storage: the runtime keeps pointers to them. Their costs are set by the calibration before
+// any runtime exists; `measured_cost` is reset before every repetition, so that configurations
+// measuring costs do not start from what an earlier one measured.
+hue::handler_info a_info{.name = "A (builds the array)"};
+hue::handler_info b_info{.name = "B (walks the array)"};
+constexpr hue::handler_info fork_info{.name = "fork"};
+
+constexpr hue::color_t fork_color = 0;
+constexpr std::uint64_t max_color_scan = 4096;  // see unbalanced.cpp
+
+enum kind : unsigned { k_a, k_b, k_moved };
+
+// ------------------------------------------------------------------------------------------------
+// Calibration: warm single-core costs (annotations and the ideal bound), and what a B costs when
+// its array was built on the other core (what stealing a B color costs on this machine).
+
+struct calibration {
+  double a = 0, b = 0;              // warm, one array at a time (medians)
+  double b_round_robin = no_value;  // one core holding every array of a round, visited round-robin
+  double b_remote = no_value;       // array built on one cpu, walked on another
+  bool bound = false;
+};
+
+calibration calibrate(const options& o, const std::vector<std::uint32_t>& cycle) {
+  std::vector<array_state> arrays(o.colors);
+  for (array_state& a : arrays) a.lines.reset(new line[o.lines()]);
+  calibration c;
+  const std::vector<int> cpus = allowed_cpus();
+  constexpr unsigned passes = 5;  // the first is the cold one, dropped
+  // Medians, not means: on a VM one preempted sample is worth thousands of normal ones.
+  std::vector<double> sa, sb, sr, sx;
+
+  on_cpu(cpus.empty() ? 0 : cpus[0], [&](bool bound) {
+    c.bound = bound;
+    for (unsigned pass = 0; pass < passes; ++pass) {
+      for (unsigned i = 0; i < o.colors; ++i) {
+        array_state& a = arrays[i];
+        std::uint64_t t0 = tsc();
+        build(a, cycle, o.seed + i, o.work);
+        std::uint64_t t1 = tsc();
+        if (pass) sa.push_back(static_cast<double>(t1 - t0));
+        for (unsigned k = 0; k < o.chunks(); ++k) {
+          t0 = tsc();
+          walk(a, o.chunk_lines, o.work);
+          t1 = tsc();
+          if (pass) sb.push_back(static_cast<double>(t1 - t0));
+        }
+      }
+    }
+    // Round-robin: what one core holding the whole round does without stealing.
+    for (unsigned pass = 0; pass < passes; ++pass) {
+      for (unsigned i = 0; i < o.colors; ++i) build(arrays[i], cycle, o.seed + i, o.work);
+      for (unsigned k = 0; k < o.chunks(); ++k)
+        for (unsigned i = 0; i < o.colors; ++i) {
+          const std::uint64_t t0 = tsc();
+          walk(arrays[i], o.chunk_lines, o.work);
+          if (pass) sr.push_back(static_cast<double>(tsc() - t0));
+        }
+    }
+  });
+  c.a = median(sa);
+  c.b = median(sb);
+  c.b_round_robin = median(sr);
+
+  // Remote: arrays built on one cpu, walked on another, both threads running all along (a vCPU
+  // that sleeps in between can be moved by the hypervisor, which makes a different number).
+  if (cpus.size() >= 2) {
+    std::atomic<unsigned> phase{0};
+    auto bind = [](int cpu) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    };
+    std::thread builder([&] {
+      bind(cpus[0]);
+      for (unsigned pass = 0; pass < passes; ++pass) {
+        while (phase.load(std::memory_order_acquire) != 2 * pass) cpu_pause();
+        for (unsigned i = 0; i < o.colors; ++i) build(arrays[i], cycle, o.seed + i, o.work);
+        phase.store(2 * pass + 1, std::memory_order_release);
+      }
+    });
+    std::thread walker([&] {
+      bind(cpus[1]);
+      for (unsigned pass = 0; pass < passes; ++pass) {
+        while (phase.load(std::memory_order_acquire) != 2 * pass + 1) cpu_pause();
+        for (unsigned i = 0; i < o.colors; ++i)
+          for (unsigned k = 0; k < o.chunks(); ++k) {
+            const std::uint64_t t0 = tsc();
+            walk(arrays[i], o.chunk_lines, o.work);
+            if (pass) sx.push_back(static_cast<double>(tsc() - t0));
+          }
+        phase.store(2 * pass + 2, std::memory_order_release);
+      }
+    });
+    builder.join();
+    walker.join();
+    c.b_remote = median(sx);
+  }
+  return c;
+}
+
+// ------------------------------------------------------------------------------------------------
+// One configuration, one repetition.
+
+struct sample {
+  double seconds = 0;
+  std::uint64_t window_cycles = 0;
+  std::uint64_t rounds = 0, events = 0, misplaced = 0;
+  hue::core_stats delta;
+  std::vector<std::uint64_t> events_per_core;
+  handler_ledger<3>::totals handlers;
+  double misses_per_event = no_value;  // whole repetition; NaN when no counter
+};
+
+// Destruction order: `rt_` is declared last, so its workers are joined before the state they
+// point into goes away.
+class penalty_run {
+ public:
+  penalty_run(const configuration& c, const options& o, const std::vector<std::uint32_t>& cycle)
+      : o_(o),
+        cycle_(cycle),
+        arrays_(o.colors),
+        ledger_(o.workers),
+        window_(o.warmup),
+        rt_(make_config(c, o)) {
+    for (array_state& a : arrays_) a.lines.reset(new line[o.lines()]);
+    rt_.pin_color(fork_color, 0);
+  }
+
+  bool run(sample& out) {
+    rt_.post(
+        fork_color, [this] { fork(); }, fork_info);
+    if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
+    out.seconds = window_.seconds();
+    out.window_cycles = window_.cycles();
+    out.rounds = window_.timed_rounds();
+    out.events = out.rounds * o_.events_per_round();
+    out.misplaced = timed_misplaced_;
+    out.delta = window_.delta();
+    out.events_per_core = window_.events_per_core();
+    out.handlers = end_ - start_;
+    return true;
+  }
+
+  hue::runtime_stats stats() const { return rt_.stats(); }
+  std::uint64_t round() const { return window_.progress(); }
+  std::uint64_t colors_left() const { return remaining_.load(); }
+
+ private:
+  static hue::config make_config(const configuration& c, const options& o) {
+    hue::config cfg;
+    cfg.workers = o.workers;
+    cfg.steal = hue::steal_config::parse(c.steal);
+    cfg.costs = c.costs;
+    cfg.topology = o.topology;
+    cfg.name = "penalty";
+    return cfg;
+  }
+
+  void fork() {
+    if (window_.at_fork(rt_)) start_ = ledger_.read();
+    remaining_.store(o_.colors, std::memory_order_relaxed);  // before the first post
+    bool searching = true;
+    for (unsigned i = 0; i < o_.colors; ++i) {
+      // A fresh color that core 0 owns now (stealing moves table slots, so decided per color).
+      std::uint64_t scanned = 0;
+      while (searching && rt_.core_of(next_color_) != 0) {
+        ++next_color_;
+        if (++scanned == max_color_scan) searching = false;
+      }
+      if (!searching && window_.timed()) ++timed_misplaced_;
+      array_state& a = arrays_[i];
+      a.color = next_color_++;
+      rt_.post(
+          a.color, [this, i] { run_a(i); }, a_info);
+    }
+  }
+
+  void run_a(unsigned i) {
+    array_state& a = arrays_[i];
+    const unsigned me = hue::runtime::current_core();
+    const std::uint64_t t0 = tsc();
+    build(a, cycle_, o_.seed + i + window_.round() * o_.colors, o_.work);
+    ledger_.add(k_a, tsc() - t0, me != 0);  // "away": an A that was stolen from core 0
+    a.creator = a.last_core = me;
+    rt_.post(
+        a.color, [this, i] { run_b(i); }, b_info);
+  }
+
+  void run_b(unsigned i) {
+    array_state& a = arrays_[i];
+    const unsigned me = hue::runtime::current_core();
+    const std::uint64_t t0 = tsc();
+    walk(a, o_.chunk_lines, o_.work);
+    const std::uint64_t spent = tsc() - t0;
+    ledger_.add(k_b, spent, me != a.creator);
+    if (me != a.last_core) ledger_.add(k_moved, spent, true);  // the color moved mid-walk
+    a.last_core = me;
+    if (a.next_chunk < o_.chunks()) {
+      rt_.post(
+          a.color, [this, i] { run_b(i); }, b_info);
+    } else if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      join();
+    }
+  }
+
+  void join() {
+    if (window_.at_join(rt_)) {
+      end_ = ledger_.read();
+      window_.finish();
+      return;
+    }
+    rt_.post(
+        fork_color, [this] { fork(); }, fork_info);
+  }
+
+  const options& o_;
+  const std::vector<std::uint32_t>& cycle_;
+  std::vector<array_state> arrays_;
+  handler_ledger<3> ledger_;
+  handler_ledger<3>::totals start_, end_;
+  round_window window_;
+  hue::color_t next_color_ = fork_color + 1;
+  std::uint64_t timed_misplaced_ = 0;
+  std::atomic<std::uint64_t> remaining_{0};
+  hue::runtime rt_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Figures and output.
+
+struct figures {
+  double kevents, efficiency, lock_pct, idle_pct, ws_cost, stolen, events_per_steal;
+  double steals_ok, steal_attempts;
+  double core0_pct, a_stolen_pct, b_away_pct, moves_per_round, b_cycles, misses;
+};
+
+figures derive(const sample& s, const options& o, double ideal_kevents) {
+  figures f{};
+  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
+  f.efficiency = f.kevents / ideal_kevents;
+  const double available = static_cast<double>(s.window_cycles) * o.workers;
+  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
+  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
+  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
+  f.stolen = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
+  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
+  f.steals_ok = static_cast<double>(s.delta.steal_successes);
+  f.steal_attempts = static_cast<double>(s.delta.steal_attempts);
+  std::uint64_t run = 0;
+  for (std::uint64_t e : s.events_per_core) run += e;
+  f.core0_pct = run ? pct(s.events_per_core[0], run) : no_value;
+  f.a_stolen_pct = pct(s.handlers.away[k_a], s.handlers.events[k_a]);
+  f.b_away_pct = pct(s.handlers.away[k_b], s.handlers.events[k_b]);
+  f.moves_per_round = ratio(s.handlers.events[k_moved], s.rounds);
+  f.b_cycles = ratio(s.handlers.cycles[k_b], s.handlers.events[k_b]);
+  f.misses = s.misses_per_event;
+  return f;
+}
+
+struct row {
+  const configuration* cfg;
+  std::vector<figures> reps;  // the repetitions that completed
+  unsigned hangs = 0;
+  hue::runtime_stats last_stats;
+  template <class Get>
+  double med(Get get) const {
+    return med_of(reps, get);
+  }
+};
+
+#define FIG(name) [](const figures& f) { return f.name; }
+
+void print_calibration(const options& o, const calibration& c, double tsc_hz,
+                       const std::string& counters_why) {
+  std::printf(
+      "\npenalty: %u colors per round, each an A building a %u KiB array (%u lines) and %u B "
+      "walking %u lines;\n  %llu events per round; B penalty %u; %u workers; %.1f s per "
+      "repetition, median of %u [min..max]; TSC %.3f GHz\n",
+      o.colors, o.array_kib, o.lines(), o.chunks(), o.chunk_lines,
+      static_cast<unsigned long long>(o.events_per_round()), o.penalty, o.workers, o.seconds,
+      o.reps, tsc_hz / 1e9);
+  if (!o.topology.empty()) std::printf("  topology: %s (workers unpinned)\n", o.topology.c_str());
+  std::printf(
+      "\ncalibration (cycles per event, single thread%s): A %.0f, B %.0f (annotations and ideal "
+      "bound);\n  B with one core holding all %u arrays, round-robin: %.0f; B walking an array "
+      "built on the other core: %s\n",
+      c.bound ? ", pinned" : "", c.a, c.b, o.colors, c.b_round_robin,
+      std::isfinite(c.b_remote)
+          ? (fixed(c.b_remote, 0) + " (x" + fixed(c.b_remote / c.b, 1) + ")").c_str()
+          : "- (one cpu)");
+  if (!counters_why.empty())
+    std::printf("L2 miss/task: n/a: no hardware cache counter here (%s)\n", counters_why.c_str());
+  else
+    std::printf(
+        "L2 miss/task: perf's generic cache-misses (usually last-level, not L2), whole "
+        "repetition\n");
+}
+
+void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
+  std::printf("\n%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "configuration", "KTasks/s",
+              "effic.", "locking", "WS cost", "steals ok/att", "stolen time", "L2 miss/", "B away",
+              "B cycles/event");
+  std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "", "", "", "time", "(cyc/steal)",
+              "", "(cyc/steal)", "task", "", "(x warm)");
+  for (const row& r : rows) {
+    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
+    const std::string kev = r.reps.empty() ? std::string("HANG")
+                                           : fixed(r.med(FIG(kevents)), 0) + " [" + fixed(lo, 0) +
+                                                 ".." + fixed(hi, 0) + "]";
+    const std::string ok_att =
+        steals(*r.cfg) && !r.reps.empty()
+            ? fixed(r.med(FIG(steals_ok)), 0) + "/" + fixed(r.med(FIG(steal_attempts)), 0)
+            : "-";
+    const double misses = r.med(FIG(misses));
+    const double bc = r.med(FIG(b_cycles));
+    const std::string bcyc =
+        std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")" : std::string("-");
+    std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", r.cfg->label.c_str(),
+                kev.c_str(), pct_cell(100 * r.med(FIG(efficiency)), 1).c_str(),
+                pct_cell(r.med(FIG(lock_pct)), 2).c_str(), fixed(r.med(FIG(ws_cost)), 0).c_str(),
+                ok_att.c_str(), fixed(r.med(FIG(stolen)), 0).c_str(),
+                std::isfinite(misses) ? fixed(misses, 1).c_str() : "n/a",
+                pct_cell(r.med(FIG(b_away_pct)), 1).c_str(), bcyc.c_str());
+  }
+  std::printf(
+      "\nideal bound: %.0f KTasks/s (warm calibrated cycles of a round's events / workers, at the "
+      "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KTasks/s / "
+      "ideal\n",
+      ideal_kevents);
+
+  std::printf(
+      "\nwhere the time went (medians): share of the events core 0 ran; idle time; A events "
+      "stolen\n"
+      "(run off core 0); B colors moved in the middle of their walk, per round; events per "
+      "steal\n\n");
+  std::printf("%-24s %11s %8s %10s %15s %13s\n", "configuration", "core 0 ran", "idle", "A stolen",
+              "B moves/round", "events/steal");
+  for (const row& r : rows)
+    std::printf("%-24s %11s %8s %10s %15s %13s\n", r.cfg->label.c_str(),
+                pct_cell(r.med(FIG(core0_pct)), 1).c_str(),
+                pct_cell(r.med(FIG(idle_pct)), 1).c_str(),
+                pct_cell(r.med(FIG(a_stolen_pct)), 1).c_str(),
+                fixed(r.med(FIG(moves_per_round)), 2).c_str(),
+                fixed(r.med(FIG(events_per_steal)), 2).c_str());
+}
+
+const row* find_row(const std::vector<row>& rows, std::string_view key) {
+  for (const row& r : rows)
+    if (r.cfg->key == key) return &r;
+  return nullptr;
+}
+
+struct named_ratio {
+  const char* key;
+  const char* text;
+  const char* num;
+  const char* den;
+};
+// The paper's headline for Table 5: penalty-aware over base WS (+53% there).
+constexpr named_ratio ratios[] = {
+    {"ratio_penalty_over_base", "hue penalty / hue base WS", "penalty", "base"},
+    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
+    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
+     "libasync_smp_ws"},
+    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
+    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
+    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
+     "libasync_smp_ws", "libasync_smp"},
+};
+
+void print_ratios(const std::vector<row>& rows) {
+  std::printf("\nratios of KTasks/s (medians):\n");
+  for (const named_ratio& nr : ratios) {
+    const row* a = find_row(rows, nr.num);
+    const row* b = find_row(rows, nr.den);
+    if (!a || !b) continue;
+    std::printf("  %-44s %7.2fx\n", nr.text, a->med(FIG(kevents)) / b->med(FIG(kevents)));
+  }
+}
+
+bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
+               std::ofstream& out) {
+  out << "configuration,label,steal,costs,ktasks_per_s,ktasks_min,ktasks_max,ideal_ktasks,"
+         "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
+         "stolen_time_cycles_per_steal,l2_misses_per_task,b_away_pct,b_cycles_per_event,"
+         "b_cycles_over_warm,core0_events_pct,idle_pct,a_stolen_pct,b_moves_per_round,"
+         "events_per_steal,hangs\n";
+  for (const row& r : rows) {
+    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
+    const double misses = r.med(FIG(misses));
+    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
+        << cost_name(r.cfg->costs) << ',' << csv_num(r.med(FIG(kevents)), 1) << ','
+        << csv_num(lo, 1) << ',' << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
+        << csv_num(r.med(FIG(efficiency)), 4) << ',' << csv_num(r.med(FIG(lock_pct)), 3) << ','
+        << csv_num(r.med(FIG(ws_cost)), 0) << ',' << csv_num(r.med(FIG(steals_ok)), 0) << ','
+        << csv_num(r.med(FIG(steal_attempts)), 0) << ',' << csv_num(r.med(FIG(stolen)), 0) << ','
+        << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a")) << ','
+        << csv_num(r.med(FIG(b_away_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
+        << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(core0_pct)), 2)
+        << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ',' << csv_num(r.med(FIG(a_stolen_pct)), 2)
+        << ',' << csv_num(r.med(FIG(moves_per_round)), 3) << ','
+        << csv_num(r.med(FIG(events_per_steal)), 2) << ',' << r.hangs << '\n';
+  }
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+void print_keys(const std::vector<row>& rows, const options& o, const calibration& cal,
+                double tsc_hz, double ideal, bool counters) {
+  std::printf("\n");
+  std::printf("penalty_colors=%u\n", o.colors);
+  std::printf("penalty_array_kib=%u\n", o.array_kib);
+  std::printf("penalty_chunk_lines=%u\n", o.chunk_lines);
+  std::printf("penalty_b_penalty=%u\n", o.penalty);
+  std::printf("penalty_workers=%u\n", o.workers);
+  std::printf("penalty_seconds=%.3f\n", o.seconds);
+  std::printf("penalty_reps=%u\n", o.reps);
+  std::printf("penalty_tsc_ghz=%.4f\n", tsc_hz / 1e9);
+  std::printf("penalty_calibrated_a_cycles=%.0f\n", cal.a);
+  std::printf("penalty_calibrated_b_cycles=%.0f\n", cal.b);
+  std::printf("penalty_calibrated_b_round_robin_cycles=%s\n",
+              key_num(cal.b_round_robin, 0).c_str());
+  std::printf("penalty_calibrated_b_remote_cycles=%s\n", key_num(cal.b_remote, 0).c_str());
+  std::printf("penalty_ideal_ktasks=%.1f\n", ideal);
+  std::printf("penalty_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
+  auto key = [](const row& r, const char* suffix, const std::string& v) {
+    std::printf("penalty_%s_%s=%s\n", r.cfg->key.c_str(), suffix, v.c_str());
+  };
+  for (const row& r : rows) key(r, "ktasks", key_num(r.med(FIG(kevents)), 1));
+  for (const row& r : rows) key(r, "efficiency", key_num(r.med(FIG(efficiency)), 4));
+  for (const row& r : rows) key(r, "lock_pct", key_num(r.med(FIG(lock_pct)), 3));
+  for (const row& r : rows) key(r, "ws_cycles_per_steal", key_num(r.med(FIG(ws_cost)), 0));
+  for (const row& r : rows) key(r, "stolen_cycles_per_steal", key_num(r.med(FIG(stolen)), 0));
+  for (const row& r : rows)
+    key(r, "l2_misses_per_task",
+        std::isfinite(r.med(FIG(misses))) ? fixed(r.med(FIG(misses)), 2) : std::string("n/a"));
+  for (const row& r : rows) key(r, "b_away_pct", key_num(r.med(FIG(b_away_pct)), 2));
+  for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
+  for (const named_ratio& nr : ratios) {
+    const row* a = find_row(rows, nr.num);
+    const row* b = find_row(rows, nr.den);
+    if (a && b)
+      std::printf("penalty_%s=%.3f\n", nr.key, a->med(FIG(kevents)) / b->med(FIG(kevents)));
+  }
+}
+
+void usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: penalty [--seconds S] [--reps R] [--workers N] [--colors C] [--array-kib K]\n"
+      "               [--chunk-lines L] [--work W] [--penalty P] [--seed X] [--warmup W]\n"
+      "               [--timeout S] [--stall S] [--topology T] [--only KEY,...] [--csv FILE] "
+      "[--stats]\n"
+      "               [--help]\n"
+      "\n"
+      "The paper's penalty microbenchmark (Table 5): fork/join rounds; each round posts C events\n"
+      "of type A on fresh colors owned by core 0. An A builds its color's array (K KiB, linked in\n"
+      "a pseudo-random cycle) and posts a B; each B walks the next L lines and posts the next B,\n"
+      "until the array has been walked once. B events carry the stealing penalty P: they use a\n"
+      "long-lived data set that lives in the cache of the core that ran A. Reports tasks/s,\n"
+      "locking time, WS cost and stolen time per steal, the share of B events that ran away from\n"
+      "their array, and the efficiency against the ideal bound, for each configuration:\n");
+  for (const configuration& c : paper_configurations())
+    std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
+                 c.steal.c_str(), cost_name(c.costs));
+  std::fprintf(
+      to,
+      "\n"
+      "  --seconds S     timed window per repetition (whole rounds); default 1.5\n"
+      "  --reps R        repetitions of each configuration, interleaved; median; default 3\n"
+      "  --workers N     workers of each runtime; default 2\n"
+      "  --colors C      A events (colors, arrays) per round; default 32\n"
+      "  --array-kib K   array per color, KiB (a multiple of L x 64 bytes); default 16\n"
+      "  --chunk-lines L cache lines walked by one B; default 16\n"
+      "  --work W        integer mixing rounds per line, in A and B; default 32\n"
+      "  --penalty P     stealing penalty of B (A has 1); default 1000 (the paper's)\n"
+      "  --seed X        seed of the link order and the data; default 42\n"
+      "  --warmup W      untimed rounds before the window; default 2\n"
+      "  --timeout S     give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
+      "                  default 60 + 20 x --seconds\n"
+      "  --stall S       report a hang when no round completed for S s; default 5 (the hung\n"
+      "                  runtime is then stopped, the table marks it, the exit status is 1)\n"
+      "  --topology T    hue::config::topology, e.g. \"synthetic:pack:2 l2:2 core:2 pu:1\" (with\n"
+      "                  --workers 8); workers then run unpinned\n"
+      "  --only KEYS     run only these configurations (comma-separated keys from the list above)\n"
+      "  --csv FILE      also write the table's rows to FILE as CSV\n"
+      "  --stats         print hue's per-core statistics of each configuration's last repetition\n"
+      "  --help          this text\n"
+      "\n"
+      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
+      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (penalty_*) for "
+      "scripts.\n");
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  cli c("penalty", usage);
+  c.seconds("--seconds", o.seconds, 0.001, 86'400);
+  c.seconds("--timeout", o.timeout, 0.001, 86'400);
+  c.seconds("--stall", o.stall, 0.001, 86'400);
+  c.count("--reps", o.reps, 1, 1000);
+  c.count("--workers", o.workers, 1, 1024);
+  c.count("--colors", o.colors, 1, 100'000);
+  c.count("--array-kib", o.array_kib, 1, 1 << 20);
+  c.count("--chunk-lines", o.chunk_lines, 1, 1 << 24);
+  c.count("--work", o.work, 0, 10'000);
+  c.count("--penalty", o.penalty, 1, 1'000'000'000);
+  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  c.count("--warmup", o.warmup, 0, 1000);
+  c.text("--topology", o.topology);
+  c.text("--csv", o.csv);
+  c.only("--only", o.only, paper_configurations());
+  c.flag("--stats", o.stats);
+  c.parse(argc, argv);
+  if (o.lines() % o.chunk_lines != 0 || o.lines() < o.chunk_lines)
+    c.bad("--array-kib " + std::to_string(o.array_kib) + " is " + std::to_string(o.lines()) +
+          " lines, not a multiple of --chunk-lines " + std::to_string(o.chunk_lines));
+  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  std::ofstream csv;
+  if (!o.csv.empty()) {
+    csv.open(o.csv);
+    if (!csv) {
+      std::fprintf(stderr, "penalty: cannot open '%s' for writing\n(try --help)\n", o.csv.c_str());
+      return 2;
+    }
+  }
+  if (!o.topology.empty()) {
+    try {
+      cache_map check(o.topology, o.workers);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "penalty: --topology: %s\n(try --help)\n", e.what());
+      return 2;
+    }
+  }
+  if (std::thread::hardware_concurrency() < o.workers)
+    std::fprintf(stderr, "penalty: %u workers on %u CPUs: workers share CPUs\n", o.workers,
+                 std::thread::hardware_concurrency());
+
+  const double tsc_hz = measure_tsc_hz();
+  const std::vector<std::uint32_t> cycle = make_cycle(o.lines(), o.seed);
+  const calibration cal = calibrate(o, cycle);
+  a_info.cost = static_cast<std::uint64_t>(cal.a);
+  b_info.cost = static_cast<std::uint64_t>(cal.b);
+  b_info.penalty = o.penalty;
+  const double round_cycles = o.colors * (cal.a + o.chunks() * cal.b);
+  const double ideal_kevents =
+      static_cast<double>(o.events_per_round()) / (round_cycles / o.workers / tsc_hz) / 1e3;
+  const std::string counters_why = cache_miss_counter::probe();
+  const bool counters = counters_why.empty();
+  print_calibration(o, cal, tsc_hz, counters_why);
+  std::fflush(stdout);
+
+  std::vector<row> rows;
+  for (const configuration& c : paper_configurations())
+    if (selected(o.only, c)) rows.push_back(row{&c, {}, 0, {}});
+
+  try {
+    for (unsigned rep = 0; rep < o.reps; ++rep) {
+      for (row& r : rows) {
+        std::fprintf(stderr, "penalty: %s (steal=%s, costs=%s), repetition %u/%u...\n",
+                     r.cfg->label.c_str(), r.cfg->steal.c_str(), cost_name(r.cfg->costs), rep + 1,
+                     o.reps);
+        a_info.measured_cost.store(0, std::memory_order_relaxed);
+        b_info.measured_cost.store(0, std::memory_order_relaxed);
+        cache_miss_counter hw;
+        std::string why;
+        const bool hw_on = counters && hw.open(why);
+        auto run = std::make_unique<penalty_run>(*r.cfg, o, cycle);
+        sample s;
+        if (!run->run(s)) {
+          std::fprintf(stderr,
+                       "penalty: HANG: %s: no round completed for %.0f s (or over %.0f s in all), "
+                       "round %llu, %llu colors of the round left\n",
+                       r.cfg->label.c_str(), o.stall, o.timeout,
+                       static_cast<unsigned long long>(run->round()),
+                       static_cast<unsigned long long>(run->colors_left()));
+          std::cerr << run->stats() << '\n';
+          ++r.hangs;
+          destroy_or_exit(run, 30, "penalty");
+          continue;
+        }
+        r.last_stats = run->stats();
+        const std::uint64_t all_events = r.last_stats.total().events_run;
+        run.reset();
+        if (hw_on)
+          if (const auto n = hw.close_and_read())
+            s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
+        r.reps.push_back(derive(s, o, ideal_kevents));
+        if (s.misplaced)
+          std::fprintf(stderr, "penalty: %s: %llu colors could not be placed on core 0\n",
+                       r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "penalty: %s\n", e.what());
+    return 1;
+  }
+
+  print_table(rows, cal, ideal_kevents);
+  print_ratios(rows);
+  unsigned hangs = 0;
+  for (const row& r : rows) {
+    hangs += r.hangs;
+    if (r.hangs)
+      std::printf(
+          "\nHANG: %s: %u of %u repetitions hung (see stderr); its figures are the median "
+          "of the others\n",
+          r.cfg->label.c_str(), r.hangs, o.reps);
+  }
+  if (o.stats)
+    for (const row& r : rows)
+      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
+                << r.last_stats;
+  std::cout.flush();
+  if (csv.is_open() && !write_csv(rows, ideal_kevents, cal, csv)) {
+    std::fprintf(stderr, "penalty: cannot write %s\n", o.csv.c_str());
+    return 1;
+  }
+  print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters);
+  for (const row& r : rows) std::printf("penalty_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
+  return hangs ? 1 : 0;
+}
