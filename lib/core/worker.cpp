@@ -56,18 +56,41 @@ void free_spare(runtime_impl& rt, core& me, color_queue* q) noexcept {
   detail::free_block(q);
 }
 
-// Phase 1. Returns false when the core-queue is empty.
-bool run_batch(runtime_impl& rt, core& me) {
+// With the lock held: the color-queue of the batch that just ran goes back to the end of its level
+// if it still has events (so other colors of that priority get their turn: batching), else it
+// becomes a spare.
+void finish_batch(runtime_impl& rt, core& me, color_queue* q) noexcept {
+  me.running_queue = nullptr;
+  if (!q->empty()) {
+    me.ready.push_back(q);
+    rt.restage(me, q);
+  } else {
+    me.ready.keep_spare(q);
+    if (me.ready.spare_count() > max_spares) free_spare(rt, me, me.ready.oldest_spare());
+  }
+}
+
+// Phase 1. Returns false when the core-queue is empty. `finished` is the color-queue of the
+// previous batch, still marked running: it is given back in the same critical section that takes
+// the next batch, one lock round trip per batch instead of two (a batch is often one event).
+bool run_batch(runtime_impl& rt, core& me, color_queue*& finished) {
   color_queue* q;
   detail::event* chain;
   unsigned taken;
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
+    if (finished) {
+      finish_batch(rt, me, finished);
+      finished = nullptr;
+    }
     q = me.ready.pop_front();
-    if (!q) return false;
-    // From here until the batch ends no other core may take this color (mutual exclusion); posts
-    // to it append to `q` but leave it out of the core-queue.
+    if (!q) {
+      me.update_hint();
+      return false;
+    }
+    // From here until the batch is finished no other core may take this color (mutual
+    // exclusion); posts to it append to `q` but leave it out of the core-queue.
     q->st = color_queue::state::running;
     me.running_queue = q;
     chain = q->take(rt.cfg.batch, taken);
@@ -101,21 +124,7 @@ bool run_batch(runtime_impl& rt, core& me) {
     e = next;
   }
   me.batches.add();
-
-  {
-    spin_guard g(me.lock);
-    me.note_lock_wait(g.waited);
-    me.running_queue = nullptr;
-    if (!q->empty()) {
-      // Back of its level: the other colors of that priority get their turn first (batching).
-      me.ready.push_back(q);
-      rt.restage(me, q);
-      me.update_hint();
-    } else {
-      me.ready.keep_spare(q);
-      if (me.ready.spare_count() > max_spares) free_spare(rt, me, me.ready.oldest_spare());
-    }
-  }
+  finished = q;
   return true;
 }
 
@@ -195,10 +204,15 @@ void worker_main(runtime_impl& rt, core& me) {
   pin(rt, me);
   current_worker = {&rt, &me};
 
+  color_queue* finished = nullptr;  // see run_batch
   while (!rt.stopping.load(std::memory_order_relaxed)) {
-    if (rt.legacy ? run_legacy_event(rt, me) : run_batch(rt, me)) continue;
+    if (rt.legacy ? run_legacy_event(rt, me) : run_batch(rt, me, finished)) continue;
     if (rt.stealing && (rt.legacy ? try_steal_legacy(rt, me) : try_steal(rt, me))) continue;
     park(rt, me);
+  }
+  if (finished) {
+    spin_guard g(me.lock);
+    finish_batch(rt, me, finished);
   }
 
   current_worker = {};
