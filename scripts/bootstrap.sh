@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hue builds with, from Debian 12's packages, when it is missing. Needs root (or
-# sudo) only when something is missing; a second run changes nothing.
+# sudo) only when something is missing; a second run changes nothing. Extra package names given as
+# arguments are installed the same way (tools/bench-all.sh asks for its plotting library).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libboost-dev libtbb-dev   # Boost.Asio and oneTBB, for the peer columns of the benchmarks only
 )
 
+packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
