@@ -8,8 +8,8 @@
 // batch to a shared depot, and a thread that runs dry takes a batch back before asking the heap.
 // The depot keeps what a burst needs while work goes on (a fork handler that posts 50,000 events
 // before any runs would otherwise send every block through tcmalloc and back, ~20% of the
-// unbalanced benchmark's instructions), and is trimmed when a worker goes to sleep: an idle
-// runtime gives memory back, so a million colors posted and run do not pin a million blocks.
+// unbalanced benchmark's instructions), and is trimmed when a runtime falls idle (its last worker
+// goes to sleep): an idle runtime gives memory back, so a million colors posted and run do not pin a million blocks.
 //
 // Under AddressSanitizer the pool is a pass-through to the heap, so use-after-free of an event
 // is reported instead of being hidden by recycling.

@@ -4,7 +4,7 @@
 
 namespace hue::detail {
 
-// Gives the pool's surplus back to the heap; called by a worker about to sleep.
+// Gives the pool's surplus back to the heap; called when a runtime's last worker goes to sleep.
 void trim_block_pool() noexcept;
 
 }  // namespace hue::detail

@@ -163,8 +163,10 @@ void park(runtime_impl& rt, core& me) {
     me.asleep.store(true, std::memory_order_relaxed);
     seen = me.park.prepare();
   }
-  rt.sleepers.fetch_add(1, std::memory_order_relaxed);
-  detail::trim_block_pool();  // going idle: what bursts needed goes back to the heap
+  // The last worker to fall asleep gives back what bursts needed. Not every sleeper: a thief that
+  // naps between rounds would empty the depot that the busy core's next burst draws on.
+  if (rt.sleepers.fetch_add(1, std::memory_order_relaxed) + 1 == rt.cfg.workers)
+    detail::trim_block_pool();
   if (rt.draining.load(std::memory_order_relaxed)) {
     std::lock_guard l(rt.drain_mu);
     rt.drain_cv.notify_all();
