@@ -18,6 +18,17 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 run release
+
+# What a user does: install, then build a program with pkg-config alone (the README's example).
+echo "== install: building the README example against an installed hue"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+meson install -C build/release --destdir "$stage" >/dev/null
+pcdir=$(dirname "$(find "$stage" -name hue.pc | head -1)")
+PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
+  sh -c 'c++ -O2 apps/demo/readme_example.cpp $(pkg-config --cflags --libs hue) -o "$0/example"' "$stage"
+"$stage/example"
+
 run asan
 # TSan maps fixed shadow ranges; with high ASLR entropy (vm.mmap_rnd_bits > 28) they can collide
 # with the randomized layout. `setarch -R` turns ASLR off for the test processes only.
