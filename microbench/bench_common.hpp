@@ -37,6 +37,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,25 +71,6 @@ inline double measure_tsc_hz() {
   return static_cast<double>(c1 - c0) / std::chrono::duration<double>(t1 - t0).count();
 }
 
-inline hue::core_stats minus(const hue::core_stats& a, const hue::core_stats& b) {
-  hue::core_stats d;
-  d.events_posted = a.events_posted - b.events_posted;
-  d.events_run = a.events_run - b.events_run;
-  d.batches = a.batches - b.batches;
-  d.handler_exceptions = a.handler_exceptions - b.handler_exceptions;
-  d.steal_attempts = a.steal_attempts - b.steal_attempts;
-  d.steal_successes = a.steal_successes - b.steal_successes;
-  d.steal_failures = a.steal_failures - b.steal_failures;
-  d.events_stolen = a.events_stolen - b.events_stolen;
-  d.colors_stolen = a.colors_stolen - b.colors_stolen;
-  d.steal_cycles = a.steal_cycles - b.steal_cycles;
-  d.stolen_time_cycles = a.stolen_time_cycles - b.stolen_time_cycles;
-  d.lock_wait_cycles = a.lock_wait_cycles - b.lock_wait_cycles;
-  d.busy_cycles = a.busy_cycles - b.busy_cycles;
-  d.idle_cycles = a.idle_cycles - b.idle_cycles;
-  d.sleeps = a.sleeps - b.sleeps;
-  return d;
-}
 
 inline void cpu_pause() noexcept { _mm_pause(); }
 
@@ -410,7 +392,7 @@ class round_window {
   double seconds() const { return std::chrono::duration<double>(end_time_ - start_time_).count(); }
   std::uint64_t cycles() const { return end_tsc_ - start_tsc_; }
   std::uint64_t timed_rounds() const { return timed_rounds_; }
-  hue::core_stats delta() const { return minus(end_stats_.total(), start_stats_.total()); }
+  hue::core_stats delta() const { return end_stats_.total() - start_stats_.total(); }
   std::vector<std::uint64_t> events_per_core() const {
     std::vector<std::uint64_t> v;
     for (std::size_t i = 0; i < end_stats_.cores.size(); ++i)
@@ -677,5 +659,74 @@ class cache_map {
   unsigned cores_ = 0;
   std::vector<level> level_;
 };
+
+// --- rows of a paper-shaped table (penalty, cache_efficient) ---
+// A Row has `cfg` (a configuration*), `reps` (per-repetition figures with the members used below)
+// and `med(get)`; the helpers are generic over the figures each program adds.
+
+template <class Row>
+const Row* find_row(const std::vector<Row>& rows, std::string_view key) {
+  for (const Row& r : rows)
+    if (r.cfg->key == key) return &r;
+  return nullptr;
+}
+
+// A headline ratio of two configurations' throughput, printed and emitted as key=value.
+struct named_ratio {
+  const char* key;
+  const char* text;
+  const char* num;
+  const char* den;
+};
+
+template <class Row>
+double throughput_ratio(const std::vector<Row>& rows, const named_ratio& nr) {
+  const Row* a = find_row(rows, nr.num);
+  const Row* b = find_row(rows, nr.den);
+  if (!a || !b) return no_value;
+  auto kev = [](const auto& f) { return f.kevents; };
+  return a->med(kev) / b->med(kev);
+}
+
+template <class Row, std::size_t N>
+void print_ratios(const std::vector<Row>& rows, const named_ratio (&ratios)[N], const char* unit) {
+  std::printf("\nratios of %s/s (medians):\n", unit);
+  for (const named_ratio& nr : ratios)
+    if (const double v = throughput_ratio(rows, nr); std::isfinite(v))
+      std::printf("  %-44s %7.2fx\n", nr.text, v);
+}
+
+template <class Row, std::size_t N>
+void print_ratio_keys(const std::vector<Row>& rows, const named_ratio (&ratios)[N],
+                      const char* prefix) {
+  for (const named_ratio& nr : ratios)
+    if (const double v = throughput_ratio(rows, nr); std::isfinite(v))
+      std::printf("%s_%s=%.3f\n", prefix, nr.key, v);
+}
+
+// The CSV columns every table shares, in this order; `unit` is "kevents" or "ktasks".
+inline std::string csv_common_header(const std::string& unit) {
+  return "configuration,label,steal,costs," + unit + "_per_s," + unit + "_min," + unit + "_max,ideal_" +
+         unit + ",efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
+         "stolen_time_cycles_per_steal,l2_misses_per_" + (unit == "ktasks" ? "task" : "event");
+}
+
+template <class Row>
+void csv_common_cells(std::ostream& out, const Row& r, double ideal) {
+  auto fig = [&r](auto get) { return r.med(get); };
+  auto kev = [](const auto& f) { return f.kevents; };
+  const auto [lo, hi] = range_of(r.reps, kev);
+  const double misses = fig([](const auto& f) { return f.misses; });
+  out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
+      << cost_name(r.cfg->costs) << ',' << csv_num(fig(kev), 1) << ',' << csv_num(lo, 1) << ','
+      << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
+      << csv_num(fig([](const auto& f) { return f.efficiency; }), 4) << ','
+      << csv_num(fig([](const auto& f) { return f.lock_pct; }), 3) << ','
+      << csv_num(fig([](const auto& f) { return f.ws_cost; }), 0) << ','
+      << csv_num(fig([](const auto& f) { return f.steals_ok; }), 0) << ','
+      << csv_num(fig([](const auto& f) { return f.steal_attempts; }), 0) << ','
+      << csv_num(fig([](const auto& f) { return f.stolen; }), 0) << ','
+      << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a"));
+}
 
 }  // namespace bench

@@ -515,18 +515,6 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
   }
 }
 
-const row* find_row(const std::vector<row>& rows, std::string_view key) {
-  for (const row& r : rows)
-    if (r.cfg->key == key) return &r;
-  return nullptr;
-}
-
-struct named_ratio {
-  const char* key;
-  const char* text;
-  const char* num;
-  const char* den;
-};
 // The paper's headline for Table 6: locality-aware over base WS (+31% there).
 constexpr named_ratio ratios[] = {
     {"ratio_locality_over_base", "hue locality / hue base WS", "locality", "base"},
@@ -539,34 +527,16 @@ constexpr named_ratio ratios[] = {
      "libasync_smp_ws", "libasync_smp"},
 };
 
-void print_ratios(const std::vector<row>& rows) {
-  std::printf("\nratios of KEvents/s (medians):\n");
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (!a || !b) continue;
-    std::printf("  %-44s %7.2fx\n", nr.text, a->med(FIG(kevents)) / b->med(FIG(kevents)));
-  }
-}
 
 bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
                std::ofstream& out) {
-  out << "configuration,label,steal,costs,kevents_per_s,kevents_min,kevents_max,ideal_kevents,"
-         "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
-         "stolen_time_cycles_per_steal,l2_misses_per_event,sorts_away_pct,sorts_away_near_pct,"
+  out << bench::csv_common_header("kevents") << ",sorts_away_pct,sorts_away_near_pct,"
          "merges_split_pct,b_cycles_per_event,b_cycles_over_warm,merge_cycles,"
          "merge_cycles_over_warm,loaded_cores_events_pct,idle_pct,a_stolen_pct,events_per_steal,"
          "hangs\n";
   for (const row& r : rows) {
-    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
-    const double misses = r.med(FIG(misses));
-    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
-        << cost_name(r.cfg->costs) << ',' << csv_num(r.med(FIG(kevents)), 1) << ','
-        << csv_num(lo, 1) << ',' << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
-        << csv_num(r.med(FIG(efficiency)), 4) << ',' << csv_num(r.med(FIG(lock_pct)), 3) << ','
-        << csv_num(r.med(FIG(ws_cost)), 0) << ',' << csv_num(r.med(FIG(steals_ok)), 0) << ','
-        << csv_num(r.med(FIG(steal_attempts)), 0) << ',' << csv_num(r.med(FIG(stolen)), 0) << ','
-        << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a")) << ','
+    bench::csv_common_cells(out, r, ideal);
+    out << ','
         << csv_num(r.med(FIG(sorts_away_pct)), 2) << ',' << csv_num(r.med(FIG(near_pct)), 2) << ','
         << csv_num(r.med(FIG(split_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
         << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(merge_cycles)), 0)
@@ -613,12 +583,7 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
   for (const row& r : rows) key(r, "sorts_away_near_pct", key_num(r.med(FIG(near_pct)), 2));
   for (const row& r : rows) key(r, "merges_split_pct", key_num(r.med(FIG(split_pct)), 2));
   for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (a && b)
-      std::printf("cache_efficient_%s=%.3f\n", nr.key, a->med(FIG(kevents)) / b->med(FIG(kevents)));
-  }
+  bench::print_ratio_keys(rows, ratios, "cache_efficient");
 }
 
 void usage(std::FILE* to) {
@@ -775,7 +740,7 @@ int main(int argc, char** argv) {
   }
 
   print_table(rows, cal, ideal_kevents);
-  print_ratios(rows);
+  bench::print_ratios(rows, ratios, "KEvents");
   unsigned hangs = 0;
   for (const row& r : rows) {
     hangs += r.hangs;

@@ -525,18 +525,6 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
                 fixed(r.med(FIG(events_per_steal)), 2).c_str());
 }
 
-const row* find_row(const std::vector<row>& rows, std::string_view key) {
-  for (const row& r : rows)
-    if (r.cfg->key == key) return &r;
-  return nullptr;
-}
-
-struct named_ratio {
-  const char* key;
-  const char* text;
-  const char* num;
-  const char* den;
-};
 // The paper's headline for Table 5: penalty-aware over base WS (+53% there).
 constexpr named_ratio ratios[] = {
     {"ratio_penalty_over_base", "hue penalty / hue base WS", "penalty", "base"},
@@ -549,33 +537,15 @@ constexpr named_ratio ratios[] = {
      "libasync_smp_ws", "libasync_smp"},
 };
 
-void print_ratios(const std::vector<row>& rows) {
-  std::printf("\nratios of KTasks/s (medians):\n");
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (!a || !b) continue;
-    std::printf("  %-44s %7.2fx\n", nr.text, a->med(FIG(kevents)) / b->med(FIG(kevents)));
-  }
-}
 
 bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
                std::ofstream& out) {
-  out << "configuration,label,steal,costs,ktasks_per_s,ktasks_min,ktasks_max,ideal_ktasks,"
-         "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
-         "stolen_time_cycles_per_steal,l2_misses_per_task,b_away_pct,b_cycles_per_event,"
+  out << bench::csv_common_header("ktasks") << ",b_away_pct,b_cycles_per_event,"
          "b_cycles_over_warm,core0_events_pct,idle_pct,a_stolen_pct,b_moves_per_round,"
          "events_per_steal,hangs\n";
   for (const row& r : rows) {
-    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
-    const double misses = r.med(FIG(misses));
-    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
-        << cost_name(r.cfg->costs) << ',' << csv_num(r.med(FIG(kevents)), 1) << ','
-        << csv_num(lo, 1) << ',' << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
-        << csv_num(r.med(FIG(efficiency)), 4) << ',' << csv_num(r.med(FIG(lock_pct)), 3) << ','
-        << csv_num(r.med(FIG(ws_cost)), 0) << ',' << csv_num(r.med(FIG(steals_ok)), 0) << ','
-        << csv_num(r.med(FIG(steal_attempts)), 0) << ',' << csv_num(r.med(FIG(stolen)), 0) << ','
-        << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a")) << ','
+    bench::csv_common_cells(out, r, ideal);
+    out << ','
         << csv_num(r.med(FIG(b_away_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
         << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(core0_pct)), 2)
         << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ',' << csv_num(r.med(FIG(a_stolen_pct)), 2)
@@ -617,12 +587,7 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
         std::isfinite(r.med(FIG(misses))) ? fixed(r.med(FIG(misses)), 2) : std::string("n/a"));
   for (const row& r : rows) key(r, "b_away_pct", key_num(r.med(FIG(b_away_pct)), 2));
   for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (a && b)
-      std::printf("penalty_%s=%.3f\n", nr.key, a->med(FIG(kevents)) / b->med(FIG(kevents)));
-  }
+  bench::print_ratio_keys(rows, ratios, "penalty");
 }
 
 void usage(std::FILE* to) {
@@ -785,7 +750,7 @@ int main(int argc, char** argv) {
   }
 
   print_table(rows, cal, ideal_kevents);
-  print_ratios(rows);
+  bench::print_ratios(rows, ratios, "KTasks");
   unsigned hangs = 0;
   for (const row& r : rows) {
     hangs += r.hangs;

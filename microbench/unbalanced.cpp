@@ -223,25 +223,6 @@ struct sample {
   std::vector<std::uint64_t> events_per_core;
 };
 
-hue::core_stats minus(const hue::core_stats& a, const hue::core_stats& b) {
-  hue::core_stats d;
-  d.events_posted = a.events_posted - b.events_posted;
-  d.events_run = a.events_run - b.events_run;
-  d.batches = a.batches - b.batches;
-  d.handler_exceptions = a.handler_exceptions - b.handler_exceptions;
-  d.steal_attempts = a.steal_attempts - b.steal_attempts;
-  d.steal_successes = a.steal_successes - b.steal_successes;
-  d.steal_failures = a.steal_failures - b.steal_failures;
-  d.events_stolen = a.events_stolen - b.events_stolen;
-  d.colors_stolen = a.colors_stolen - b.colors_stolen;
-  d.steal_cycles = a.steal_cycles - b.steal_cycles;
-  d.stolen_time_cycles = a.stolen_time_cycles - b.stolen_time_cycles;
-  d.lock_wait_cycles = a.lock_wait_cycles - b.lock_wait_cycles;
-  d.busy_cycles = a.busy_cycles - b.busy_cycles;
-  d.idle_cycles = a.idle_cycles - b.idle_cycles;
-  d.sleeps = a.sleeps - b.sleeps;
-  return d;
-}
 
 // The fork/join rounds on one runtime. Round state is touched by one handler at a time: the fork
 // writes it before posting the round's events, each event only decrements the countdown, and the
@@ -293,7 +274,7 @@ class unbalanced_run {
     out.rounds_without_steal = rounds_without_steal_;
     out.first_round_cycles = first_round_cycles_;
     out.last_round_cycles = last_round_cycles_;
-    out.delta = minus(end_stats_.total(), start_stats_.total());
+    out.delta = end_stats_.total() - start_stats_.total();
     for (std::size_t i = 0; i < end_stats_.cores.size(); ++i)
       out.events_per_core.push_back(end_stats_.cores[i].events_run -
                                     start_stats_.cores[i].events_run);
@@ -395,7 +376,7 @@ class unbalanced_run {
   void trace_round() {
     const std::uint64_t cycles = tsc() - round_start_tsc_;
     const hue::runtime_stats now = rt_.stats();
-    const hue::core_stats d = minus(now.total(), round_start_stats_.total());
+    const hue::core_stats d = now.total() - round_start_stats_.total();
     std::string per_core;
     for (std::size_t i = 0; i < now.cores.size(); ++i)
       per_core += " " + std::to_string(now.cores[i].events_run -

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <thread>
 
 namespace hue_test {
@@ -43,6 +45,16 @@ class gate {
  private:
   mutable std::atomic<bool> entered_{false};
   std::atomic<bool> open_{false};
+};
+
+// Counts its live copies in a shared counter: proves that pending events are destroyed, not
+// leaked, when a runtime stops or is destroyed.
+struct tracked {
+  std::shared_ptr<std::atomic<int>> alive;
+  explicit tracked(std::shared_ptr<std::atomic<int>> a) : alive(std::move(a)) { ++*alive; }
+  tracked(const tracked& o) : alive(o.alive) { ++*alive; }
+  tracked(tracked&& o) noexcept : alive(o.alive) { ++*alive; }
+  ~tracked() { --*alive; }
 };
 
 // Busy work of roughly `n` iterations that the optimizer cannot remove: widens the window in which

@@ -20,14 +20,7 @@ using hue_test::gate;
 
 using hue_test::workers;
 
-// Counts how many copies of itself are destroyed: proves pending events are freed, not leaked.
-struct tracked {
-  std::shared_ptr<std::atomic<int>> alive;
-  explicit tracked(std::shared_ptr<std::atomic<int>> a) : alive(std::move(a)) { ++*alive; }
-  tracked(const tracked& o) : alive(o.alive) { ++*alive; }
-  tracked(tracked&& o) noexcept : alive(o.alive) { ++*alive; }
-  ~tracked() { --*alive; }
-};
+using hue_test::tracked;
 
 constexpr hue::handler_info thrower_info{.name = "Thrower"};
 

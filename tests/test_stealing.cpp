@@ -20,6 +20,7 @@ namespace {
 using hue_test::busy;
 using hue_test::eventually;
 using hue_test::gate;
+using hue_test::tracked;
 
 hue::config with_mode(const std::string& mode, unsigned workers) {
   hue::config c;
@@ -105,13 +106,7 @@ INSTANTIATE_TEST_SUITE_P(Stealing, EveryMode,
 // legacy FIFOs) are destroyed, none leaks, nothing hangs.
 TEST_P(EveryMode, destroying_a_busy_runtime_is_clean) {
   auto alive = std::make_shared<std::atomic<int>>(0);
-  struct tracked {
-    std::shared_ptr<std::atomic<int>> a;
-    explicit tracked(std::shared_ptr<std::atomic<int>> p) : a(std::move(p)) { ++*a; }
-    tracked(const tracked& o) : a(o.a) { ++*a; }
-    tracked(tracked&& o) noexcept : a(o.a) { ++*a; }
-    ~tracked() { --*a; }
-  };
+
   std::atomic<std::uint64_t> ran{0};
   std::function<void(hue::color_t)> again;  // outlives the runtime
   {

@@ -40,7 +40,13 @@ struct core_stats {
   std::uint64_t sleeps = 0;              // times the worker went to sleep in the kernel
 
   core_stats& operator+=(const core_stats& o);
+  // Counters over an interval: later snapshot minus earlier one (core and os_cpu are kept).
+  core_stats& operator-=(const core_stats& o);
 };
+
+inline core_stats operator-(core_stats later, const core_stats& earlier) {
+  return later -= earlier;
+}
 
 struct runtime_stats {
   std::vector<core_stats> cores;

@@ -7,22 +7,37 @@
 
 namespace hue {
 
+namespace {
+
+// Applies `op` to every counter of `a` and `b`: one list of fields for += and -=.
+template <class Op>
+void each_counter(core_stats& a, const core_stats& b, Op op) {
+  op(a.events_posted, b.events_posted);
+  op(a.events_run, b.events_run);
+  op(a.batches, b.batches);
+  op(a.handler_exceptions, b.handler_exceptions);
+  op(a.steal_attempts, b.steal_attempts);
+  op(a.steal_successes, b.steal_successes);
+  op(a.steal_failures, b.steal_failures);
+  op(a.events_stolen, b.events_stolen);
+  op(a.colors_stolen, b.colors_stolen);
+  op(a.steal_cycles, b.steal_cycles);
+  op(a.stolen_time_cycles, b.stolen_time_cycles);
+  op(a.lock_wait_cycles, b.lock_wait_cycles);
+  op(a.busy_cycles, b.busy_cycles);
+  op(a.idle_cycles, b.idle_cycles);
+  op(a.sleeps, b.sleeps);
+}
+
+}  // namespace
+
 core_stats& core_stats::operator+=(const core_stats& o) {
-  events_posted += o.events_posted;
-  events_run += o.events_run;
-  batches += o.batches;
-  handler_exceptions += o.handler_exceptions;
-  steal_attempts += o.steal_attempts;
-  steal_successes += o.steal_successes;
-  steal_failures += o.steal_failures;
-  events_stolen += o.events_stolen;
-  colors_stolen += o.colors_stolen;
-  steal_cycles += o.steal_cycles;
-  stolen_time_cycles += o.stolen_time_cycles;
-  lock_wait_cycles += o.lock_wait_cycles;
-  busy_cycles += o.busy_cycles;
-  idle_cycles += o.idle_cycles;
-  sleeps += o.sleeps;
+  each_counter(*this, o, [](std::uint64_t& x, std::uint64_t y) { x += y; });
+  return *this;
+}
+
+core_stats& core_stats::operator-=(const core_stats& o) {
+  each_counter(*this, o, [](std::uint64_t& x, std::uint64_t y) { x -= y; });
   return *this;
 }
 
