@@ -3,5 +3,6 @@
 
 #include <hue/config.hpp>
 #include <hue/handler_info.hpp>
+#include <hue/reactor.hpp>
 #include <hue/runtime.hpp>
 #include <hue/stats.hpp>

@@ -34,13 +34,16 @@
 #include <hue/stats.hpp>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
 namespace hue {
 
+class runtime;
 namespace internal {
 struct runtime_impl;
+runtime_impl& impl_of(runtime& rt) noexcept;  // for the reactor (lib/reactor), not for users
 }
 
 class runtime {
@@ -91,8 +94,11 @@ class runtime {
   // The worker index (0 .. workers()-1) of the calling handler's core, or `no_core` outside one.
   static constexpr unsigned no_core = ~0u;
   static unsigned current_core() noexcept;
+  // The color of the calling handler, or nullopt outside one (coroutines resume on it).
+  static std::optional<color_t> current_color() noexcept;
 
  private:
+  friend internal::runtime_impl& internal::impl_of(runtime& rt) noexcept;
   bool post_event(color_t color, detail::event* e);  // takes ownership of e, even on throw
   std::unique_ptr<internal::runtime_impl> impl_;
 };

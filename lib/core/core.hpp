@@ -59,6 +59,15 @@ struct alignas(64) core {
 
   alignas(64) parker park;
   std::atomic<bool> asleep{false};         // mirrors `sleeping` for the wake-a-thief scan
+  // The reactor polling on this core, if any (lib/reactor). `poller` and `poller_busy` are guarded
+  // by `lock`: the worker marks the poller busy for the length of a park, and a reactor detaching
+  // waits until it is not, so a worker never calls into a destroyed reactor.
+  idle_poller* poller = nullptr;
+  bool poller_busy = false;
+  // The Epoll event stopped re-posting itself because the core had nothing else to do; the next
+  // batch taken asks the poller to resume polling while busy. Guarded by `lock`.
+  bool poll_dormant = false;
+  std::atomic<bool> has_poller{false};     // racy copy: parks of poller-less cores skip the lock
 
   // --- worker-private ---
   alignas(64) unsigned index = 0;

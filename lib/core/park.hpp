@@ -1,43 +1,70 @@
 // lib/core/park.hpp — putting an idle worker to sleep and waking it.
 //
-// A futex on a sequence number, written by hand because the decision to wake is already made under
-// the core lock (the `sleeping` flag in core.hpp), so a waker needs exactly one FUTEX_WAKE and a
-// sleeper one FUTEX_WAIT. std::atomic::wait would do the same job with its own spinning and a
-// process-wide waiter table in front of it.
+// The sleeper blocks on an eventfd, not a futex, so that a worker which polls the reactor
+// (lib/reactor) can sleep in epoll on the very same wake-up: the reactor registers this eventfd in
+// its event_base, and a post wakes a worker asleep in epoll_wait exactly as one asleep in read().
+// A write costs one syscall, like FUTEX_WAKE.
 //
-// Protocol: the sleeper reads `prepare()` while holding the core lock and after seeing the queues
-// empty; a waker bumps the sequence after releasing that lock. If the bump lands between the
-// sleeper's unlock and its FUTEX_WAIT, the kernel sees a changed value and returns at once: no lost
-// wake-up. Spurious returns are harmless: the worker loop re-checks its queues.
+// Protocol: the decision to wake is made under the core lock (the `sleeping` flag in core.hpp), so
+// a waker writes at most once per sleep. The eventfd counter is sticky: a write that lands between
+// the sleeper's unlock and its read() makes the read return at once, so no wake-up is lost.
+// Spurious returns are harmless: the worker loop re-checks its queues.
 #pragma once
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <system_error>
 
 namespace hue::internal {
 
 class parker {
  public:
-  std::uint32_t prepare() const noexcept { return seq_.load(std::memory_order_acquire); }
+  parker() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "hue: eventfd");
+  }
+  ~parker() { ::close(fd_); }
+  parker(const parker&) = delete;
+  parker& operator=(const parker&) = delete;
 
-  void wait(std::uint32_t seen) noexcept {
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&seq_), FUTEX_WAIT_PRIVATE, seen, nullptr,
-            nullptr, 0);
+  // The fd a reactor watches for readability while its worker sleeps in epoll.
+  int fd() const noexcept { return fd_; }
+
+  // Blocks until woken (or returns at once if a wake is already pending).
+  void wait() noexcept {
+    pollfd p{fd_, POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    consume();
+  }
+
+  // Clears pending wake-ups (the reactor calls it when the eventfd polls readable).
+  void consume() noexcept {
+    std::uint64_t n;
+    [[maybe_unused]] const ssize_t r = ::read(fd_, &n, sizeof n);  // EAGAIN: nothing pending
   }
 
   void wake() noexcept {
-    seq_.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&seq_), FUTEX_WAKE_PRIVATE, 1, nullptr,
-            nullptr, 0);
-  }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t r = ::write(fd_, &one, sizeof one);  // cannot overflow: read
+  }                                                                      // resets the counter
 
  private:
-  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-  std::atomic<std::uint32_t> seq_{0};
+  int fd_;
+};
+
+// Implemented by the reactor: what a worker does instead of plain sleeping when it polls I/O.
+// Called by the worker thread only, between `attach` and `detach` (see core.hpp).
+class idle_poller {
+ public:
+  virtual void poll_now() noexcept = 0;          // non-blocking: dispatch whatever is ready
+  virtual void block(parker& p) noexcept = 0;    // sleep in the kernel until I/O, a timer or a wake
+  virtual void resume() noexcept = 0;            // the worker has work again: poll while busy
+ protected:
+  ~idle_poller() = default;
 };
 
 }  // namespace hue::internal

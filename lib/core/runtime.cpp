@@ -33,6 +33,8 @@ runtime_impl::runtime_impl(runtime* s, const config& c)
   }
 }
 
+runtime_impl& impl_of(runtime& rt) noexcept { return *rt.impl_; }
+
 void runtime_impl::wake_all() noexcept {
   for (unsigned i = 0; i < cfg.workers; ++i) {
     {
@@ -208,6 +210,11 @@ runtime* runtime::current() noexcept {
 
 unsigned runtime::current_core() noexcept {
   return internal::current_worker.me ? internal::current_worker.me->index : no_core;
+}
+
+std::optional<color_t> runtime::current_color() noexcept {
+  if (!internal::current_worker.rt) return std::nullopt;
+  return internal::current_worker.color;
 }
 
 }  // namespace hue

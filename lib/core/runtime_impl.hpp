@@ -114,7 +114,20 @@ void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noex
 struct worker_context {
   runtime_impl* rt = nullptr;
   core* me = nullptr;
+  color_t color = 0;    // of the running handler; meaningful only while one runs
 };
+
+// The worker calls `p` instead of sleeping plainly from now on (lib/reactor). attach: any thread;
+// the worker picks the poller up at its next park (the caller wakes it). detach: waits until the
+// worker has left the park it is in, if any; the poller may be destroyed once it returns. Neither
+// may be called by the worker of `k` itself while it parks (it never does: handlers run outside).
+void attach_poller(core& k, idle_poller* p) noexcept;
+void detach_poller(core& k, const idle_poller* p) noexcept;
+// Called by the Epoll event on its core: true (and the core remembers to resume polling when it
+// next takes work) when nothing else is queued there, false when it should re-post itself.
+bool poller_may_rest(core& k) noexcept;
+// The worker of `me`, after taking work while its Epoll event rested (core.hpp `poll_dormant`).
+void resume_poller(core& me) noexcept;
 extern thread_local worker_context current_worker;
 
 }  // namespace hue::internal

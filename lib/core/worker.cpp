@@ -18,6 +18,8 @@
 #include <pthread.h>
 
 #include <chrono>
+#include <thread>
+#include <utility>
 #include <cstdio>
 
 namespace hue::internal {
@@ -31,6 +33,37 @@ void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noex
     rt.report_exception(me, *e, color);
   }
   detail::free_block(e);
+}
+
+// The reactor polling on this core for the length of one park (see core.hpp), or nullptr.
+class poller_lease {
+ public:
+  explicit poller_lease(core& me) : me_(me) {
+    if (!me.has_poller.load(std::memory_order_acquire)) return;
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    p_ = me.poller;
+    me.poller_busy = p_ != nullptr;
+  }
+  ~poller_lease() {
+    if (!p_) return;
+    spin_guard g(me_.lock);
+    me_.note_lock_wait(g.waited);
+    me_.poller_busy = false;
+  }
+  poller_lease(const poller_lease&) = delete;
+  poller_lease& operator=(const poller_lease&) = delete;
+  idle_poller* get() const noexcept { return p_; }
+
+ private:
+  core& me_;
+  idle_poller* p_ = nullptr;
+};
+
+// The core has work again after its Epoll event went to rest: polling continues as an event.
+void resume_poller(core& me) noexcept {
+  const poller_lease poller(me);
+  if (poller.get()) poller.get()->resume();
 }
 
 namespace {
@@ -77,6 +110,7 @@ bool run_batch(runtime_impl& rt, core& me, color_queue*& finished) {
   color_queue* q;
   detail::event* chain;
   unsigned taken;
+  bool wake_poller;
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
@@ -89,6 +123,7 @@ bool run_batch(runtime_impl& rt, core& me, color_queue*& finished) {
       me.update_hint();
       return false;
     }
+    wake_poller = std::exchange(me.poll_dormant, false);
     // From here until the batch is finished no other core may take this color (mutual
     // exclusion); posts to it append to `q` but leave it out of the core-queue.
     q->st = color_queue::state::running;
@@ -105,7 +140,9 @@ bool run_batch(runtime_impl& rt, core& me, color_queue*& finished) {
     me.update_hint();
   }
 
+  if (wake_poller) resume_poller(me);
   const color_t color = q->color;
+  current_worker.color = color;
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
     // Cost profiling samples one event in 16: reading the TSC costs ~18 ns on this kind of VM,
@@ -131,6 +168,7 @@ bool run_batch(runtime_impl& rt, core& me, color_queue*& finished) {
 // Phase 4.
 void park(runtime_impl& rt, core& me) {
   const std::uint64_t idle_start = cycles_now();
+  const poller_lease poller(me);
 
   // Spin: a post that arrives within the spin window is picked up without a syscall on either side.
   const std::uint64_t deadline = now_ns() + rt.cfg.idle_spin_ns;
@@ -142,6 +180,9 @@ void park(runtime_impl& rt, core& me) {
     }
     if (rt.oversubscribed) sched_yield(); else cpu_relax();
     if ((i & 63) == 63) {
+      // I/O readiness is picked up while spinning too: a ping-pong peer must not wait for the
+      // spin window to end. Its callbacks post, which sets our ready_hint if the work is ours.
+      if (poller.get()) poller.get()->poll_now();
       // Work may appear on another core while we spin; a post only wakes sleepers.
       if (rt.stealing && (rt.legacy ? try_steal_legacy(rt, me) : try_steal(rt, me))) {
         me.idle_cycles.add(cycles_now() - idle_start);
@@ -151,7 +192,6 @@ void park(runtime_impl& rt, core& me) {
     }
   }
 
-  std::uint32_t seen;
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
@@ -161,7 +201,6 @@ void park(runtime_impl& rt, core& me) {
     }
     me.sleeping = true;
     me.asleep.store(true, std::memory_order_relaxed);
-    seen = me.park.prepare();
   }
   // The last worker to fall asleep gives back what bursts needed. Not every sleeper: a thief that
   // naps between rounds would empty the depot that the busy core's next burst draws on.
@@ -172,7 +211,10 @@ void park(runtime_impl& rt, core& me) {
     rt.drain_cv.notify_all();
   }
   me.sleeps.add();
-  me.park.wait(seen);
+  if (poller.get())
+    poller.get()->block(me.park);  // epoll_wait, with the parker's eventfd among the watched fds
+  else
+    me.park.wait();
   rt.sleepers.fetch_sub(1, std::memory_order_relaxed);
   me.asleep.store(false, std::memory_order_relaxed);
   {
@@ -198,6 +240,43 @@ void pin(runtime_impl& rt, core& me) {
 }
 
 }  // namespace
+
+void attach_poller(core& k, idle_poller* p) noexcept {
+  {
+    spin_guard g(k.lock);
+    k.poller = p;
+    k.has_poller.store(true, std::memory_order_release);
+    k.sleeping = false;
+  }
+  k.park.wake();  // a worker asleep in read() starts polling at its next park
+}
+
+bool poller_may_rest(core& k) noexcept {
+  spin_guard g(k.lock);
+  if (!k.ready.empty() || k.legacy.head) return false;
+  k.poll_dormant = true;
+  return true;
+}
+
+void detach_poller(core& k, const idle_poller* p) noexcept {
+  bool busy;
+  {
+    spin_guard g(k.lock);
+    if (k.poller != p) return;
+    // No park starts using it from here on; wait only for the one in progress, if any.
+    k.poller = nullptr;
+    k.has_poller.store(false, std::memory_order_release);
+    k.poll_dormant = false;
+    busy = k.poller_busy;
+    k.sleeping = false;
+  }
+  while (busy) {
+    k.park.wake();  // out of epoll_wait, so the park ends
+    std::this_thread::yield();
+    spin_guard g(k.lock);
+    busy = k.poller_busy;
+  }
+}
 
 void worker_main(runtime_impl& rt, core& me) {
   me.start_cycles.store(cycles_now(), std::memory_order_relaxed);

@@ -8,6 +8,8 @@
 #include "steal/steal_loop.hpp"
 #include "steal/victims.hpp"
 
+#include <utility>
+
 namespace hue::internal {
 
 void runtime_impl::enqueue_legacy(color_t color, detail::event* e) noexcept {
@@ -40,6 +42,7 @@ void runtime_impl::enqueue_legacy(color_t color, detail::event* e) noexcept {
 
 bool run_legacy_event(runtime_impl& rt, core& me) {
   detail::event* e;
+  bool wake_poller;
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
@@ -53,7 +56,10 @@ bool run_legacy_event(runtime_impl& rt, core& me) {
     me.legacy_running = true;
     me.legacy_running_color = e->color;
     me.update_hint();
+    wake_poller = std::exchange(me.poll_dormant, false);
   }
+  if (wake_poller) resume_poller(me);
+  current_worker.color = e->color;
   // Profiled like hue's batches (worker.cpp): one event in 16, unannotated handlers only.
   const handler_info* info = e->info;
   if (rt.profiling && (++me.profile_tick & 15) == 0 &&

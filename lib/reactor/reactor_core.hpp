@@ -1,0 +1,109 @@
+// lib/reactor/reactor_core.hpp — what a reactor is made of, shared by the files of lib/reactor.
+#pragma once
+
+#include "core/runtime_impl.hpp"
+
+#include <hue/reactor.hpp>
+
+#include <event2/event.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace hue::internal {
+
+// One watch, timer or signal subscription. Shared by the user's handle, the deliveries queued in
+// the runtime, and (signals) the process-wide signal hub; libevent itself holds no reference:
+// cancel() removes the libevent event synchronously before the handle lets go.
+struct registration_state {
+  enum class kind : std::uint8_t { fd, timer, signal };
+
+  // `state` packs who may do what next. The poll thread sets ready bits and `inflight` (a delivery
+  // is queued or running: at most one is); the delivery clears the bits it hands to the handler,
+  // and `inflight` when no new bits arrived meanwhile; cancel() sets `cancelled`; a oneshot
+  // delivery sets `fired` with a CAS that fails if `cancelled` won, so exactly one of the two
+  // happens.
+  static constexpr std::uint32_t ready_mask = 0xff;
+  static constexpr std::uint32_t tick = 0x10;  // a timer or signal is due (no fd bits)
+  static constexpr std::uint32_t inflight = 1u << 29;
+  static constexpr std::uint32_t fired = 1u << 30;
+  static constexpr std::uint32_t cancelled = 1u << 31;
+
+  std::atomic<std::uint32_t> refs{1};
+  std::atomic<std::uint32_t> state{0};
+  std::shared_ptr<reactor_core> owner;  // keeps the event_base alive
+  event* ev = nullptr;                  // fd and timer kinds
+  kind what = kind::fd;
+  bool oneshot = false;
+  int signo = 0;
+  color_t color = 0;
+  const handler_info* info = &anonymous_handler;
+  priority_t priority = default_priority;
+  std::function<void(unsigned)> handler;  // ready bits (fd), signal number, or nothing (timer)
+
+  ~registration_state();
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  void unref() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  // Poll thread: `bits` became ready. Posts a delivery unless one is in flight (then merged).
+  void ready(std::uint32_t bits) noexcept;
+  // Runs on `color`: hands the pending bits to the handler.
+  void deliver();
+  bool cancel() noexcept;
+
+ private:
+  void post_delivery() noexcept;
+};
+
+class reactor_core final : public idle_poller, public std::enable_shared_from_this<reactor_core> {
+ public:
+  reactor_core(runtime& rt, const reactor_config& cfg);
+  ~reactor_core();
+  void start();  // attaches to the polling core; after construction (needs shared_from_this)
+  void close();  // the reactor object is going away: stop polling, hand signals over
+
+  runtime& rt;
+  runtime_impl& impl;
+  const reactor_config cfg;
+
+  event_base* base() const noexcept { return base_; }
+  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+  registration make(registration_state* s) const noexcept { return registration(s); }
+  static registration_state* state_of(const registration& r) noexcept { return r.s_; }
+
+  // idle_poller, called by the polling core's worker from its park.
+  void poll_now() noexcept override;
+  void block(parker& p) noexcept override;
+  void resume() noexcept override;
+
+  reactor::poll_counts counts() const noexcept;
+
+ private:
+  void post_poll() noexcept;
+  void poll_event() noexcept;  // the Epoll handler
+  static void on_wake(evutil_socket_t fd, short what, void* arg);
+
+  core& polling_core_;
+  event_base* base_ = nullptr;
+  event* wake_ = nullptr;  // the polling core's parker eventfd, read while asleep in epoll
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> poll_queued_{false};
+  std::chrono::steady_clock::time_point last_busy_poll_{};
+  std::atomic<std::uint64_t> busy_polls_{0}, idle_polls_{0}, blocking_polls_{0};
+};
+
+// libevent entry points shared by the registration kinds (reactor.cpp).
+void on_fd_ready(evutil_socket_t fd, short what, void* arg);
+void on_timer(evutil_socket_t fd, short what, void* arg);
+
+// The process-wide signal hub (signals.cpp).
+void subscribe_signal(registration_state* s);
+void unsubscribe_signal(registration_state* s) noexcept;
+void reactor_closing(reactor_core* r) noexcept;  // hands the signals it catches to another one
+
+}  // namespace hue::internal

@@ -1,0 +1,298 @@
+// tests/test_reactor.cpp — readiness, timers and signals as colored events (SPEC §3).
+#include "support.hpp"
+
+#include <hue/hue.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using hue_test::eventually;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+struct socket_pair {
+  int fd[2];
+  socket_pair() {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) != 0) std::abort();
+  }
+  ~socket_pair() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+};
+
+std::uint64_t process_cpu_ns() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1'000'000'000ull +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1'000ull;
+}
+
+}  // namespace
+
+TEST(Reactor, UsesEpoll) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  EXPECT_STREQ(io.backend(), "epoll");
+}
+
+TEST(Reactor, ReadinessRunsOnTheWatchColor) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  socket_pair p;
+  std::atomic<int> bytes{0};
+  std::atomic<bool> wrong_color{false};
+  constexpr hue::color_t color = 77;
+  hue::registration w = io.watch(p.fd[0], hue::readable, color, [&](hue::io_events ev) {
+    if (hue::runtime::current_color() != color || !(ev & hue::readable)) wrong_color = true;
+    char buf[64];
+    for (ssize_t n; (n = ::read(p.fd[0], buf, sizeof buf)) > 0;) bytes += static_cast<int>(n);
+  });
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(::write(p.fd[1], "x", 1), 1);
+    if (i % 10 == 0) std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(eventually([&] { return bytes.load() == 100; }));
+  EXPECT_FALSE(wrong_color.load());
+}
+
+// Persistent watches are edge-triggered and coalesced: readiness that arrives while a delivery is
+// queued or running never produces two runs of the handler at once, and is never lost.
+TEST(Reactor, DeliveriesOfOneWatchNeverOverlapNorGetLost) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  socket_pair p;
+  std::atomic<int> inside{0}, overlaps{0}, bytes{0};
+  hue::registration w = io.watch(p.fd[0], hue::readable, 5, [&](hue::io_events) {
+    if (inside.fetch_add(1) != 0) ++overlaps;
+    hue_test::busy(20'000);
+    char buf[7];  // small reads: the handler keeps going to EAGAIN while the writer adds more
+    for (ssize_t n; (n = ::read(p.fd[0], buf, sizeof buf)) > 0;) bytes += static_cast<int>(n);
+    inside.fetch_sub(1);
+  });
+  std::thread writer([&] {
+    for (int i = 0; i < 5000; ++i)
+      while (::write(p.fd[1], "y", 1) != 1) std::this_thread::yield();
+  });
+  writer.join();
+  EXPECT_TRUE(eventually([&] { return bytes.load() == 5000; }));
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST(Reactor, OneshotWatchFiresOnce) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  socket_pair p;
+  std::atomic<int> runs{0};
+  hue::registration w =
+      io.watch(p.fd[0], hue::readable, 3, [&](hue::io_events) { ++runs; }, hue::watch_mode::oneshot);
+  ASSERT_EQ(::write(p.fd[1], "abc", 3), 3);  // never read: level-triggered would fire forever
+  EXPECT_TRUE(eventually([&] { return runs.load() == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_FALSE(w.cancel());  // it fired: too late to cancel
+}
+
+TEST(Reactor, WatchRejectsBadArguments) {
+  hue::runtime rt(hue_test::workers(1));
+  hue::reactor io(rt);
+  EXPECT_THROW((void)io.watch(-1, hue::readable, 0, [](hue::io_events) {}), std::invalid_argument);
+  EXPECT_THROW((void)io.watch(0, 0, 0, [](hue::io_events) {}), std::invalid_argument);
+  EXPECT_THROW((void)io.every(0ms, 0, [] {}), std::invalid_argument);
+  EXPECT_THROW((void)io.on_signal(SIGKILL, 0, [](int) {}), std::invalid_argument);
+  EXPECT_THROW(hue::reactor(rt, {.core = 5}), std::out_of_range);
+}
+
+TEST(Timers, FireInOrderAndNeverEarly) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  constexpr int n = 40;
+  std::mutex mu;
+  std::vector<int> order;
+  std::atomic<int> early{0};
+  std::vector<hue::registration> timers;
+  const auto start = clk::now();
+  for (int i = n - 1; i >= 0; --i) {  // registered in reverse: order must come from the deadline
+    const auto delay = std::chrono::milliseconds(5 + 3 * i);
+    timers.push_back(io.after(delay, 9, [&, i, delay, start] {
+      if (clk::now() - start < delay) ++early;
+      std::lock_guard l(mu);
+      order.push_back(i);
+    }));
+  }
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard l(mu);
+    return order.size() == n;
+  }));
+  EXPECT_EQ(early.load(), 0);
+  for (int i = 0; i < n; ++i) EXPECT_EQ(order[i], i);
+}
+
+TEST(Timers, CancelledBeforeDueNeverFires) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  std::atomic<int> fired{0};
+  hue::registration t = io.after(30ms, 1, [&] { ++fired; });
+  EXPECT_TRUE(t.cancel());
+  EXPECT_FALSE(t.cancel());  // once only
+  hue::registration u = io.after(30ms, 1, [&] { ++fired; });
+  u.reset();  // destroying the handle cancels too
+  std::this_thread::sleep_for(80ms);
+  EXPECT_EQ(fired.load(), 0);
+}
+
+// cancel() from another core while the timer comes due: exactly one of "cancelled" and "fired"
+// happens for every timer, never both, never neither.
+TEST(Timers, CancelRacesFromAnotherCoreAreExact) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  constexpr int n = 400;
+  std::vector<std::atomic<int>> fired(n);
+  std::vector<hue::registration> timers(n);
+  std::vector<int> cancel_won(n, -1);
+  for (int i = 0; i < n; ++i)
+    timers[i] = io.after(std::chrono::microseconds(200 + 10 * i), 1000 + i, [&, i] { ++fired[i]; });
+  std::atomic<int> done{0};
+  // Cancel from handlers of other colors, spread over the same window.
+  std::mt19937 rng(42);
+  std::vector<hue::registration> cancellers;
+  for (int i = 0; i < n; ++i) {
+    const auto when = std::chrono::microseconds(rng() % (300 + 10 * n));
+    cancellers.push_back(io.after(when, 5000 + i, [&, i] {
+      cancel_won[i] = timers[i].cancel() ? 1 : 0;
+      ++done;
+    }));
+  }
+  ASSERT_TRUE(eventually([&] { return done.load() == n; }));
+  std::this_thread::sleep_for(50ms);  // a fired timer's delivery may still be queued
+  int won = 0;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_NE(cancel_won[i], -1);
+    EXPECT_EQ(fired[i].load() + cancel_won[i], 1) << "timer " << i;
+    won += cancel_won[i];
+  }
+  // Both outcomes must have happened for the race to have been exercised at all.
+  EXPECT_GT(won, 0);
+  EXPECT_LT(won, n);
+}
+
+TEST(Timers, PeriodicKeepsItsPeriod) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  constexpr auto period = 10ms;
+  std::mutex mu;
+  std::vector<clk::time_point> ticks;
+  const auto start = clk::now();
+  hue::registration t = io.every(period, 4, [&] {
+    std::lock_guard l(mu);
+    ticks.push_back(clk::now());
+  });
+  std::this_thread::sleep_for(305ms);
+  t.cancel();
+  std::lock_guard l(mu);
+  // Scheduled from the previous due time: the k-th tick is never before start + k periods, and
+  // 30 periods fit (a drifting timer loses ticks on a loaded machine; allow a little slack).
+  ASSERT_GE(ticks.size(), 27u);
+  EXPECT_LE(ticks.size(), 31u);
+  for (std::size_t k = 0; k < ticks.size(); ++k) EXPECT_GE(ticks[k] - start, (k + 1) * period);
+}
+
+TEST(Timers, PeriodicStopsAfterCancelFromAnotherColor) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  std::atomic<int> ticks{0};
+  hue::registration t = io.every(1ms, 4, [&] { ++ticks; });
+  ASSERT_TRUE(eventually([&] { return ticks.load() >= 5; }));
+  std::atomic<bool> cancelled{false};
+  rt.post(99, [&] {
+    EXPECT_TRUE(t.cancel());
+    cancelled = true;
+  });
+  ASSERT_TRUE(eventually([&] { return cancelled.load(); }));
+  const int at_cancel = ticks.load();
+  std::this_thread::sleep_for(30ms);
+  EXPECT_LE(ticks.load(), at_cancel + 1);  // at most the run in progress when cancel() returned
+}
+
+TEST(Signals, DeliveredAsColoredEvents) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  std::atomic<int> got{0};
+  std::atomic<bool> wrong{false};
+  hue::registration s = io.on_signal(SIGUSR1, 12, [&](int signo) {
+    if (signo != SIGUSR1 || hue::runtime::current_color() != hue::color_t{12}) wrong = true;
+    ++got;
+  });
+  ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
+  EXPECT_TRUE(eventually([&] { return got.load() == 1; }));
+  EXPECT_FALSE(wrong.load());
+}
+
+// Two runtimes, one process: each reactor's subscribers hear the signal in their own runtime, and
+// when the catching reactor goes away the other one takes over.
+TEST(Signals, TwoRuntimesBothHearAndSurviveEachOther) {
+  hue::runtime a(hue_test::workers(1)), b(hue_test::workers(1));
+  auto io_a = std::make_unique<hue::reactor>(a);
+  hue::reactor io_b(b);
+  std::atomic<int> in_a{0}, in_b{0};
+  std::atomic<bool> wrong_runtime{false};
+  hue::registration sa = io_a->on_signal(SIGUSR2, 1, [&](int) {
+    if (hue::runtime::current() != &a) wrong_runtime = true;
+    ++in_a;
+  });
+  hue::registration sb = io_b.on_signal(SIGUSR2, 1, [&](int) {
+    if (hue::runtime::current() != &b) wrong_runtime = true;
+    ++in_b;
+  });
+  ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);
+  EXPECT_TRUE(eventually([&] { return in_a.load() == 1 && in_b.load() == 1; }));
+  sa.reset();
+  io_a.reset();  // the catcher goes: b's reactor must take over
+  ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);
+  EXPECT_TRUE(eventually([&] { return in_b.load() == 2; }));
+  EXPECT_EQ(in_a.load(), 1);
+  EXPECT_FALSE(wrong_runtime.load());
+}
+
+// An idle reactor with armed watches sleeps in epoll_wait: the process uses under 1% of a core.
+TEST(ReactorIdle, SleepsInTheKernel) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  socket_pair p;
+  hue::registration w = io.watch(p.fd[0], hue::readable, 1, [](hue::io_events) {});
+  hue::registration t = io.every(10s, 1, [] {});
+  std::this_thread::sleep_for(100ms);  // past every spin window
+  const auto blocking_before = io.polls().blocking;
+  const std::uint64_t cpu0 = process_cpu_ns();
+  std::this_thread::sleep_for(1s);
+  const std::uint64_t used = process_cpu_ns() - cpu0;
+  EXPECT_LT(used, 10'000'000u) << "an idle reactor used " << used / 1000 << " us of CPU in 1 s";
+  EXPECT_LE(io.polls().blocking - blocking_before, 5u);
+}
+
+// Posting to the polling core while it sleeps in epoll wakes it (the parker's eventfd is watched).
+TEST(ReactorIdle, PostsWakeTheSleepingPoller) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  std::this_thread::sleep_for(50ms);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) {
+    rt.post(0, [&] { ++ran; });  // color 0: the reactor's own color, pinned to core 0
+    std::this_thread::sleep_for(200us);
+  }
+  EXPECT_TRUE(eventually([&] { return ran.load() == 100; }));
+}
