@@ -1,18 +1,35 @@
-// microbench/bench_common.hpp — what the paper's fork/join microbenchmarks share (penalty.cpp,
-// cache_efficient.cpp): TSC, PRNG, statistics deltas, medians, the configurations of the paper's
-// tables, option parsing, the timed window of a fork/join run, per-core handler accounting, a
-// hardware cache-miss counter where the kernel offers one, and the cache distance between workers.
+// microbench/bench_common.hpp — what the four microbenchmarks share (dispatch.cpp, unbalanced.cpp,
+// penalty.cpp, cache_efficient.cpp), so that each program holds only its workload and its own
+// columns:
+//   - the machine: TSC, PRNG, the process's cpus, pinning the benchmark's own threads;
+//   - numbers and text: medians, ranges, cells, fixed-width text tables;
+//   - the configurations of the paper's tables (SPEC §8.4) and the peers (§8.5);
+//   - the command line (one parser; --csv opened before anything is measured);
+//   - the fork/join programs' machinery: the timed window of a run, per-worker handler
+//     accounting, the executors a workload runs on (hue, Boost.Asio, oneTBB), one repetition
+//     with its hang handling, a hardware cache-miss counter where the kernel offers one, the cache
+//     distance between workers;
+//   - the paper-shaped table, its CSV columns, ratios and key=value lines.
 //
-// Header-only on purpose: each benchmark is one executable, and dispatch.cpp / unbalanced.cpp keep
-// their own copies of some of this until someone migrates them.
+// Header-only on purpose: each benchmark is one executable. The peers are compiled in only when
+// meson found them (HUE_BENCH_ASIO: Boost, header-only; HUE_BENCH_TBB: oneTBB).
+//
+// A fork/join program in four steps (penalty.cpp is the example to read):
+//   template <class Exec> class my_run {               // the workload, written once
+//     exec_.start([this] { fork(); });                 // fork: exec_.post(exec_.fresh_color(0), ..)
+//     ...                                              // join: window_.at_join(exec_) or post_fork
+//   };
+//   for (rep) for (row& r : rows)                      // interleaved repetitions
+//     with_executor(*r.cfg, [&](auto exec) { measure_repetition(.., make my_run<Exec>, ..); });
+//   paper_table<row>("KEvents/s", "event").column(..extra..).print(rows);
+//   write the CSV (csv_common_header / csv_common_cells) and the key=value lines.
 #pragma once
 
 #include <hue/hue.hpp>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
-#else
-#error "the microbenchmarks count cycles on the TSC: x86 only"
+#define HUE_BENCH_HAVE_TSC 1
 #endif
 
 #include <hwloc.h>
@@ -32,23 +49,89 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <initializer_list>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#ifdef HUE_BENCH_ASIO
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#endif
+#ifdef HUE_BENCH_TBB
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+#include <oneapi/tbb/task_scheduler_observer.h>
+#endif
+
 namespace bench {
+
+#ifdef HUE_BENCH_ASIO
+inline constexpr bool have_asio = true;
+#else
+inline constexpr bool have_asio = false;
+#endif
+#ifdef HUE_BENCH_TBB
+inline constexpr bool have_tbb = true;
+#else
+inline constexpr bool have_tbb = false;
+#endif
 
 using bench_clock = std::chrono::steady_clock;
 
+// The program's name, for its messages ("penalty: ..."). Set by cli.
+inline std::string prog = "bench";
+
+inline bench_clock::duration span(double seconds) {
+  return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The machine.
+
+#ifdef HUE_BENCH_HAVE_TSC
+// The programs that count cycles (unbalanced, penalty, cache_efficient) count them on the TSC, the
+// runtime's own clock: x86 only. dispatch counts nanoseconds and builds anywhere.
 inline std::uint64_t tsc() noexcept { return __rdtsc(); }
+inline void cpu_pause() noexcept { _mm_pause(); }
+
+// Busy-waits `cycles` TSC ticks.
+inline void spin(std::uint64_t cycles) noexcept {
+  const std::uint64_t start = tsc();
+  while (tsc() - start < cycles) {
+  }
+}
+
+// TSC ticks per second, measured once against steady_clock.
+inline double measure_tsc_hz() {
+  const auto t0 = bench_clock::now();
+  const std::uint64_t c0 = tsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const auto t1 = bench_clock::now();
+  const std::uint64_t c1 = tsc();
+  return static_cast<double>(c1 - c0) / std::chrono::duration<double>(t1 - t0).count();
+}
+#else
+inline void cpu_pause() noexcept {
+#if defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+#endif
 
 // splitmix64: small, fast, and the same sequence on every platform.
 struct prng {
@@ -61,42 +144,91 @@ struct prng {
   }
 };
 
-// TSC ticks per second, measured once against steady_clock.
-inline double measure_tsc_hz() {
-  const auto t0 = bench_clock::now();
-  const std::uint64_t c0 = tsc();
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  const auto t1 = bench_clock::now();
-  const std::uint64_t c1 = tsc();
-  return static_cast<double>(c1 - c0) / std::chrono::duration<double>(t1 - t0).count();
+// The OS cpus this process may run on, in OS order, read once: main() calls it before any thread
+// of the process is pinned (a pinned thread would see only its own cpu). hue's topology uses the
+// same set and order and puts worker i on core i % cores, so the benchmark's thread i pinned to
+// cpus[i % size] shares worker i's cpu and neither side gains from the kernel scheduler's choices.
+// (One PU per core on machines without SMT; with SMT hue binds to all of a core's PUs, we to its
+// first one.)
+inline const std::vector<int>& allowed_cpus() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> v;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+      for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &set)) v.push_back(c);
+    return v;
+  }();
+  return cpus;
 }
 
-
-inline void cpu_pause() noexcept { _mm_pause(); }
-
-// The OS cpus this process may run on (sched_getaffinity), in order.
-inline std::vector<int> allowed_cpus() {
-  std::vector<int> v;
+inline bool bind_this_thread(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return v;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set)) v.push_back(c);
-  return v;
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+// Pins the calling thread where hue pins worker `index` (see allowed_cpus). Says once when the OS
+// refuses; the thread then runs unpinned.
+inline void pin_this_thread(unsigned index) {
+  const std::vector<int>& cpus = allowed_cpus();
+  static std::atomic<bool> warned{false};
+  if (cpus.empty()) return;
+  if (!bind_this_thread(cpus[index % cpus.size()]) && !warned.exchange(true))
+    std::fprintf(stderr, "%s: cannot pin the benchmark's own threads; they run unpinned\n",
+                 prog.c_str());
+}
+
+// HUE_PIN=0 unpins hue's workers; the peers' threads follow the same switch.
+inline bool pin_peers() {
+  const char* v = std::getenv("HUE_PIN");
+  return !(v && std::string_view(v) == "0");
 }
 
 // Runs `f` on a thread bound to OS cpu `cpu` (unbound when binding fails: `f` gets false) and waits
 // for it. Calibration uses it to place data on one core and touch it from another.
 template <class F>
 void on_cpu(int cpu, F&& f) {
-  std::thread t([&] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    const bool bound = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-    f(bound);
-  });
+  std::thread t([&] { f(bind_this_thread(cpu)); });
   t.join();
+}
+
+// Calibrations of data made on one core and used on another: producer(pass) on the first allowed
+// cpu, then consumer(pass) on the second, pass after pass, both threads spinning all along (a vCPU
+// that sleeps in between can be moved by the hypervisor, which makes a different number). False,
+// and nothing run, when the process has one cpu.
+template <class Producer, class Consumer>
+bool across_cpus(unsigned passes, Producer&& producer, Consumer&& consumer) {
+  const std::vector<int>& cpus = allowed_cpus();
+  if (cpus.size() < 2) return false;
+  std::atomic<unsigned> phase{0};
+  std::thread first([&] {
+    bind_this_thread(cpus[0]);
+    for (unsigned pass = 0; pass < passes; ++pass) {
+      while (phase.load(std::memory_order_acquire) != 2 * pass) cpu_pause();
+      producer(pass);
+      phase.store(2 * pass + 1, std::memory_order_release);
+    }
+  });
+  std::thread second([&] {
+    bind_this_thread(cpus[1]);
+    for (unsigned pass = 0; pass < passes; ++pass) {
+      while (phase.load(std::memory_order_acquire) != 2 * pass + 1) cpu_pause();
+      consumer(pass);
+      phase.store(2 * pass + 2, std::memory_order_release);
+    }
+  });
+  first.join();
+  second.join();
+  return true;
+}
+
+inline void warn_if_oversubscribed(unsigned workers) {
+  if (std::thread::hardware_concurrency() < workers)
+    std::fprintf(stderr, "%s: %u workers on %u CPUs: workers share CPUs\n", prog.c_str(), workers,
+                 std::thread::hardware_concurrency());
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -139,7 +271,7 @@ inline double ratio(std::uint64_t a, std::uint64_t b) {
 }
 inline double pct(std::uint64_t a, std::uint64_t b) { return 100.0 * ratio(a, b); }
 
-// Median and range over repetitions of one figure.
+// Median and range over repetitions of one figure (NaN when no repetition has it).
 template <class Rep, class Get>
 double med_of(const std::vector<Rep>& reps, Get get) {
   std::vector<double> v;
@@ -155,17 +287,75 @@ std::pair<double, double> range_of(const std::vector<Rep>& reps, Get get) {
     lo = std::min(lo, x);
     hi = std::max(hi, x);
   }
+  if (lo > hi) return {no_value, no_value};
   return {lo, hi};
 }
 
+// "median [min..max]", the figure of every table.
+inline std::string med_range(double med, std::pair<double, double> range, int decimals) {
+  return fixed(med, decimals) + " [" + fixed(range.first, decimals) + ".." +
+         fixed(range.second, decimals) + "]";
+}
+
+// A table in fixed-width columns, as the paper's: the first column left-aligned, the others
+// right-aligned, one space apart; one header line, or two when some column has a second one.
+//
+//   text_table<row>().column(24, "configuration", "", [](const row& r) { return r.name; })
+//                    .column(10, "events/s", "", [](const row& r) { return fixed(r.rate, 0); })
+//                    .print(rows);
+template <class Row>
+class text_table {
+ public:
+  using cell_fn = std::function<std::string(const Row&)>;
+
+  text_table& column(int width, std::string head, std::string head2, cell_fn cell) {
+    cols_.push_back({width, std::move(head), std::move(head2), std::move(cell)});
+    return *this;
+  }
+
+  void print(const std::vector<Row>& rows) const {
+    line([](const col& c) { return c.head; });
+    if (std::any_of(cols_.begin(), cols_.end(), [](const col& c) { return !c.head2.empty(); }))
+      line([](const col& c) { return c.head2; });
+    for (const Row& r : rows) line([&r](const col& c) { return c.cell(r); });
+  }
+
+ private:
+  struct col {
+    int width;
+    std::string head, head2;
+    cell_fn cell;
+  };
+  template <class Text>
+  void line(Text text) const {
+    for (std::size_t i = 0; i < cols_.size(); ++i)
+      std::printf(i == 0 ? "%-*s" : " %*s", cols_[i].width, text(cols_[i]).c_str());
+    std::printf("\n");
+  }
+  std::vector<col> cols_;
+};
+
 // ------------------------------------------------------------------------------------------------
-// The configurations of the paper's tables (SPEC §8.4), each run as a fresh hue::runtime.
+// The configurations of the paper's tables (SPEC §8.4), each run as a fresh hue::runtime, and the
+// peers (SPEC §8.5), each its own pool of threads, run on the same workload in the same run.
+
+enum class runtime_kind : std::uint8_t { hue, asio, tbb };
 
 struct configuration {
   std::string key;    // key=value and CSV name, --only
   std::string label;  // table name
-  std::string steal;  // steal_config::parse text
-  hue::cost_source costs;
+  std::string steal;  // steal_config::parse text; "-" for the peers
+  hue::cost_source costs = hue::cost_source::annotated;
+  runtime_kind kind = runtime_kind::hue;
+  bool asio_make_strand = false;  // unbalanced's second Asio row: a new strand per event
+
+  bool peer() const { return kind != runtime_kind::hue; }
+  bool built() const {
+    return kind == runtime_kind::hue || (kind == runtime_kind::asio ? have_asio : have_tbb);
+  }
+  const char* system() const {
+    return kind == runtime_kind::hue ? "hue" : kind == runtime_kind::asio ? "asio" : "tbb";
+  }
 };
 
 inline const std::vector<configuration>& paper_configurations() {
@@ -183,25 +373,70 @@ inline const std::vector<configuration>& paper_configurations() {
   return all;
 }
 
-inline bool steals(const configuration& c) {
-  return c.steal != "off" && c.steal != "libasync-smp-off";
+// The paper's configurations, then the peers: Boost.Asio (one strand per color) and oneTBB;
+// `asio_make_strand_row` adds unbalanced's "a new strand per event" Asio row.
+inline const std::vector<configuration>& table_configurations(bool asio_make_strand_row = false) {
+  auto make = [](bool make_strand) {
+    std::vector<configuration> v = paper_configurations();
+    v.push_back({"asio", "Boost.Asio", "-", hue::cost_source::annotated, runtime_kind::asio});
+    if (make_strand)
+      v.push_back({"asio_make_strand", "Asio, make_strand/event", "-", hue::cost_source::annotated,
+                   runtime_kind::asio, true});
+    v.push_back({"tbb", "oneTBB", "-", hue::cost_source::annotated, runtime_kind::tbb});
+    return v;
+  };
+  static const std::vector<configuration> plain = make(false), with_make_strand = make(true);
+  return asio_make_strand_row ? with_make_strand : plain;
 }
 
-inline const char* cost_name(hue::cost_source c) {
-  return c == hue::cost_source::measured ? "measured" : "annotated";
+inline bool steals(const configuration& c) {
+  return !c.peer() && c.steal != "off" && c.steal != "libasync-smp-off";
+}
+
+inline const char* cost_name(const configuration& c) {
+  return c.peer() ? "-" : c.costs == hue::cost_source::measured ? "measured" : "annotated";
+}
+
+// The lines of a usage text that list the configurations.
+inline void print_configurations(std::FILE* to, const std::vector<configuration>& configs) {
+  for (const configuration& c : configs) {
+    if (c.peer())
+      std::fprintf(to, "  %-16s %-26s peer%s\n", c.key.c_str(), c.label.c_str(),
+                   c.built() ? "" : " (not built: library not found by meson)");
+    else
+      std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
+                   c.steal.c_str(), cost_name(c));
+  }
+}
+
+// The progress line of one repetition, on stderr.
+inline void say_repetition(const configuration& c, unsigned rep, unsigned reps) {
+  if (c.peer())
+    std::fprintf(stderr, "%s: %s (peer), repetition %u/%u...\n", prog.c_str(), c.label.c_str(),
+                 rep + 1, reps);
+  else
+    std::fprintf(stderr, "%s: %s (steal=%s, costs=%s), repetition %u/%u...\n", prog.c_str(),
+                 c.label.c_str(), c.steal.c_str(), cost_name(c), rep + 1, reps);
 }
 
 // ------------------------------------------------------------------------------------------------
 // Command line. Flags with a value accept "--flag value" and "--flag=value"; anything wrong prints
 // a message naming the flag and exits with status 2.
+//
+//   options o;
+//   cli c("penalty", usage);              // also names the program's messages (bench::prog)
+//   c.seconds("--seconds", o.seconds, 0.001, 86'400);
+//   c.count("--reps", o.reps, 1, 1000);
+//   c.parse(argc, argv);
 
 class cli {
  public:
-  cli(std::string prog, std::function<void(std::FILE*)> usage)
-      : prog_(std::move(prog)), usage_(std::move(usage)) {}
+  cli(std::string name, std::function<void(std::FILE*)> usage) : usage_(std::move(usage)) {
+    prog = std::move(name);
+  }
 
-  [[noreturn]] void bad(const std::string& why) const {
-    std::fprintf(stderr, "%s: %s\n(try --help)\n", prog_.c_str(), why.c_str());
+  [[noreturn]] static void bad(const std::string& why) {
+    std::fprintf(stderr, "%s: %s\n(try --help)\n", prog.c_str(), why.c_str());
     std::exit(2);
   }
 
@@ -294,7 +529,6 @@ class cli {
     return v;
   }
 
-  std::string prog_;
   std::function<void(std::FILE*)> usage_;
   std::vector<std::pair<std::string, std::function<void()>>> switches_;
   std::vector<std::pair<std::string, std::function<void(std::string_view, std::string_view)>>>
@@ -311,14 +545,50 @@ inline bool selected(const std::string& only, const configuration& c) {
   return false;
 }
 
+// The configurations --only selected, less the peers that were not built (said once on stderr).
+inline std::vector<const configuration*> selected_configurations(
+    const std::vector<configuration>& configs, const std::string& only) {
+  std::vector<const configuration*> v;
+  for (const configuration& c : configs) {
+    if (!selected(only, c)) continue;
+    if (!c.built()) {
+      std::fprintf(stderr,
+                   "%s: %s peer not built (meson did not find %s): its rows are left out\n",
+                   prog.c_str(), c.label.c_str(), c.kind == runtime_kind::asio ? "boost" : "tbb");
+      continue;
+    }
+    v.push_back(&c);
+  }
+  return v;
+}
+
+// --csv FILE is opened before anything is measured, so that a bad path fails in a second rather
+// than after minutes of runs (exit status 2). No path: `out` stays closed.
+inline void open_csv(std::ofstream& out, const std::string& path) {
+  if (path.empty()) return;
+  out.open(path);
+  if (!out) cli::bad("cannot open '" + path + "' for writing");
+}
+
+// After writing: false (and a message) when the file could not be written.
+inline bool close_csv(std::ofstream& out, const std::string& path) {
+  if (!out.is_open()) return true;
+  out.flush();
+  if (out) return true;
+  std::fprintf(stderr, "%s: cannot write %s\n", prog.c_str(), path.c_str());
+  return false;
+}
+
+#ifdef HUE_BENCH_HAVE_TSC
 // ------------------------------------------------------------------------------------------------
 // The timed window of a fork/join run. Rounds are strictly sequential (the join of round r posts
 // the fork of round r + 1), so the fork and the join, which run in handlers, may touch this state
-// without locks; the main thread reads it only after `finished` (acquire).
+// without locks; the main thread reads it only after `finished` (acquire). `exec` is what the
+// handlers run on: a hue::runtime, or an executor below (whose stats() are empty for the peers).
 //
-//   fork:  if (w.at_fork(rt)) { snapshot the benchmark's own counters }   then post the round
-//   join:  if (w.at_join(rt)) { snapshot again; w.finish(); return; }     else post the next fork
-//   main:  if (!w.wait(seconds, timeout)) report a hang
+//   fork:  if (w.at_fork(exec)) { snapshot the benchmark's own counters }   then post the round
+//   join:  if (w.at_join(exec)) { snapshot again; w.finish(); return; }     else post the next fork
+//   main:  if (!w.wait(seconds, timeout, stall)) report a hang
 class round_window {
  public:
   explicit round_window(unsigned warmup_rounds) : warmup_(warmup_rounds) {}
@@ -328,9 +598,11 @@ class round_window {
   std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
 
   // In the fork, before the round's posts. True when this round opens the window.
-  bool at_fork(const hue::runtime& rt) {
+  template <class Exec>
+  bool at_fork(const Exec& exec) {
+    round_start_tsc_ = tsc();
     if (round_ != warmup_) return false;
-    start_stats_ = rt.stats();
+    start_stats_ = exec.stats();
     start_time_ = bench_clock::now();
     start_tsc_ = tsc();
     started_.store(true, std::memory_order_release);
@@ -339,15 +611,20 @@ class round_window {
 
   // In the join (the last event of the round). True when the window closes with this round: the
   // caller snapshots what it keeps, calls finish() and posts no further fork.
-  bool at_join(const hue::runtime& rt) {
+  template <class Exec>
+  bool at_join(const Exec& exec) {
     const bool was_timed = timed();
-    if (was_timed) ++timed_rounds_;
+    if (was_timed) {
+      ++timed_rounds_;
+      last_round_cycles_ = tsc() - round_start_tsc_;
+      if (timed_rounds_ == 1) first_round_cycles_ = last_round_cycles_;
+    }
     ++round_;
     progress_.store(round_, std::memory_order_relaxed);
     if (!was_timed || !stop_requested_.load(std::memory_order_relaxed)) return false;
     end_tsc_ = tsc();
     end_time_ = bench_clock::now();
-    end_stats_ = rt.stats();
+    end_stats_ = exec.stats();
     return true;
   }
   void finish() { finished_.store(true, std::memory_order_release); }
@@ -357,9 +634,6 @@ class round_window {
   // take milliseconds).
   bool wait(double seconds, double timeout, double stall) {
     const auto now = [] { return bench_clock::now(); };
-    const auto span = [](double s) {
-      return std::chrono::duration_cast<bench_clock::duration>(std::chrono::duration<double>(s));
-    };
     const auto give_up = now() + span(timeout);
     std::uint64_t seen = progress();
     auto moved_at = now();
@@ -392,6 +666,9 @@ class round_window {
   double seconds() const { return std::chrono::duration<double>(end_time_ - start_time_).count(); }
   std::uint64_t cycles() const { return end_tsc_ - start_tsc_; }
   std::uint64_t timed_rounds() const { return timed_rounds_; }
+  std::uint64_t first_round_cycles() const { return first_round_cycles_; }
+  std::uint64_t last_round_cycles() const { return last_round_cycles_; }
+  const hue::runtime_stats& start_stats() const { return start_stats_; }
   hue::core_stats delta() const { return end_stats_.total() - start_stats_.total(); }
   std::vector<std::uint64_t> events_per_core() const {
     std::vector<std::uint64_t> v;
@@ -403,6 +680,7 @@ class round_window {
  private:
   const unsigned warmup_;
   std::uint64_t round_ = 0, timed_rounds_ = 0;
+  std::uint64_t round_start_tsc_ = 0, first_round_cycles_ = 0, last_round_cycles_ = 0;
   std::atomic<std::uint64_t> progress_{0};
   hue::runtime_stats start_stats_, end_stats_;
   bench_clock::time_point start_time_{}, end_time_{};
@@ -410,20 +688,39 @@ class round_window {
   std::atomic<bool> started_{false}, stop_requested_{false}, finished_{false};
 };
 
-// After a hang: destroys the run (its runtime's destructor stops and joins the workers, which is
-// enough when they were only asleep, as in a lost wake-up) so that the other configurations can
-// still be measured. When that does not return within `seconds` (a handler that never ends), the
-// process exits with status 1: nothing else can be done with a thread that will not stop.
+// What one repetition of a fork/join run measured in its window; programs extend it.
+struct window_sample {
+  double seconds = 0;
+  std::uint64_t window_cycles = 0;  // elapsed TSC ticks of the window
+  std::uint64_t rounds = 0, events = 0;
+  hue::core_stats delta;            // hue's counters over the window, totals over cores (peers: 0)
+  std::vector<std::uint64_t> events_per_core;  // hue only
+  double misses_per_event = no_value;          // whole repetition; NaN when no counter
+
+  void take(const round_window& w, std::uint64_t events_per_round) {
+    seconds = w.seconds();
+    window_cycles = w.cycles();
+    rounds = w.timed_rounds();
+    events = rounds * events_per_round;
+    delta = w.delta();
+    events_per_core = w.events_per_core();
+  }
+};
+#endif  // HUE_BENCH_HAVE_TSC
+
+// After a hang: destroys the run (its destructor stops and joins its threads, which is enough when
+// they were only asleep, as in a lost wake-up) so that the other configurations can still be
+// measured. When that does not return within `seconds` (a handler that never ends), the process
+// exits with status 1: nothing else can be done with a thread that will not stop.
 template <class T>
-void destroy_or_exit(std::unique_ptr<T>& run, double seconds, const char* prog) {
+void destroy_or_exit(std::unique_ptr<T>& run, double seconds) {
   std::atomic<bool> done{false};
   std::thread watchdog([&] {
-    const auto until = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
-                                                std::chrono::duration<double>(seconds));
+    const auto until = bench_clock::now() + span(seconds);
     while (!done.load()) {
       if (bench_clock::now() > until) {
-        std::fprintf(stderr, "%s: the hung runtime did not stop within %.0f s either; giving up\n",
-                     prog, seconds);
+        std::fprintf(stderr, "%s: the hung run did not stop within %.0f s either; giving up\n",
+                     prog.c_str(), seconds);
         std::fflush(nullptr);
         std::_Exit(1);
       }
@@ -436,10 +733,10 @@ void destroy_or_exit(std::unique_ptr<T>& run, double seconds, const char* prog) 
 }
 
 // ------------------------------------------------------------------------------------------------
-// Per-worker handler accounting: cycles, events and "away" events (run on another core than the
+// Per-worker handler accounting: cycles, events and "away" events (run on another worker than the
 // one holding their data) per kind of handler. Each worker writes only its own line (indexed by
-// hue::runtime::current_core()), so a relaxed load + store is enough; the fork and the join read
-// every line, and the round's countdown (acq_rel) orders those reads after the handlers' writes.
+// the executor's here()), so a relaxed load + store is enough; the fork and the join read every
+// line, and the round's countdown (acq_rel) orders those reads after the handlers' writes.
 template <unsigned Kinds>
 class handler_ledger {
  public:
@@ -458,10 +755,9 @@ class handler_ledger {
 
   explicit handler_ledger(unsigned workers) : lines_(new line[workers]), n_(workers) {}
 
-  void add(unsigned kind, std::uint64_t cycles, bool away) noexcept {
-    const unsigned c = hue::runtime::current_core();
-    if (c >= n_) return;  // not on a worker (calibration runs use their own counting)
-    line& l = lines_[c];
+  void add(unsigned worker, unsigned kind, std::uint64_t cycles, bool away) noexcept {
+    if (worker >= n_) return;  // not on a worker (calibration runs use their own counting)
+    line& l = lines_[worker];
     bump(l.cycles[kind], cycles);
     bump(l.events[kind], 1);
     if (away) bump(l.away[kind], 1);
@@ -488,6 +784,310 @@ class handler_ledger {
   std::unique_ptr<line[]> lines_;
   unsigned n_;
 };
+
+// ------------------------------------------------------------------------------------------------
+// The peers' thread pools. Their threads are pinned as hue pins its workers (thread i on
+// allowed_cpus()[i % size]) unless HUE_PIN=0. Both run their usual way: idle Asio threads block on
+// a condition variable; idle TBB workers spin a little, then sleep (hue spins HUE_IDLE_SPIN_US).
+
+// The index of the benchmark thread running the caller (an Asio run thread), or no_core.
+inline thread_local unsigned peer_thread_index = hue::runtime::no_core;
+
+#ifdef HUE_BENCH_ASIO
+namespace asio = boost::asio;
+
+// One io_context (concurrency hint = threads) run by `threads` pinned threads, kept busy by a work
+// guard until join(). Hazard, for owners: the threads run handlers that point into the owner, and
+// a strand must be destroyed before its io_context, so an owner declares this first, makes its
+// strands, calls start() last in its constructor and join() first in its destructor.
+class asio_threads {
+ public:
+  explicit asio_threads(unsigned threads)
+      : n_(threads), ctx_(static_cast<int>(threads)), guard_(asio::make_work_guard(ctx_)) {}
+  ~asio_threads() { join(); }
+  asio_threads(const asio_threads&) = delete;
+  asio_threads& operator=(const asio_threads&) = delete;
+
+  asio::io_context& context() { return ctx_; }
+
+  void start() {
+    const bool pin = pin_peers();
+    for (unsigned i = 0; i < n_; ++i)
+      threads_.emplace_back([this, i, pin] {
+        peer_thread_index = i;
+        if (pin) pin_this_thread(i);
+        ctx_.run();
+      });
+  }
+  // Lets the threads return once nothing is queued, and waits for them. Idempotent.
+  void join() {
+    guard_.reset();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  const unsigned n_;
+  asio::io_context ctx_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<std::thread> threads_;
+};
+#endif  // HUE_BENCH_ASIO
+
+#ifdef HUE_BENCH_TBB
+// A task_arena of `workers` slots, one of them for the thread that calls execute() (reserved for
+// it, TBB's default), pinned slot by slot. A global_control lets the arena have more workers than
+// the machine has CPUs (TBB's default caps them at the core count), and the destructor waits for
+// TBB's worker threads to exit (tbb::finalize): otherwise they would outlive the run, spinning for
+// a while, and take CPU time from the configuration measured next.
+class tbb_arena {
+ public:
+  explicit tbb_arena(unsigned workers) : scheduler_(tbb::attach{}) { parts_.emplace(workers); }
+  ~tbb_arena() {
+    parts_.reset();
+    if (!tbb::finalize(scheduler_, std::nothrow))
+      std::fprintf(stderr, "%s: oneTBB's workers did not all exit after the run\n", prog.c_str());
+  }
+  tbb_arena(const tbb_arena&) = delete;
+  tbb_arena& operator=(const tbb_arena&) = delete;
+
+  // Runs f in the arena on the calling thread, which takes slot 0 (and is pinned there meanwhile:
+  // its own affinity is given back afterwards).
+  template <class F>
+  void execute(F&& f) {
+    cpu_set_t saved;
+    const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+    parts_->arena.execute(std::forward<F>(f));
+    if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+  }
+
+ private:
+  class pinner : public tbb::task_scheduler_observer {
+   public:
+    explicit pinner(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) { observe(true); }
+    ~pinner() override { observe(false); }
+    void on_scheduler_entry(bool) override {
+      const int slot = tbb::this_task_arena::current_thread_index();
+      if (slot >= 0) pin_this_thread(static_cast<unsigned>(slot));
+    }
+  };
+  struct parts_t {
+    explicit parts_t(unsigned workers)
+        : parallelism(tbb::global_control::max_allowed_parallelism, workers),
+          arena(static_cast<int>(workers)) {
+      arena.initialize();
+      if (pin_peers()) pin = std::make_unique<pinner>(arena);
+    }
+    tbb::global_control parallelism;
+    tbb::task_arena arena;
+    std::unique_ptr<pinner> pin;
+  };
+  tbb::task_scheduler_handle scheduler_;
+  std::optional<parts_t> parts_;
+};
+#endif  // HUE_BENCH_TBB
+
+#ifdef HUE_BENCH_HAVE_TSC
+// ------------------------------------------------------------------------------------------------
+// Executors: what a fork/join workload's handlers run on. A workload is written once against this
+// interface (a template on Exec) and run on hue and on each peer, on the same rounds:
+//
+//   Exec(const configuration&, const exec_params&)
+//   color fresh_color(unsigned worker)  a color for a new chain of events (run one at a time, in
+//                                       order), owned by `worker` now where the executor can place
+//                                       colors (`places`); callable from several handlers at once
+//   post(color, f, info)                queues f on that color (info: hue's annotation)
+//   post_fork(f)                        queues the round's fork: on hue a color pinned to core 0;
+//                                       on Asio the io_context; on oneTBB a task
+//   start(f)                            starts the threads and posts the first fork
+//   unsigned here()                     the worker running the calling handler (0 .. workers-1)
+//   hue::runtime_stats stats()          hue's statistics; empty for the peers
+//   std::uint64_t misplaced()           colors fresh_color could not place where asked (hue)
+//
+// Destruction joins the executor's threads, so a workload declares its executor last.
+
+struct exec_params {
+  unsigned workers = 2;
+  std::string topology;              // hue::config::topology ("" = this machine)
+  std::string name = "bench";        // hue::config::name
+  std::size_t colors_per_round = 1;  // Asio: the strands made once per run, one per color
+};
+
+constexpr hue::color_t fork_color = 0;
+inline constexpr hue::handler_info fork_info{.name = "fork"};
+
+// hue: one runtime, configured as the table row says; the fork's color is pinned to core 0.
+class hue_executor {
+ public:
+  using color = hue::color_t;
+  static constexpr bool places = true;
+  // How many color numbers fresh_color may skip (owned by another core) before it takes the next
+  // one wherever it hashes. That happens when stealing has moved (nearly) every table slot away
+  // from the core asked for: a steal moves the stolen color's whole slot.
+  static constexpr std::uint64_t max_color_scan = 4096;
+
+  hue_executor(const configuration& c, const exec_params& p) : rt_(make_config(c, p)) {
+    rt_.pin_color(fork_color, 0);
+  }
+
+  color fresh_color(unsigned worker) {
+    for (std::uint64_t scanned = 0;; ++scanned) {
+      const color c = next_color_.fetch_add(1, std::memory_order_relaxed);
+      if (rt_.core_of(c) == worker) return c;
+      if (scanned == max_color_scan) {
+        misplaced_.fetch_add(1, std::memory_order_relaxed);
+        return c;
+      }
+    }
+  }
+  template <class F>
+  void post(color c, F&& f, const hue::handler_info& info) {
+    rt_.post(c, std::forward<F>(f), info);
+  }
+  template <class F>
+  void post_fork(F&& f) {
+    rt_.post(fork_color, std::forward<F>(f), fork_info);
+  }
+  template <class F>
+  void start(F&& f) {
+    post_fork(std::forward<F>(f));
+  }
+  static unsigned here() noexcept { return hue::runtime::current_core(); }
+  hue::runtime_stats stats() const { return rt_.stats(); }
+  std::uint64_t misplaced() const { return misplaced_.load(); }
+
+ private:
+  static hue::config make_config(const configuration& c, const exec_params& p) {
+    hue::config cfg;
+    cfg.workers = p.workers;
+    cfg.steal = hue::steal_config::parse(c.steal);
+    cfg.costs = c.costs;
+    cfg.topology = p.topology;
+    cfg.name = p.name;
+    return cfg;
+  }
+  std::atomic<color> next_color_{fork_color + 1};
+  std::atomic<std::uint64_t> misplaced_{0};
+  hue::runtime rt_;  // last: its workers are joined before the members they use go
+};
+
+#ifdef HUE_BENCH_ASIO
+// Boost.Asio: one io_context run by one pinned thread per worker, one strand per color. Strands are
+// made once per run, as an Asio program makes one per connection or object, and handed out in
+// turn: a round uses exactly colors_per_round of them, so every color of a round has a strand of
+// its own, idle when its first event is posted, as every fresh hue color is. The fork is a handler
+// on the io_context itself (no strand: one fork at a time), and posts from inside the runtime, as
+// the paper's first core does; Asio cannot pin it, or anything, to a thread.
+class asio_executor {
+ public:
+  using color = std::size_t;
+  static constexpr bool places = false;
+
+  asio_executor(const configuration&, const exec_params& p) : threads_(p.workers) {
+    strands_.reserve(p.colors_per_round);
+    for (std::size_t i = 0; i < std::max<std::size_t>(p.colors_per_round, 1); ++i)
+      strands_.push_back(asio::make_strand(threads_.context()));
+  }
+  ~asio_executor() { threads_.join(); }  // before the strands go
+
+  color fresh_color(unsigned) {
+    return next_.fetch_add(1, std::memory_order_relaxed) % strands_.size();
+  }
+  template <class F>
+  void post(color c, F&& f, const hue::handler_info&) {
+    asio::post(strands_[c], std::forward<F>(f));
+  }
+  template <class F>
+  void post_fork(F&& f) {
+    asio::post(threads_.context(), std::forward<F>(f));
+  }
+  template <class F>
+  void start(F&& f) {
+    threads_.start();
+    post_fork(std::forward<F>(f));
+  }
+  static unsigned here() noexcept { return peer_thread_index; }
+  hue::runtime_stats stats() const { return {}; }
+  std::uint64_t misplaced() const { return 0; }
+
+ private:
+  asio_threads threads_;
+  std::vector<asio::strand<asio::io_context::executor_type>> strands_;
+  std::atomic<std::size_t> next_{0};
+};
+#endif  // HUE_BENCH_ASIO
+
+#ifdef HUE_BENCH_TBB
+// oneTBB: a task_arena of `workers` slots and one task_group; an event is a task. No colors: in
+// these workloads a color never has two events pending (each event posts its color's next one), so
+// a chain of tasks keeps the order. A thread of the benchmark enters the arena (slot 0) and runs
+// the first fork; every later fork is run()ed by the previous round's last event, so it lands in
+// that thread's deque and the round's load starts there; the others steal it.
+class tbb_executor {
+ public:
+  using color = unsigned;
+  static constexpr bool places = false;
+
+  tbb_executor(const configuration&, const exec_params& p) : arena_(p.workers) {}
+  ~tbb_executor() {
+    if (entry_.joinable()) entry_.join();
+  }
+
+  color fresh_color(unsigned) { return 0; }
+  template <class F>
+  void post(color, F&& f, const hue::handler_info&) {
+    tasks_->run(std::forward<F>(f));
+  }
+  template <class F>
+  void post_fork(F&& f) {
+    tasks_->run(std::forward<F>(f));
+  }
+  // The entry thread waits in the arena (running tasks meanwhile) until the last join posts no
+  // fork: a task always posts its successor before it ends, so the group empties only then.
+  template <class F>
+  void start(F f) {
+    entry_ = std::thread([this, f] {
+      arena_.execute([this, &f] {
+        tbb::task_group tasks;
+        tasks_ = &tasks;
+        tasks.run(f);
+        tasks.wait();
+      });
+    });
+  }
+  static unsigned here() noexcept {
+    const int slot = tbb::this_task_arena::current_thread_index();
+    return slot >= 0 ? static_cast<unsigned>(slot) : hue::runtime::no_core;
+  }
+  hue::runtime_stats stats() const { return {}; }
+  std::uint64_t misplaced() const { return 0; }
+
+ private:
+  tbb_arena arena_;
+  tbb::task_group* tasks_ = nullptr;  // set before the first task runs
+  std::thread entry_;
+};
+#endif  // HUE_BENCH_TBB
+
+// Calls f(std::type_identity<Exec>{}) with the executor of configuration `c`.
+template <class F>
+auto with_executor(const configuration& c, F&& f) {
+  switch (c.kind) {
+#ifdef HUE_BENCH_ASIO
+    case runtime_kind::asio:
+      return f(std::type_identity<asio_executor>{});
+#endif
+#ifdef HUE_BENCH_TBB
+    case runtime_kind::tbb:
+      return f(std::type_identity<tbb_executor>{});
+#endif
+    case runtime_kind::hue:
+      return f(std::type_identity<hue_executor>{});
+    default:
+      throw std::logic_error(c.label + ": peer not built");
+  }
+}
+#endif  // HUE_BENCH_HAVE_TSC
 
 // ------------------------------------------------------------------------------------------------
 // Hardware cache misses (the paper's "L2 misses / event"), through perf_event_open. The generic
@@ -660,9 +1260,150 @@ class cache_map {
   std::vector<level> level_;
 };
 
-// --- rows of a paper-shaped table (penalty, cache_efficient) ---
-// A Row has `cfg` (a configuration*), `reps` (per-repetition figures with the members used below)
-// and `med(get)`; the helpers are generic over the figures each program adds.
+// ------------------------------------------------------------------------------------------------
+// Rows of a paper-shaped table. A program's Figures (one repetition's derived numbers) extend
+// common_figures; a row holds a configuration and the figures of its repetitions.
+
+struct common_figures {
+  double kevents = no_value, efficiency = no_value, lock_pct = no_value, idle_pct = no_value;
+  double ws_cost = no_value, stolen = no_value, events_per_steal = no_value;
+  double steals_ok = no_value, steal_attempts = no_value;
+  double misses = no_value;  // hardware cache misses per event; NaN: no counter
+};
+
+#ifdef HUE_BENCH_HAVE_TSC
+// Columns, as in the paper's tables:
+//   kevents      thousands of events per second over the window
+//   efficiency   kevents over the ideal bound
+//   locking      cycles any thread spun on a core lock, over elapsed TSC cycles x workers
+//   idle         idle cycles, over the same
+//   WS cost      steal_cycles / steal_successes: cycles per successful steal (failed attempts
+//                included in the cycles, hence "steals ok/att" next to it)
+//   stolen time  stolen_time_cycles / steal_successes: the expected run time moved by one steal
+// A peer has no hue statistics: its lock, idle and steal figures are NaN ("-"), its steals 0.
+inline void derive_common(common_figures& f, const window_sample& s, unsigned workers,
+                          double ideal_kevents, bool peer) {
+  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
+  f.efficiency = f.kevents / ideal_kevents;
+  const double available = static_cast<double>(s.window_cycles) * workers;
+  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
+  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
+  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
+  f.stolen = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
+  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
+  f.steals_ok = static_cast<double>(s.delta.steal_successes);
+  f.steal_attempts = static_cast<double>(s.delta.steal_attempts);
+  f.misses = s.misses_per_event;
+  if (peer) f.lock_pct = f.idle_pct = no_value;
+}
+
+// One repetition of a fork/join run, made by `make()` (a std::unique_ptr to it), which must offer:
+//   bool run(Sample&)                  runs the timed window and fills the sample; false: a hang
+//   hue::runtime_stats stats() const   hue's statistics (peers: empty)
+//   std::string where() const          for a hang report: the round, and what it had left to do
+//   std::uint64_t events_run() const   events run so far, warm-up included
+// The cache-miss counter (when `counters`) is opened before the run exists, so that it counts the
+// run's threads too, and read after they are gone. `check(run)` looks at the run before it is
+// destroyed. A hang is reported on stderr (with hue's statistics), the run destroyed, and false
+// returned: the caller counts it and goes on with the other configurations.
+template <class Sample, class Make, class Check>
+bool measure_repetition(const configuration& c, bool counters, double stall, double timeout,
+                        Sample& s, hue::runtime_stats& last_stats, Make make, Check check) {
+  cache_miss_counter hw;
+  std::string why;
+  const bool hw_on = counters && hw.open(why);
+  auto run = make();
+  if (!run->run(s)) {
+    std::fprintf(stderr, "%s: HANG: %s: no round completed for %.0f s (or over %.0f s in all), %s\n",
+                 prog.c_str(), c.label.c_str(), stall, timeout, run->where().c_str());
+    if (!c.peer()) std::cerr << run->stats() << '\n';
+    destroy_or_exit(run, 30);
+    return false;
+  }
+  if (!c.peer()) last_stats = run->stats();
+  const std::uint64_t all_events = run->events_run();
+  check(*run);
+  run.reset();
+  if (hw_on)
+    if (const auto n = hw.close_and_read())
+      s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
+  return true;
+}
+#endif  // HUE_BENCH_HAVE_TSC
+
+template <class Figures>
+struct table_row {
+  const configuration* cfg;
+  std::vector<Figures> reps;      // the repetitions that completed
+  unsigned hangs = 0;
+  hue::runtime_stats last_stats;  // --stats: hue's last repetition, whole run
+
+  template <class Get>
+  double med(Get get) const {
+    return med_of(reps, get);
+  }
+  template <class Get>
+  std::pair<double, double> range(Get get) const {
+    return range_of(reps, get);
+  }
+};
+
+template <class Row>
+std::vector<Row> make_rows(const std::vector<const configuration*>& configs) {
+  std::vector<Row> rows;
+  for (const configuration* c : configs) rows.push_back(Row{c, {}, 0, {}});
+  return rows;
+}
+
+// A figure of the repetitions, for med() and range(): r.med(FIG(kevents)).
+#define FIG(name) [](const auto& f) { return static_cast<double>(f.name); }
+
+// The columns every paper-shaped table starts with; a program appends its own. `unit` heads the
+// throughput column ("KEvents/s"), `per` the cache-miss one ("event").
+struct paper_widths {
+  int name = 24, kev = 24, eff = 7, lock = 8, ws = 11, ok_att = 15, stolen = 12, l2 = 9;
+};
+
+template <class Row>
+text_table<Row> paper_table(const std::string& unit, const std::string& per,
+                            const paper_widths& w = {}) {
+  text_table<Row> t;
+  t.column(w.name, "configuration", "", [](const Row& r) { return r.cfg->label; })
+      .column(w.kev, unit, "",
+              [](const Row& r) {
+                return r.reps.empty() ? std::string("HANG")
+                                      : med_range(r.med(FIG(kevents)), r.range(FIG(kevents)), 0);
+              })
+      .column(w.eff, "effic.", "",
+              [](const Row& r) { return pct_cell(100 * r.med(FIG(efficiency)), 1); })
+      .column(w.lock, "locking", "time", [](const Row& r) { return pct_cell(r.med(FIG(lock_pct)), 2); })
+      .column(w.ws, "WS cost", "(cyc/steal)",
+              [](const Row& r) { return fixed(r.med(FIG(ws_cost)), 0); })
+      .column(w.ok_att, "steals ok/att", "",
+              [](const Row& r) {
+                return steals(*r.cfg) && !r.reps.empty()
+                           ? fixed(r.med(FIG(steals_ok)), 0) + "/" +
+                                 fixed(r.med(FIG(steal_attempts)), 0)
+                           : std::string("-");
+              })
+      .column(w.stolen, "stolen time", "(cyc/steal)",
+              [](const Row& r) { return fixed(r.med(FIG(stolen)), 0); })
+      .column(w.l2, "L2 miss/", per, [](const Row& r) {
+        const double m = r.med(FIG(misses));
+        return std::isfinite(m) ? fixed(m, 1) : std::string("n/a");
+      });
+  return t;
+}
+
+// The median ideal bound over every repetition of every row (repetitions replay the same rounds,
+// so they differ only by how many whole rounds each window held).
+template <class Row>
+double median_ideal(const std::vector<Row>& rows) {
+  std::vector<double> v;
+  for (const Row& r : rows)
+    for (const auto& f : r.reps) v.push_back(f.ideal_kevents);
+  return median(v);
+}
 
 template <class Row>
 const Row* find_row(const std::vector<Row>& rows, std::string_view key) {
@@ -679,32 +1420,86 @@ struct named_ratio {
   const char* den;
 };
 
+// The ratios to the peers every table program prints.
+inline constexpr named_ratio peer_ratios[] = {
+    {"ratio_all_over_asio", "hue all heuristics / Boost.Asio", "all", "asio"},
+    {"ratio_all_over_tbb", "hue all heuristics / oneTBB", "all", "tbb"},
+    {"ratio_base_over_asio", "hue base WS / Boost.Asio", "base", "asio"},
+    {"ratio_base_over_tbb", "hue base WS / oneTBB", "base", "tbb"},
+};
+
+// A program's own ratios, then the peer ones.
+inline std::vector<named_ratio> with_peer_ratios(std::initializer_list<named_ratio> own) {
+  std::vector<named_ratio> v(own);
+  v.insert(v.end(), std::begin(peer_ratios), std::end(peer_ratios));
+  return v;
+}
+
 template <class Row>
 double throughput_ratio(const std::vector<Row>& rows, const named_ratio& nr) {
   const Row* a = find_row(rows, nr.num);
   const Row* b = find_row(rows, nr.den);
   if (!a || !b) return no_value;
-  auto kev = [](const auto& f) { return f.kevents; };
-  return a->med(kev) / b->med(kev);
+  return a->med(FIG(kevents)) / b->med(FIG(kevents));
 }
 
-template <class Row, std::size_t N>
-void print_ratios(const std::vector<Row>& rows, const named_ratio (&ratios)[N], const char* unit) {
+template <class Row>
+void print_ratios(const std::vector<Row>& rows, const std::vector<named_ratio>& ratios,
+                  const char* unit) {
   std::printf("\nratios of %s/s (medians):\n", unit);
   for (const named_ratio& nr : ratios)
     if (const double v = throughput_ratio(rows, nr); std::isfinite(v))
-      std::printf("  %-44s %7.2fx\n", nr.text, v);
+      std::printf("  %-44s %7.*fx\n", nr.text, v < 0.1 ? 4 : 2, v);
 }
 
-template <class Row, std::size_t N>
-void print_ratio_keys(const std::vector<Row>& rows, const named_ratio (&ratios)[N],
+template <class Row>
+void print_ratio_keys(const std::vector<Row>& rows, const std::vector<named_ratio>& ratios,
                       const char* prefix) {
   for (const named_ratio& nr : ratios)
     if (const double v = throughput_ratio(rows, nr); std::isfinite(v))
       std::printf("%s_%s=%.3f\n", prefix, nr.key, v);
 }
 
-// The CSV columns every table shares, in this order; `unit` is "kevents" or "ktasks".
+// key=value lines "<prefix>_<configuration>_<suffix>=<median>", for every row or (hue_only) for
+// hue's: the peers have no hue statistics. `missing` stands for a NaN.
+template <class Row, class Get>
+void print_row_keys(const char* prefix, const std::vector<Row>& rows, const char* suffix, Get get,
+                    int decimals, bool hue_only = false, const char* missing = "nan") {
+  for (const Row& r : rows) {
+    if (hue_only && r.cfg->peer()) continue;
+    const double v = r.med(get);
+    std::printf("%s_%s_%s=%s\n", prefix, r.cfg->key.c_str(), suffix,
+                std::isfinite(v) ? fixed(v, decimals).c_str() : missing);
+  }
+}
+
+// After the tables: the rows some repetitions of which hung. Returns how many hung in all.
+template <class Row>
+unsigned print_hangs(const std::vector<Row>& rows, unsigned reps) {
+  unsigned hangs = 0;
+  for (const Row& r : rows) {
+    hangs += r.hangs;
+    if (r.hangs)
+      std::printf(
+          "\nHANG: %s: %u of %u repetitions hung (see stderr); its figures are the median "
+          "of the others\n",
+          r.cfg->label.c_str(), r.hangs, reps);
+  }
+  return hangs;
+}
+
+// --stats: hue's per-core statistics of each hue row's last repetition.
+template <class Row>
+void print_hue_stats(const std::vector<Row>& rows) {
+  for (const Row& r : rows)
+    if (!r.cfg->peer())
+      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
+                << r.last_stats;
+  std::cout.flush();
+}
+
+// The CSV columns every table shares, in this order; `unit` is "kevents" or "ktasks". A program
+// appends its own columns, then `system` (hue, asio, tbb: tools/plot_bench.py colours by it).
 inline std::string csv_common_header(const std::string& unit) {
   return "configuration,label,steal,costs," + unit + "_per_s," + unit + "_min," + unit + "_max,ideal_" +
          unit + ",efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
@@ -713,20 +1508,22 @@ inline std::string csv_common_header(const std::string& unit) {
 
 template <class Row>
 void csv_common_cells(std::ostream& out, const Row& r, double ideal) {
-  auto fig = [&r](auto get) { return r.med(get); };
-  auto kev = [](const auto& f) { return f.kevents; };
-  const auto [lo, hi] = range_of(r.reps, kev);
-  const double misses = fig([](const auto& f) { return f.misses; });
-  out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ','
-      << cost_name(r.cfg->costs) << ',' << csv_num(fig(kev), 1) << ',' << csv_num(lo, 1) << ','
-      << csv_num(hi, 1) << ',' << csv_num(ideal, 1) << ','
-      << csv_num(fig([](const auto& f) { return f.efficiency; }), 4) << ','
-      << csv_num(fig([](const auto& f) { return f.lock_pct; }), 3) << ','
-      << csv_num(fig([](const auto& f) { return f.ws_cost; }), 0) << ','
-      << csv_num(fig([](const auto& f) { return f.steals_ok; }), 0) << ','
-      << csv_num(fig([](const auto& f) { return f.steal_attempts; }), 0) << ','
-      << csv_num(fig([](const auto& f) { return f.stolen; }), 0) << ','
+  const auto [lo, hi] = r.range(FIG(kevents));
+  const double misses = r.med(FIG(misses));
+  out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ',' << cost_name(*r.cfg)
+      << ',' << csv_num(r.med(FIG(kevents)), 1) << ',' << csv_num(lo, 1) << ',' << csv_num(hi, 1)
+      << ',' << csv_num(ideal, 1) << ',' << csv_num(r.med(FIG(efficiency)), 4) << ','
+      << csv_num(r.med(FIG(lock_pct)), 3) << ',' << csv_num(r.med(FIG(ws_cost)), 0) << ','
+      << csv_num(r.med(FIG(steals_ok)), 0) << ','
+      << (r.cfg->peer() ? std::string() : csv_num(r.med(FIG(steal_attempts)), 0)) << ','
+      << csv_num(r.med(FIG(stolen)), 0) << ','
       << (std::isfinite(misses) ? fixed(misses, 2) : std::string("n/a"));
+}
+
+// The key=value lines saying which peers this binary has.
+inline void print_peer_keys(const char* prefix) {
+  std::printf("%s_asio_available=%d\n", prefix, have_asio ? 1 : 0);
+  std::printf("%s_tbb_available=%d\n", prefix, have_tbb ? 1 : 0);
 }
 
 }  // namespace bench

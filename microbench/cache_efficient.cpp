@@ -45,6 +45,20 @@
 // repetition replays the same rounds (one seed), after --warmup untimed rounds; the merges of the
 // warm-up rounds are checked (the output must be sorted).
 //
+// Peers (SPEC §8.5), in the same run, on the same rounds (the same handlers, arrays and window),
+// each built only when meson found its library (bench_common.hpp, "Executors"):
+//   asio  Boost.Asio: one io_context run by one pinned thread per worker, one strand per color (3
+//         per array: A's and the two Bs', made once per run); the fork is a handler on the
+//         io_context. Asio cannot put an array's events on a chosen thread: any run thread takes
+//         any strand's next event, so "half of the cores start loaded" becomes "the load starts in
+//         the shared queue".
+//   tbb   oneTBB: a task_arena of one slot per worker and a task_group; each event is a task (no
+//         colors: a color never has two events pending). The fork spawns every A into its own
+//         thread's deque (TBB cannot place them either: the load starts on that one thread), an A
+//         spawns its two Bs into its own deque, and idle threads steal from the other end.
+// They have no hue statistics ("-" in the lock, steal, loaded and idle columns); "A stolen" is
+// then an A that ran on another thread than its fork, "sorts away" as for hue.
+//
 // Columns, as in the paper's tables:
 //   KEvents/s      thousands of events (A, B and C) per second (median [min..max])
 //   locking time   cycles any thread spun on a core lock, over elapsed TSC cycles x workers
@@ -65,10 +79,11 @@
 //
 // The runtime's other settings (batch, idle spin, pinning) come from the HUE_* environment
 // variables, as for any hue program; workers, steal, costs and topology are set here.
-#include <fstream>
-#include <iostream>
-
 #include "bench_common.hpp"
+
+#ifndef HUE_BENCH_HAVE_TSC
+#error "cache_efficient counts cycles on the TSC: x86 only"
+#endif
 
 namespace {
 
@@ -99,8 +114,7 @@ struct options {
 struct array_state {
   std::vector<std::int32_t> data, scratch;
   unsigned home = 0;       // the loaded core the fork meant A for
-  hue::color_t color = 0;  // A's color
-  unsigned creator = 0;    // the core that ran A
+  unsigned creator = 0;    // the worker that ran A
   unsigned sorter[2] = {0, 0};
   std::atomic<unsigned> halves{0};
 };
@@ -124,10 +138,6 @@ void merge_halves(array_state& a) noexcept {
 hue::handler_info a_info{.name = "A (fills the array)"};
 hue::handler_info b_info{.name = "B (sorts a half)"};
 hue::handler_info c_info{.name = "C (joins the halves, merges)"};
-constexpr hue::handler_info fork_info{.name = "fork"};
-
-constexpr hue::color_t fork_color = 0;
-constexpr std::uint64_t max_color_scan = 4096;  // see unbalanced.cpp
 
 enum kind : unsigned { k_a, k_b, k_c, k_merge, k_b_near, kinds };
 
@@ -149,7 +159,7 @@ calibration calibrate(const options& o) {
     a.scratch.resize(o.keys());
   }
   calibration cal;
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int>& cpus = allowed_cpus();
   constexpr unsigned passes = 5;  // the first one dropped
   std::vector<double> sa, sb, sc, sm, sx;
   on_cpu(cpus.empty() ? 0 : cpus[0], [&](bool bound) {
@@ -182,55 +192,31 @@ calibration calibrate(const options& o) {
   cal.c = median(sc);
   cal.merge = median(sm);
 
-  if (cpus.size() >= 2) {
-    std::atomic<unsigned> phase{0};
-    auto bind = [](int cpu) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-    };
-    std::thread filler([&] {
-      bind(cpus[0]);
-      for (unsigned pass = 0; pass < passes; ++pass) {
-        while (phase.load(std::memory_order_acquire) != 2 * pass) cpu_pause();
-        for (unsigned i = 0; i < n; ++i) fill(arrays[i], o.seed + i + pass * n);
-        phase.store(2 * pass + 1, std::memory_order_release);
-      }
-    });
-    std::thread sorter([&] {
-      bind(cpus[1]);
-      for (unsigned pass = 0; pass < passes; ++pass) {
-        while (phase.load(std::memory_order_acquire) != 2 * pass + 1) cpu_pause();
+  const bool two = across_cpus(
+      passes, [&](unsigned pass) { for (unsigned i = 0; i < n; ++i) fill(arrays[i], o.seed + i + pass * n); },
+      [&](unsigned pass) {
         for (unsigned i = 0; i < n; ++i)
           for (unsigned h = 0; h < 2; ++h) {
             const std::uint64_t t0 = tsc();
             sort_half(arrays[i], h);
             if (pass) sx.push_back(static_cast<double>(tsc() - t0));
           }
-        phase.store(2 * pass + 2, std::memory_order_release);
-      }
-    });
-    filler.join();
-    sorter.join();
-    cal.b_remote = median(sx);
-  }
+      });
+  if (two) cal.b_remote = median(sx);
   return cal;
 }
 
 // ------------------------------------------------------------------------------------------------
 // One configuration, one repetition.
 
-struct sample {
-  double seconds = 0;
-  std::uint64_t window_cycles = 0;
-  std::uint64_t rounds = 0, events = 0, misplaced = 0;
-  hue::core_stats delta;
-  std::vector<std::uint64_t> events_per_core;
+struct sample : window_sample {
+  std::uint64_t misplaced = 0;  // colors that could not be placed on the intended core
   handler_ledger<kinds>::totals handlers;
-  double misses_per_event = no_value;
 };
 
+// Destruction order: `exec_` is declared last, so its threads are joined before the state they
+// point into goes away.
+template <class Exec>
 class cache_run {
  public:
   cache_run(const configuration& c, const options& o, const cache_map& map)
@@ -239,122 +225,96 @@ class cache_run {
         arrays_(o.total_arrays()),
         ledger_(o.workers),
         window_(o.warmup),
-        rt_(make_config(c, o)) {
+        exec_(c, exec_params{o.workers, o.topology, "cache", 3ull * o.total_arrays()}) {
     for (unsigned i = 0; i < arrays_.size(); ++i) {
       array_state& a = arrays_[i];
       a.data.resize(o.keys());
       a.scratch.resize(o.keys());
       a.home = 2 * (i / o.arrays);
     }
-    rt_.pin_color(fork_color, 0);
   }
 
   bool run(sample& out) {
-    rt_.post(
-        fork_color, [this] { fork(); }, fork_info);
+    exec_.start([this] { fork(); });
     if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
-    out.seconds = window_.seconds();
-    out.window_cycles = window_.cycles();
-    out.rounds = window_.timed_rounds();
-    out.events = out.rounds * o_.events_per_round();
-    out.misplaced = misplaced_.load();
-    out.delta = window_.delta();
-    out.events_per_core = window_.events_per_core();
+    out.take(window_, o_.events_per_round());
+    out.misplaced = exec_.misplaced();
     out.handlers = end_ - start_;
     return true;
   }
 
-  hue::runtime_stats stats() const { return rt_.stats(); }
-  std::uint64_t round() const { return window_.progress(); }
-  std::uint64_t arrays_left() const { return remaining_.load(); }
+  hue::runtime_stats stats() const { return exec_.stats(); }
+  std::string where() const {
+    return "round " + std::to_string(window_.progress()) + ", " +
+           std::to_string(remaining_.load()) + " arrays of the round left";
+  }
+  std::uint64_t events_run() const { return window_.progress() * o_.events_per_round(); }
   std::uint64_t unsorted() const { return unsorted_.load(); }
 
  private:
-  static hue::config make_config(const configuration& c, const options& o) {
-    hue::config cfg;
-    cfg.workers = o.workers;
-    cfg.steal = hue::steal_config::parse(c.steal);
-    cfg.costs = c.costs;
-    cfg.topology = o.topology;
-    cfg.name = "cache";
-    return cfg;
-  }
-
-  // A color no one used, owned by `core` now (handlers on several cores ask at once).
-  hue::color_t fresh_color(unsigned core) {
-    for (std::uint64_t scanned = 0;; ++scanned) {
-      const hue::color_t c = next_color_.fetch_add(1, std::memory_order_relaxed);
-      if (rt_.core_of(c) == core) return c;
-      if (scanned == max_color_scan) {
-        if (window_timed_.load(std::memory_order_relaxed)) misplaced_.fetch_add(1);
-        return c;
-      }
-    }
-  }
+  // Where A of array i is meant to run: its loaded core on hue; the fork's thread on a peer, which
+  // cannot place events.
+  unsigned home(const array_state& a) const { return Exec::places ? a.home : fork_worker_; }
 
   void fork() {
-    if (window_.at_fork(rt_)) start_ = ledger_.read();
-    window_timed_.store(window_.timed(), std::memory_order_relaxed);
+    if (window_.at_fork(exec_)) start_ = ledger_.read();
     verify_ = !window_.timed();
+    fork_worker_ = exec_.here();
     remaining_.store(arrays_.size(), std::memory_order_relaxed);  // before the first post
     for (unsigned i = 0; i < arrays_.size(); ++i) {
       array_state& a = arrays_[i];
       a.halves.store(2, std::memory_order_relaxed);
-      a.color = fresh_color(a.home);
-      rt_.post(
-          a.color, [this, i] { run_a(i); }, a_info);
+      exec_.post(exec_.fresh_color(a.home), [this, i] { run_a(i); }, a_info);
     }
   }
 
   void run_a(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = hue::runtime::current_core();
+    const unsigned me = exec_.here();
     const std::uint64_t t0 = tsc();
     fill(a, o_.seed + i + window_.round() * arrays_.size());
-    ledger_.add(k_a, tsc() - t0, me != a.home);  // "away": stolen before it ran
+    ledger_.add(me, k_a, tsc() - t0, me != home(a));  // "away": stolen before it ran
     a.creator = me;
     for (unsigned h = 0; h < 2; ++h) {
-      const hue::color_t c = fresh_color(me);
-      rt_.post(
-          c, [this, i, h, c] { run_b(i, h, c); }, b_info);
+      const auto c = exec_.fresh_color(me);
+      exec_.post(c, [this, i, h, c] { run_b(i, h, c); }, b_info);
     }
   }
 
-  void run_b(unsigned i, unsigned h, hue::color_t color) {
+  void run_b(unsigned i, unsigned h, typename Exec::color color) {
     array_state& a = arrays_[i];
-    const unsigned me = hue::runtime::current_core();
+    const unsigned me = exec_.here();
     const std::uint64_t t0 = tsc();
     sort_half(a, h);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(k_b, spent, me != a.creator);
-    if (me != a.creator && map_.share_l2(me, a.creator)) ledger_.add(k_b_near, spent, true);
+    ledger_.add(me, k_b, spent, me != a.creator);
+    if (me != a.creator && map_.share_l2(me, a.creator)) ledger_.add(me, k_b_near, spent, true);
     a.sorter[h] = me;
-    rt_.post(
-        color, [this, i] { run_c(i); }, c_info);
+    exec_.post(color, [this, i] { run_c(i); }, c_info);
   }
 
   void run_c(unsigned i) {
     array_state& a = arrays_[i];
+    const unsigned me = exec_.here();
     const std::uint64_t t0 = tsc();
     if (a.halves.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-      ledger_.add(k_c, tsc() - t0, false);
+      ledger_.add(me, k_c, tsc() - t0, false);
       return;
     }
     merge_halves(a);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(k_merge, spent, a.sorter[0] != a.sorter[1]);  // "away": halves in two caches
+    ledger_.add(me, k_merge, spent, a.sorter[0] != a.sorter[1]);  // "away": halves in two caches
     if (verify_ && !std::is_sorted(a.data.begin(), a.data.end())) unsorted_.fetch_add(1);
     if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) join();
   }
 
   void join() {
-    if (window_.at_join(rt_)) {
+    if (window_.at_join(exec_)) {
       end_ = ledger_.read();
       window_.finish();
       return;
     }
-    rt_.post(
-        fork_color, [this] { fork(); }, fork_info);
+    exec_.post_fork([this] { fork(); });
   }
 
   const options& o_;
@@ -364,35 +324,23 @@ class cache_run {
   handler_ledger<kinds>::totals start_, end_;
   round_window window_;
   bool verify_ = true;  // written by the fork only, read by the round's merges (posts order it)
-  std::atomic<bool> window_timed_{false};
-  std::atomic<hue::color_t> next_color_{fork_color + 1};
-  std::atomic<std::uint64_t> misplaced_{0}, unsorted_{0};
+  unsigned fork_worker_ = 0;
+  std::atomic<std::uint64_t> unsorted_{0};
   std::atomic<std::uint64_t> remaining_{0};
-  hue::runtime rt_;
+  Exec exec_;
 };
 
 // ------------------------------------------------------------------------------------------------
 // Figures and output.
 
-struct figures {
-  double kevents, efficiency, lock_pct, idle_pct, ws_cost, stolen, events_per_steal;
-  double steals_ok, steal_attempts;
-  double loaded_pct, a_stolen_pct, sorts_away_pct, near_pct, split_pct, b_cycles, merge_cycles;
-  double misses;
+struct figures : common_figures {
+  double loaded_pct = no_value, a_stolen_pct = no_value, sorts_away_pct = no_value;
+  double near_pct = no_value, split_pct = no_value, b_cycles = no_value, merge_cycles = no_value;
 };
 
-figures derive(const sample& s, const options& o, double ideal_kevents) {
-  figures f{};
-  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
-  f.efficiency = f.kevents / ideal_kevents;
-  const double available = static_cast<double>(s.window_cycles) * o.workers;
-  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
-  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
-  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
-  f.stolen = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
-  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
-  f.steals_ok = static_cast<double>(s.delta.steal_successes);
-  f.steal_attempts = static_cast<double>(s.delta.steal_attempts);
+figures derive(const sample& s, const options& o, double ideal_kevents, bool peer) {
+  figures f;
+  derive_common(f, s, o.workers, ideal_kevents, peer);
   std::uint64_t run = 0, loaded = 0;
   for (std::size_t c = 0; c < s.events_per_core.size(); ++c) {
     run += s.events_per_core[c];
@@ -406,22 +354,10 @@ figures derive(const sample& s, const options& o, double ideal_kevents) {
   f.split_pct = pct(h.away[k_merge], h.events[k_merge]);
   f.b_cycles = ratio(h.cycles[k_b], h.events[k_b]);
   f.merge_cycles = ratio(h.cycles[k_merge], h.events[k_merge]);
-  f.misses = s.misses_per_event;
   return f;
 }
 
-struct row {
-  const configuration* cfg;
-  std::vector<figures> reps;  // the repetitions that completed
-  unsigned hangs = 0;
-  hue::runtime_stats last_stats;
-  template <class Get>
-  double med(Get get) const {
-    return med_of(reps, get);
-  }
-};
-
-#define FIG(name) [](const figures& f) { return f.name; }
+using row = table_row<figures>;
 
 void print_header(const options& o, const calibration& c, double tsc_hz, const cache_map& map,
                   const std::string& counters_why) {
@@ -463,31 +399,16 @@ void print_header(const options& o, const calibration& c, double tsc_hz, const c
 }
 
 void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
-  std::printf("\n%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "configuration", "KEvents/s",
-              "effic.", "locking", "WS cost", "steals ok/att", "stolen time", "L2 miss/", "sorts",
-              "B cycles/event");
-  std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "", "", "", "time", "(cyc/steal)",
-              "", "(cyc/steal)", "event", "away", "(x warm)");
-  for (const row& r : rows) {
-    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
-    const std::string kev = r.reps.empty() ? std::string("HANG")
-                                           : fixed(r.med(FIG(kevents)), 0) + " [" + fixed(lo, 0) +
-                                                 ".." + fixed(hi, 0) + "]";
-    const std::string ok_att =
-        steals(*r.cfg) && !r.reps.empty()
-            ? fixed(r.med(FIG(steals_ok)), 0) + "/" + fixed(r.med(FIG(steal_attempts)), 0)
-            : "-";
-    const double misses = r.med(FIG(misses));
-    const double bc = r.med(FIG(b_cycles));
-    const std::string bcyc =
-        std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")" : std::string("-");
-    std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", r.cfg->label.c_str(),
-                kev.c_str(), pct_cell(100 * r.med(FIG(efficiency)), 1).c_str(),
-                pct_cell(r.med(FIG(lock_pct)), 2).c_str(), fixed(r.med(FIG(ws_cost)), 0).c_str(),
-                ok_att.c_str(), fixed(r.med(FIG(stolen)), 0).c_str(),
-                std::isfinite(misses) ? fixed(misses, 1).c_str() : "n/a",
-                pct_cell(r.med(FIG(sorts_away_pct)), 1).c_str(), bcyc.c_str());
-  }
+  std::printf("\n");
+  paper_table<row>("KEvents/s", "event")
+      .column(7, "sorts", "away", [](const row& r) { return pct_cell(r.med(FIG(sorts_away_pct)), 1); })
+      .column(15, "B cycles/event", "(x warm)",
+              [&cal](const row& r) {
+                const double bc = r.med(FIG(b_cycles));
+                return std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")"
+                                         : std::string("-");
+              })
+      .print(rows);
   std::printf(
       "\nideal bound: %.0f KEvents/s (warm calibrated cycles of a round's events / workers, at the "
       "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KEvents/s / "
@@ -499,24 +420,28 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
       "time;\n"
       "A events stolen before they ran; sorts away from their array, and the share of those on a\n"
       "core sharing an L2 with it; arrays sorted on two cores; mean cycles of a merging C\n\n");
-  std::printf("%-24s %12s %8s %10s %12s %12s %14s %17s\n", "configuration", "loaded ran", "idle",
-              "A stolen", "sorts away", "away near", "merges split", "merge cycles");
-  for (const row& r : rows) {
-    const double mc = r.med(FIG(merge_cycles));
-    const std::string mcyc = std::isfinite(mc)
-                                 ? fixed(mc, 0) + " (x" + fixed(mc / cal.merge, 2) + ")"
-                                 : std::string("-");
-    std::printf(
-        "%-24s %12s %8s %10s %12s %12s %14s %17s\n", r.cfg->label.c_str(),
-        pct_cell(r.med(FIG(loaded_pct)), 1).c_str(), pct_cell(r.med(FIG(idle_pct)), 1).c_str(),
-        pct_cell(r.med(FIG(a_stolen_pct)), 1).c_str(),
-        pct_cell(r.med(FIG(sorts_away_pct)), 1).c_str(), pct_cell(r.med(FIG(near_pct)), 1).c_str(),
-        pct_cell(r.med(FIG(split_pct)), 1).c_str(), mcyc.c_str());
-  }
+  text_table<row>()
+      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
+      .column(12, "loaded ran", "", [](const row& r) { return pct_cell(r.med(FIG(loaded_pct)), 1); })
+      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
+      .column(10, "A stolen", "",
+              [](const row& r) { return pct_cell(r.med(FIG(a_stolen_pct)), 1); })
+      .column(12, "sorts away", "",
+              [](const row& r) { return pct_cell(r.med(FIG(sorts_away_pct)), 1); })
+      .column(12, "away near", "", [](const row& r) { return pct_cell(r.med(FIG(near_pct)), 1); })
+      .column(14, "merges split", "",
+              [](const row& r) { return pct_cell(r.med(FIG(split_pct)), 1); })
+      .column(17, "merge cycles", "",
+              [&cal](const row& r) {
+                const double mc = r.med(FIG(merge_cycles));
+                return std::isfinite(mc) ? fixed(mc, 0) + " (x" + fixed(mc / cal.merge, 2) + ")"
+                                         : std::string("-");
+              })
+      .print(rows);
 }
 
-// The paper's headline for Table 6: locality-aware over base WS (+31% there).
-constexpr named_ratio ratios[] = {
+// The paper's headline for Table 6: locality-aware over base WS (+31% there); then the peers.
+const std::vector<named_ratio> ratios = with_peer_ratios({
     {"ratio_locality_over_base", "hue locality / hue base WS", "locality", "base"},
     {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
     {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
@@ -525,28 +450,28 @@ constexpr named_ratio ratios[] = {
     {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
     {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
      "libasync_smp_ws", "libasync_smp"},
-};
+    {"ratio_locality_over_asio", "hue locality / Boost.Asio", "locality", "asio"},
+    {"ratio_locality_over_tbb", "hue locality / oneTBB", "locality", "tbb"},
+});
 
 
-bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
-               std::ofstream& out) {
-  out << bench::csv_common_header("kevents") << ",sorts_away_pct,sorts_away_near_pct,"
+void write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
+               std::ostream& out) {
+  out << csv_common_header("kevents") << ",sorts_away_pct,sorts_away_near_pct,"
          "merges_split_pct,b_cycles_per_event,b_cycles_over_warm,merge_cycles,"
          "merge_cycles_over_warm,loaded_cores_events_pct,idle_pct,a_stolen_pct,events_per_steal,"
-         "hangs\n";
+         "hangs,system\n";
   for (const row& r : rows) {
-    bench::csv_common_cells(out, r, ideal);
-    out << ','
-        << csv_num(r.med(FIG(sorts_away_pct)), 2) << ',' << csv_num(r.med(FIG(near_pct)), 2) << ','
-        << csv_num(r.med(FIG(split_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
-        << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(merge_cycles)), 0)
-        << ',' << csv_num(r.med(FIG(merge_cycles)) / cal.merge, 3) << ','
+    csv_common_cells(out, r, ideal);
+    out << ',' << csv_num(r.med(FIG(sorts_away_pct)), 2) << ','
+        << csv_num(r.med(FIG(near_pct)), 2) << ',' << csv_num(r.med(FIG(split_pct)), 2) << ','
+        << csv_num(r.med(FIG(b_cycles)), 0) << ',' << csv_num(r.med(FIG(b_cycles)) / cal.b, 3)
+        << ',' << csv_num(r.med(FIG(merge_cycles)), 0) << ','
+        << csv_num(r.med(FIG(merge_cycles)) / cal.merge, 3) << ','
         << csv_num(r.med(FIG(loaded_pct)), 2) << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ','
         << csv_num(r.med(FIG(a_stolen_pct)), 2) << ',' << csv_num(r.med(FIG(events_per_steal)), 2)
-        << ',' << r.hangs << '\n';
+        << ',' << r.hangs << ',' << r.cfg->system() << '\n';
   }
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 void print_keys(const std::vector<row>& rows, const options& o, const calibration& cal,
@@ -568,22 +493,20 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
   std::printf("cache_efficient_calibrated_b_remote_cycles=%s\n", key_num(cal.b_remote, 0).c_str());
   std::printf("cache_efficient_ideal_kevents=%.1f\n", ideal);
   std::printf("cache_efficient_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
-  auto key = [](const row& r, const char* suffix, const std::string& v) {
-    std::printf("cache_efficient_%s_%s=%s\n", r.cfg->key.c_str(), suffix, v.c_str());
-  };
-  for (const row& r : rows) key(r, "kevents", key_num(r.med(FIG(kevents)), 1));
-  for (const row& r : rows) key(r, "efficiency", key_num(r.med(FIG(efficiency)), 4));
-  for (const row& r : rows) key(r, "lock_pct", key_num(r.med(FIG(lock_pct)), 3));
-  for (const row& r : rows) key(r, "ws_cycles_per_steal", key_num(r.med(FIG(ws_cost)), 0));
-  for (const row& r : rows) key(r, "stolen_cycles_per_steal", key_num(r.med(FIG(stolen)), 0));
-  for (const row& r : rows)
-    key(r, "l2_misses_per_event",
-        std::isfinite(r.med(FIG(misses))) ? fixed(r.med(FIG(misses)), 2) : std::string("n/a"));
-  for (const row& r : rows) key(r, "sorts_away_pct", key_num(r.med(FIG(sorts_away_pct)), 2));
-  for (const row& r : rows) key(r, "sorts_away_near_pct", key_num(r.med(FIG(near_pct)), 2));
-  for (const row& r : rows) key(r, "merges_split_pct", key_num(r.med(FIG(split_pct)), 2));
-  for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
-  bench::print_ratio_keys(rows, ratios, "cache_efficient");
+  print_peer_keys("cache_efficient");
+  const char* p = "cache_efficient";
+  print_row_keys(p, rows, "kevents", FIG(kevents), 1);
+  print_row_keys(p, rows, "efficiency", FIG(efficiency), 4);
+  print_row_keys(p, rows, "lock_pct", FIG(lock_pct), 3, true);
+  print_row_keys(p, rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
+  print_row_keys(p, rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
+  print_row_keys(p, rows, "l2_misses_per_event", FIG(misses), 2, false, "n/a");
+  print_row_keys(p, rows, "sorts_away_pct", FIG(sorts_away_pct), 2);
+  print_row_keys(p, rows, "sorts_away_near_pct", FIG(near_pct), 2);
+  print_row_keys(p, rows, "merges_split_pct", FIG(split_pct), 2);
+  print_row_keys(p, rows, "b_cycles", FIG(b_cycles), 0);
+  print_ratio_keys(rows, ratios, p);
+  for (const row& r : rows) std::printf("%s_%s_hangs=%u\n", p, r.cfg->key.c_str(), r.hangs);
 }
 
 void usage(std::FILE* to) {
@@ -599,10 +522,9 @@ void usage(std::FILE* to) {
       "second C of an array merges the halves. Reports KEvents/s, locking time, WS cost and "
       "stolen\n"
       "time per steal, where the sorts ran relative to their array (and whether on a core sharing\n"
-      "an L2 with it), and the efficiency against the ideal bound, for each configuration:\n");
-  for (const configuration& c : paper_configurations())
-    std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
-                 c.steal.c_str(), cost_name(c.costs));
+      "an L2 with it), and the efficiency against the ideal bound, for each configuration, and\n"
+      "for the peers (on the same rounds; built only when meson found their library):\n");
+  print_configurations(to, table_configurations());
   std::fprintf(
       to,
       "\n"
@@ -642,7 +564,7 @@ options parse(int argc, char** argv) {
   c.count("--warmup", o.warmup, 0, 1000);
   c.text("--topology", o.topology);
   c.text("--csv", o.csv);
-  c.only("--only", o.only, paper_configurations());
+  c.only("--only", o.only, table_configurations());
   c.flag("--stats", o.stats);
   c.parse(argc, argv);
   if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
@@ -653,25 +575,16 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
+  allowed_cpus();  // the process's cpuset, read before any thread is pinned
   std::ofstream csv;
-  if (!o.csv.empty()) {
-    csv.open(o.csv);
-    if (!csv) {
-      std::fprintf(stderr, "cache_efficient: cannot open '%s' for writing\n(try --help)\n",
-                   o.csv.c_str());
-      return 2;
-    }
-  }
+  open_csv(csv, o.csv);
   std::unique_ptr<cache_map> map;
   try {
     map = std::make_unique<cache_map>(o.topology, o.workers);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cache_efficient: --topology: %s\n(try --help)\n", e.what());
-    return 2;
+    cli::bad(std::string("--topology: ") + e.what());
   }
-  if (std::thread::hardware_concurrency() < o.workers)
-    std::fprintf(stderr, "cache_efficient: %u workers on %u CPUs: workers share CPUs\n", o.workers,
-                 std::thread::hardware_concurrency());
+  warn_if_oversubscribed(o.workers);
 
   const double tsc_hz = measure_tsc_hz();
   const calibration cal = calibrate(o);
@@ -686,49 +599,33 @@ int main(int argc, char** argv) {
   print_header(o, cal, tsc_hz, *map, counters_why);
   std::fflush(stdout);
 
-  std::vector<row> rows;
-  for (const configuration& c : paper_configurations())
-    if (selected(o.only, c)) rows.push_back(row{&c, {}, 0, {}});
-
+  std::vector<row> rows = make_rows<row>(selected_configurations(table_configurations(), o.only));
   std::uint64_t unsorted = 0;
   try {
     for (unsigned rep = 0; rep < o.reps; ++rep) {
       for (row& r : rows) {
-        std::fprintf(stderr, "cache_efficient: %s (steal=%s, costs=%s), repetition %u/%u...\n",
-                     r.cfg->label.c_str(), r.cfg->steal.c_str(), cost_name(r.cfg->costs), rep + 1,
-                     o.reps);
+        say_repetition(*r.cfg, rep, o.reps);
         for (hue::handler_info* info : {&a_info, &b_info, &c_info})
           info->measured_cost.store(0, std::memory_order_relaxed);
-        cache_miss_counter hw;
-        std::string why;
-        const bool hw_on = counters && hw.open(why);
-        auto run = std::make_unique<cache_run>(*r.cfg, o, *map);
         sample s;
-        if (!run->run(s)) {
-          std::fprintf(
-              stderr,
-              "cache_efficient: HANG: %s: no round completed for %.0f s (or over %.0f s in all), "
-              "round %llu, %llu arrays of the round left\n",
-              r.cfg->label.c_str(), o.stall, o.timeout,
-              static_cast<unsigned long long>(run->round()),
-              static_cast<unsigned long long>(run->arrays_left()));
-          std::cerr << run->stats() << '\n';
+        const bool done = with_executor(*r.cfg, [&](auto exec) {
+          using run_t = cache_run<typename decltype(exec)::type>;
+          return measure_repetition(
+              *r.cfg, counters, o.stall, o.timeout, s, r.last_stats,
+              [&] { return std::make_unique<run_t>(*r.cfg, o, *map); },
+              [&](const run_t& run) {
+                if (const std::uint64_t bad = run.unsorted()) {
+                  std::fprintf(stderr, "cache_efficient: %s: %llu merged arrays were NOT sorted\n",
+                               r.cfg->label.c_str(), static_cast<unsigned long long>(bad));
+                  unsorted += bad;
+                }
+              });
+        });
+        if (!done) {
           ++r.hangs;
-          destroy_or_exit(run, 30, "cache_efficient");
           continue;
         }
-        r.last_stats = run->stats();
-        const std::uint64_t all_events = r.last_stats.total().events_run;
-        if (const std::uint64_t bad = run->unsorted()) {
-          std::fprintf(stderr, "cache_efficient: %s: %llu merged arrays were NOT sorted\n",
-                       r.cfg->label.c_str(), static_cast<unsigned long long>(bad));
-          unsorted += bad;
-        }
-        run.reset();
-        if (hw_on)
-          if (const auto n = hw.close_and_read())
-            s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
-        r.reps.push_back(derive(s, o, ideal_kevents));
+        r.reps.push_back(derive(s, o, ideal_kevents, r.cfg->peer()));
         if (s.misplaced)
           std::fprintf(stderr, "cache_efficient: %s: %llu colors not on the intended core\n",
                        r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
@@ -740,28 +637,13 @@ int main(int argc, char** argv) {
   }
 
   print_table(rows, cal, ideal_kevents);
-  bench::print_ratios(rows, ratios, "KEvents");
-  unsigned hangs = 0;
-  for (const row& r : rows) {
-    hangs += r.hangs;
-    if (r.hangs)
-      std::printf(
-          "\nHANG: %s: %u of %u repetitions hung (see stderr); its figures are the median "
-          "of the others\n",
-          r.cfg->label.c_str(), r.hangs, o.reps);
-  }
-  if (o.stats)
-    for (const row& r : rows)
-      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
-                << r.last_stats;
+  print_ratios(rows, ratios, "KEvents");
+  const unsigned hangs = print_hangs(rows, o.reps);
+  if (o.stats) print_hue_stats(rows);
   std::cout.flush();
-  if (csv.is_open() && !write_csv(rows, ideal_kevents, cal, csv)) {
-    std::fprintf(stderr, "cache_efficient: cannot write %s\n", o.csv.c_str());
-    return 1;
-  }
+  if (csv.is_open()) write_csv(rows, ideal_kevents, cal, csv);
+  if (!close_csv(csv, o.csv)) return 1;
   print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters, *map);
-  for (const row& r : rows)
-    std::printf("cache_efficient_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
   if (unsorted) {
     std::fprintf(stderr, "cache_efficient: %llu merges produced unsorted arrays\n",
                  static_cast<unsigned long long>(unsorted));

@@ -59,6 +59,20 @@
 // repetition; repetitions interleave the configurations (A B C .. A B C ..) and medians are
 // reported. Every repetition replays the same rounds (one seed), after --warmup untimed rounds.
 //
+// Peers (SPEC §8.5), in the same run, on the same rounds (the same handlers, arrays and window),
+// each built only when meson found its library (bench_common.hpp, "Executors"):
+//   asio  Boost.Asio: one io_context run by one pinned thread per worker, one strand per color
+//         (made once per run); the fork is a handler on the io_context, which posts each A on its
+//         color's strand, and each event posts the next on the same strand. Any run thread may take
+//         any strand's next event: Asio has no notion of where a color's data lives.
+//   tbb   oneTBB: a task_arena of one slot per worker and a task_group; each event is a task that
+//         run()s its color's next one (no colors: a color never has two events pending). The fork
+//         spawns the A tasks into its thread's deque and idle threads steal from the other end, so
+//         TBB steals A events and keeps each B chain on the thread that built its array (a task
+//         run() from a task goes to the front of its own thread's deque).
+// They have no hue statistics ("-" in the lock, steal, core 0 and idle columns); "A stolen" is
+// then an A that ran on another thread than its fork, "B away" as for hue.
+//
 // Columns, as in the paper's tables:
 //   KTasks/s       thousands of events (A and B) per second (median [min..max])
 //   locking time   cycles any thread spun on a core lock, over elapsed TSC cycles x workers
@@ -75,15 +89,16 @@
 // the workers, as events per second; efficiency = KTasks/s over it.
 //
 // A hang (no round completed for --stall seconds) is reported on stderr with the runtime's
-// statistics; the runtime is then stopped, the other configurations still run, the table says
+// statistics; the run is then stopped, the other configurations still run, the table says
 // which configuration hung, and the exit status is 1.
 //
 // The runtime's other settings (batch, idle spin, pinning) come from the HUE_* environment
 // variables, as for any hue program; workers, steal, costs and topology are set here.
-#include <fstream>
-#include <iostream>
-
 #include "bench_common.hpp"
+
+#ifndef HUE_BENCH_HAVE_TSC
+#error "penalty counts cycles on the TSC: x86 only"
+#endif
 
 namespace {
 
@@ -126,15 +141,14 @@ inline std::uint64_t mix(std::uint64_t x, unsigned rounds) noexcept {
   return x;
 }
 
-// One color's array. Touched by one handler at a time: its color's events are serialized, and the
-// fork writes `color`/`next_chunk` before posting A (the post orders it).
+// One color's array. Touched by one handler at a time: its color's events run one after the
+// other, each posted by the previous one (the post orders their writes).
 struct array_state {
   std::unique_ptr<line[]> lines;
-  hue::color_t color = 0;
   std::uint32_t cursor = 0;  // where the next B starts walking
   std::uint32_t next_chunk = 0;
-  unsigned creator = 0;        // the core that ran A
-  unsigned last_core = 0;      // the core that ran the previous event of the color
+  unsigned creator = 0;        // the worker that ran A
+  unsigned last_core = 0;      // the worker that ran the previous event of the color
   std::uint64_t checksum = 0;  // keeps the walk observable
 };
 
@@ -182,10 +196,6 @@ void walk(array_state& a, unsigned chunk_lines, unsigned work) noexcept {
 // measuring costs do not start from what an earlier one measured.
 hue::handler_info a_info{.name = "A (builds the array)"};
 hue::handler_info b_info{.name = "B (walks the array)"};
-constexpr hue::handler_info fork_info{.name = "fork"};
-
-constexpr hue::color_t fork_color = 0;
-constexpr std::uint64_t max_color_scan = 4096;  // see unbalanced.cpp
 
 enum kind : unsigned { k_a, k_b, k_moved };
 
@@ -204,7 +214,7 @@ calibration calibrate(const options& o, const std::vector<std::uint32_t>& cycle)
   std::vector<array_state> arrays(o.colors);
   for (array_state& a : arrays) a.lines.reset(new line[o.lines()]);
   calibration c;
-  const std::vector<int> cpus = allowed_cpus();
+  const std::vector<int>& cpus = allowed_cpus();
   constexpr unsigned passes = 5;  // the first is the cold one, dropped
   // Medians, not means: on a VM one preempted sample is worth thousands of normal ones.
   std::vector<double> sa, sb, sr, sx;
@@ -241,192 +251,135 @@ calibration calibrate(const options& o, const std::vector<std::uint32_t>& cycle)
   c.b = median(sb);
   c.b_round_robin = median(sr);
 
-  // Remote: arrays built on one cpu, walked on another, both threads running all along (a vCPU
-  // that sleeps in between can be moved by the hypervisor, which makes a different number).
-  if (cpus.size() >= 2) {
-    std::atomic<unsigned> phase{0};
-    auto bind = [](int cpu) {
-      cpu_set_t set;
-      CPU_ZERO(&set);
-      CPU_SET(cpu, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-    };
-    std::thread builder([&] {
-      bind(cpus[0]);
-      for (unsigned pass = 0; pass < passes; ++pass) {
-        while (phase.load(std::memory_order_acquire) != 2 * pass) cpu_pause();
+  // Remote: arrays built on one cpu, walked on another.
+  const bool two = across_cpus(
+      passes,
+      [&](unsigned) {
         for (unsigned i = 0; i < o.colors; ++i) build(arrays[i], cycle, o.seed + i, o.work);
-        phase.store(2 * pass + 1, std::memory_order_release);
-      }
-    });
-    std::thread walker([&] {
-      bind(cpus[1]);
-      for (unsigned pass = 0; pass < passes; ++pass) {
-        while (phase.load(std::memory_order_acquire) != 2 * pass + 1) cpu_pause();
+      },
+      [&](unsigned pass) {
         for (unsigned i = 0; i < o.colors; ++i)
           for (unsigned k = 0; k < o.chunks(); ++k) {
             const std::uint64_t t0 = tsc();
             walk(arrays[i], o.chunk_lines, o.work);
             if (pass) sx.push_back(static_cast<double>(tsc() - t0));
           }
-        phase.store(2 * pass + 2, std::memory_order_release);
-      }
-    });
-    builder.join();
-    walker.join();
-    c.b_remote = median(sx);
-  }
+      });
+  if (two) c.b_remote = median(sx);
   return c;
 }
 
 // ------------------------------------------------------------------------------------------------
-// One configuration, one repetition.
+// One configuration, one repetition, on hue or a peer (Exec: bench_common.hpp, "Executors").
 
-struct sample {
-  double seconds = 0;
-  std::uint64_t window_cycles = 0;
-  std::uint64_t rounds = 0, events = 0, misplaced = 0;
-  hue::core_stats delta;
-  std::vector<std::uint64_t> events_per_core;
+struct sample : window_sample {
+  std::uint64_t misplaced = 0;  // colors that could not be placed on core 0
   handler_ledger<3>::totals handlers;
-  double misses_per_event = no_value;  // whole repetition; NaN when no counter
 };
 
-// Destruction order: `rt_` is declared last, so its workers are joined before the state they
+// Destruction order: `exec_` is declared last, so its threads are joined before the state they
 // point into goes away.
+template <class Exec>
 class penalty_run {
  public:
   penalty_run(const configuration& c, const options& o, const std::vector<std::uint32_t>& cycle)
       : o_(o),
         cycle_(cycle),
         arrays_(o.colors),
+        colors_(o.colors),
         ledger_(o.workers),
         window_(o.warmup),
-        rt_(make_config(c, o)) {
+        exec_(c, exec_params{o.workers, o.topology, "penalty", o.colors}) {
     for (array_state& a : arrays_) a.lines.reset(new line[o.lines()]);
-    rt_.pin_color(fork_color, 0);
   }
 
   bool run(sample& out) {
-    rt_.post(
-        fork_color, [this] { fork(); }, fork_info);
+    exec_.start([this] { fork(); });
     if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
-    out.seconds = window_.seconds();
-    out.window_cycles = window_.cycles();
-    out.rounds = window_.timed_rounds();
-    out.events = out.rounds * o_.events_per_round();
-    out.misplaced = timed_misplaced_;
-    out.delta = window_.delta();
-    out.events_per_core = window_.events_per_core();
+    out.take(window_, o_.events_per_round());
+    out.misplaced = exec_.misplaced();
     out.handlers = end_ - start_;
     return true;
   }
 
-  hue::runtime_stats stats() const { return rt_.stats(); }
-  std::uint64_t round() const { return window_.progress(); }
-  std::uint64_t colors_left() const { return remaining_.load(); }
+  hue::runtime_stats stats() const { return exec_.stats(); }
+  std::string where() const {
+    return "round " + std::to_string(window_.progress()) + ", " +
+           std::to_string(remaining_.load()) + " colors of the round left";
+  }
+  std::uint64_t events_run() const { return window_.progress() * o_.events_per_round(); }
 
  private:
-  static hue::config make_config(const configuration& c, const options& o) {
-    hue::config cfg;
-    cfg.workers = o.workers;
-    cfg.steal = hue::steal_config::parse(c.steal);
-    cfg.costs = c.costs;
-    cfg.topology = o.topology;
-    cfg.name = "penalty";
-    return cfg;
-  }
-
+  // The fork: one A on each of C fresh colors, all on core 0 (hue places them there; the peers
+  // cannot place, their fork's thread is where the load starts).
   void fork() {
-    if (window_.at_fork(rt_)) start_ = ledger_.read();
+    if (window_.at_fork(exec_)) start_ = ledger_.read();
+    fork_worker_ = exec_.here();
     remaining_.store(o_.colors, std::memory_order_relaxed);  // before the first post
-    bool searching = true;
     for (unsigned i = 0; i < o_.colors; ++i) {
-      // A fresh color that core 0 owns now (stealing moves table slots, so decided per color).
-      std::uint64_t scanned = 0;
-      while (searching && rt_.core_of(next_color_) != 0) {
-        ++next_color_;
-        if (++scanned == max_color_scan) searching = false;
-      }
-      if (!searching && window_.timed()) ++timed_misplaced_;
-      array_state& a = arrays_[i];
-      a.color = next_color_++;
-      rt_.post(
-          a.color, [this, i] { run_a(i); }, a_info);
+      colors_[i] = exec_.fresh_color(0);
+      exec_.post(colors_[i], [this, i] { run_a(i); }, a_info);
     }
   }
 
   void run_a(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = hue::runtime::current_core();
+    const unsigned me = exec_.here();
     const std::uint64_t t0 = tsc();
     build(a, cycle_, o_.seed + i + window_.round() * o_.colors, o_.work);
-    ledger_.add(k_a, tsc() - t0, me != 0);  // "away": an A that was stolen from core 0
+    ledger_.add(me, k_a, tsc() - t0, me != fork_worker_);  // "away": an A that was stolen
     a.creator = a.last_core = me;
-    rt_.post(
-        a.color, [this, i] { run_b(i); }, b_info);
+    exec_.post(colors_[i], [this, i] { run_b(i); }, b_info);
   }
 
   void run_b(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = hue::runtime::current_core();
+    const unsigned me = exec_.here();
     const std::uint64_t t0 = tsc();
     walk(a, o_.chunk_lines, o_.work);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(k_b, spent, me != a.creator);
-    if (me != a.last_core) ledger_.add(k_moved, spent, true);  // the color moved mid-walk
+    ledger_.add(me, k_b, spent, me != a.creator);
+    if (me != a.last_core) ledger_.add(me, k_moved, spent, true);  // the color moved mid-walk
     a.last_core = me;
     if (a.next_chunk < o_.chunks()) {
-      rt_.post(
-          a.color, [this, i] { run_b(i); }, b_info);
+      exec_.post(colors_[i], [this, i] { run_b(i); }, b_info);
     } else if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       join();
     }
   }
 
   void join() {
-    if (window_.at_join(rt_)) {
+    if (window_.at_join(exec_)) {
       end_ = ledger_.read();
       window_.finish();
       return;
     }
-    rt_.post(
-        fork_color, [this] { fork(); }, fork_info);
+    exec_.post_fork([this] { fork(); });
   }
 
   const options& o_;
   const std::vector<std::uint32_t>& cycle_;
   std::vector<array_state> arrays_;
+  std::vector<typename Exec::color> colors_;  // written by the fork before it posts each A
   handler_ledger<3> ledger_;
   handler_ledger<3>::totals start_, end_;
   round_window window_;
-  hue::color_t next_color_ = fork_color + 1;
-  std::uint64_t timed_misplaced_ = 0;
+  unsigned fork_worker_ = 0;
   std::atomic<std::uint64_t> remaining_{0};
-  hue::runtime rt_;
+  Exec exec_;
 };
 
 // ------------------------------------------------------------------------------------------------
 // Figures and output.
 
-struct figures {
-  double kevents, efficiency, lock_pct, idle_pct, ws_cost, stolen, events_per_steal;
-  double steals_ok, steal_attempts;
-  double core0_pct, a_stolen_pct, b_away_pct, moves_per_round, b_cycles, misses;
+struct figures : common_figures {
+  double core0_pct = no_value, a_stolen_pct = no_value, b_away_pct = no_value;
+  double moves_per_round = no_value, b_cycles = no_value;
 };
 
-figures derive(const sample& s, const options& o, double ideal_kevents) {
-  figures f{};
-  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
-  f.efficiency = f.kevents / ideal_kevents;
-  const double available = static_cast<double>(s.window_cycles) * o.workers;
-  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
-  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
-  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
-  f.stolen = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
-  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
-  f.steals_ok = static_cast<double>(s.delta.steal_successes);
-  f.steal_attempts = static_cast<double>(s.delta.steal_attempts);
+figures derive(const sample& s, const options& o, double ideal_kevents, bool peer) {
+  figures f;
+  derive_common(f, s, o.workers, ideal_kevents, peer);
   std::uint64_t run = 0;
   for (std::uint64_t e : s.events_per_core) run += e;
   f.core0_pct = run ? pct(s.events_per_core[0], run) : no_value;
@@ -434,22 +387,10 @@ figures derive(const sample& s, const options& o, double ideal_kevents) {
   f.b_away_pct = pct(s.handlers.away[k_b], s.handlers.events[k_b]);
   f.moves_per_round = ratio(s.handlers.events[k_moved], s.rounds);
   f.b_cycles = ratio(s.handlers.cycles[k_b], s.handlers.events[k_b]);
-  f.misses = s.misses_per_event;
   return f;
 }
 
-struct row {
-  const configuration* cfg;
-  std::vector<figures> reps;  // the repetitions that completed
-  unsigned hangs = 0;
-  hue::runtime_stats last_stats;
-  template <class Get>
-  double med(Get get) const {
-    return med_of(reps, get);
-  }
-};
-
-#define FIG(name) [](const figures& f) { return f.name; }
+using row = table_row<figures>;
 
 void print_calibration(const options& o, const calibration& c, double tsc_hz,
                        const std::string& counters_why) {
@@ -478,31 +419,16 @@ void print_calibration(const options& o, const calibration& c, double tsc_hz,
 }
 
 void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
-  std::printf("\n%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "configuration", "KTasks/s",
-              "effic.", "locking", "WS cost", "steals ok/att", "stolen time", "L2 miss/", "B away",
-              "B cycles/event");
-  std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", "", "", "", "time", "(cyc/steal)",
-              "", "(cyc/steal)", "task", "", "(x warm)");
-  for (const row& r : rows) {
-    const auto [lo, hi] = range_of(r.reps, FIG(kevents));
-    const std::string kev = r.reps.empty() ? std::string("HANG")
-                                           : fixed(r.med(FIG(kevents)), 0) + " [" + fixed(lo, 0) +
-                                                 ".." + fixed(hi, 0) + "]";
-    const std::string ok_att =
-        steals(*r.cfg) && !r.reps.empty()
-            ? fixed(r.med(FIG(steals_ok)), 0) + "/" + fixed(r.med(FIG(steal_attempts)), 0)
-            : "-";
-    const double misses = r.med(FIG(misses));
-    const double bc = r.med(FIG(b_cycles));
-    const std::string bcyc =
-        std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")" : std::string("-");
-    std::printf("%-24s %24s %7s %8s %11s %15s %12s %9s %7s %15s\n", r.cfg->label.c_str(),
-                kev.c_str(), pct_cell(100 * r.med(FIG(efficiency)), 1).c_str(),
-                pct_cell(r.med(FIG(lock_pct)), 2).c_str(), fixed(r.med(FIG(ws_cost)), 0).c_str(),
-                ok_att.c_str(), fixed(r.med(FIG(stolen)), 0).c_str(),
-                std::isfinite(misses) ? fixed(misses, 1).c_str() : "n/a",
-                pct_cell(r.med(FIG(b_away_pct)), 1).c_str(), bcyc.c_str());
-  }
+  std::printf("\n");
+  paper_table<row>("KTasks/s", "task")
+      .column(7, "B away", "", [](const row& r) { return pct_cell(r.med(FIG(b_away_pct)), 1); })
+      .column(15, "B cycles/event", "(x warm)",
+              [&cal](const row& r) {
+                const double bc = r.med(FIG(b_cycles));
+                return std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")"
+                                         : std::string("-");
+              })
+      .print(rows);
   std::printf(
       "\nideal bound: %.0f KTasks/s (warm calibrated cycles of a round's events / workers, at the "
       "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KTasks/s / "
@@ -512,21 +438,23 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
   std::printf(
       "\nwhere the time went (medians): share of the events core 0 ran; idle time; A events "
       "stolen\n"
-      "(run off core 0); B colors moved in the middle of their walk, per round; events per "
-      "steal\n\n");
-  std::printf("%-24s %11s %8s %10s %15s %13s\n", "configuration", "core 0 ran", "idle", "A stolen",
-              "B moves/round", "events/steal");
-  for (const row& r : rows)
-    std::printf("%-24s %11s %8s %10s %15s %13s\n", r.cfg->label.c_str(),
-                pct_cell(r.med(FIG(core0_pct)), 1).c_str(),
-                pct_cell(r.med(FIG(idle_pct)), 1).c_str(),
-                pct_cell(r.med(FIG(a_stolen_pct)), 1).c_str(),
-                fixed(r.med(FIG(moves_per_round)), 2).c_str(),
-                fixed(r.med(FIG(events_per_steal)), 2).c_str());
+      "(run off core 0; for a peer: off its fork's thread); B colors moved in the middle of their "
+      "walk,\nper round; events per steal\n\n");
+  text_table<row>()
+      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
+      .column(11, "core 0 ran", "", [](const row& r) { return pct_cell(r.med(FIG(core0_pct)), 1); })
+      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
+      .column(10, "A stolen", "",
+              [](const row& r) { return pct_cell(r.med(FIG(a_stolen_pct)), 1); })
+      .column(15, "B moves/round", "",
+              [](const row& r) { return fixed(r.med(FIG(moves_per_round)), 2); })
+      .column(13, "events/steal", "",
+              [](const row& r) { return fixed(r.med(FIG(events_per_steal)), 2); })
+      .print(rows);
 }
 
-// The paper's headline for Table 5: penalty-aware over base WS (+53% there).
-constexpr named_ratio ratios[] = {
+// The paper's headline for Table 5: penalty-aware over base WS (+53% there); then the peers.
+const std::vector<named_ratio> ratios = with_peer_ratios({
     {"ratio_penalty_over_base", "hue penalty / hue base WS", "penalty", "base"},
     {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
     {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
@@ -535,25 +463,24 @@ constexpr named_ratio ratios[] = {
     {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
     {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
      "libasync_smp_ws", "libasync_smp"},
-};
+    {"ratio_penalty_over_asio", "hue penalty / Boost.Asio", "penalty", "asio"},
+    {"ratio_penalty_over_tbb", "hue penalty / oneTBB", "penalty", "tbb"},
+});
 
-
-bool write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
-               std::ofstream& out) {
-  out << bench::csv_common_header("ktasks") << ",b_away_pct,b_cycles_per_event,"
+void write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
+               std::ostream& out) {
+  out << csv_common_header("ktasks") << ",b_away_pct,b_cycles_per_event,"
          "b_cycles_over_warm,core0_events_pct,idle_pct,a_stolen_pct,b_moves_per_round,"
-         "events_per_steal,hangs\n";
+         "events_per_steal,hangs,system\n";
   for (const row& r : rows) {
-    bench::csv_common_cells(out, r, ideal);
-    out << ','
-        << csv_num(r.med(FIG(b_away_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0) << ','
-        << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ',' << csv_num(r.med(FIG(core0_pct)), 2)
-        << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ',' << csv_num(r.med(FIG(a_stolen_pct)), 2)
-        << ',' << csv_num(r.med(FIG(moves_per_round)), 3) << ','
-        << csv_num(r.med(FIG(events_per_steal)), 2) << ',' << r.hangs << '\n';
+    csv_common_cells(out, r, ideal);
+    out << ',' << csv_num(r.med(FIG(b_away_pct)), 2) << ',' << csv_num(r.med(FIG(b_cycles)), 0)
+        << ',' << csv_num(r.med(FIG(b_cycles)) / cal.b, 3) << ','
+        << csv_num(r.med(FIG(core0_pct)), 2) << ',' << csv_num(r.med(FIG(idle_pct)), 2) << ','
+        << csv_num(r.med(FIG(a_stolen_pct)), 2) << ',' << csv_num(r.med(FIG(moves_per_round)), 3)
+        << ',' << csv_num(r.med(FIG(events_per_steal)), 2) << ',' << r.hangs << ','
+        << r.cfg->system() << '\n';
   }
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 void print_keys(const std::vector<row>& rows, const options& o, const calibration& cal,
@@ -574,20 +501,17 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
   std::printf("penalty_calibrated_b_remote_cycles=%s\n", key_num(cal.b_remote, 0).c_str());
   std::printf("penalty_ideal_ktasks=%.1f\n", ideal);
   std::printf("penalty_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
-  auto key = [](const row& r, const char* suffix, const std::string& v) {
-    std::printf("penalty_%s_%s=%s\n", r.cfg->key.c_str(), suffix, v.c_str());
-  };
-  for (const row& r : rows) key(r, "ktasks", key_num(r.med(FIG(kevents)), 1));
-  for (const row& r : rows) key(r, "efficiency", key_num(r.med(FIG(efficiency)), 4));
-  for (const row& r : rows) key(r, "lock_pct", key_num(r.med(FIG(lock_pct)), 3));
-  for (const row& r : rows) key(r, "ws_cycles_per_steal", key_num(r.med(FIG(ws_cost)), 0));
-  for (const row& r : rows) key(r, "stolen_cycles_per_steal", key_num(r.med(FIG(stolen)), 0));
-  for (const row& r : rows)
-    key(r, "l2_misses_per_task",
-        std::isfinite(r.med(FIG(misses))) ? fixed(r.med(FIG(misses)), 2) : std::string("n/a"));
-  for (const row& r : rows) key(r, "b_away_pct", key_num(r.med(FIG(b_away_pct)), 2));
-  for (const row& r : rows) key(r, "b_cycles", key_num(r.med(FIG(b_cycles)), 0));
-  bench::print_ratio_keys(rows, ratios, "penalty");
+  print_peer_keys("penalty");
+  print_row_keys("penalty", rows, "ktasks", FIG(kevents), 1);
+  print_row_keys("penalty", rows, "efficiency", FIG(efficiency), 4);
+  print_row_keys("penalty", rows, "lock_pct", FIG(lock_pct), 3, true);
+  print_row_keys("penalty", rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
+  print_row_keys("penalty", rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
+  print_row_keys("penalty", rows, "l2_misses_per_task", FIG(misses), 2, false, "n/a");
+  print_row_keys("penalty", rows, "b_away_pct", FIG(b_away_pct), 2);
+  print_row_keys("penalty", rows, "b_cycles", FIG(b_cycles), 0);
+  print_ratio_keys(rows, ratios, "penalty");
+  for (const row& r : rows) std::printf("penalty_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
 }
 
 void usage(std::FILE* to) {
@@ -605,10 +529,9 @@ void usage(std::FILE* to) {
       "until the array has been walked once. B events carry the stealing penalty P: they use a\n"
       "long-lived data set that lives in the cache of the core that ran A. Reports tasks/s,\n"
       "locking time, WS cost and stolen time per steal, the share of B events that ran away from\n"
-      "their array, and the efficiency against the ideal bound, for each configuration:\n");
-  for (const configuration& c : paper_configurations())
-    std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
-                 c.steal.c_str(), cost_name(c.costs));
+      "their array, and the efficiency against the ideal bound, for each configuration, and for\n"
+      "the peers (on the same rounds; built only when meson found their library):\n");
+  print_configurations(to, table_configurations());
   std::fprintf(
       to,
       "\n"
@@ -655,7 +578,7 @@ options parse(int argc, char** argv) {
   c.count("--warmup", o.warmup, 0, 1000);
   c.text("--topology", o.topology);
   c.text("--csv", o.csv);
-  c.only("--only", o.only, paper_configurations());
+  c.only("--only", o.only, table_configurations());
   c.flag("--stats", o.stats);
   c.parse(argc, argv);
   if (o.lines() % o.chunk_lines != 0 || o.lines() < o.chunk_lines)
@@ -669,25 +592,17 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
+  allowed_cpus();  // the process's cpuset, read before any thread is pinned
   std::ofstream csv;
-  if (!o.csv.empty()) {
-    csv.open(o.csv);
-    if (!csv) {
-      std::fprintf(stderr, "penalty: cannot open '%s' for writing\n(try --help)\n", o.csv.c_str());
-      return 2;
-    }
-  }
+  open_csv(csv, o.csv);
   if (!o.topology.empty()) {
     try {
       cache_map check(o.topology, o.workers);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "penalty: --topology: %s\n(try --help)\n", e.what());
-      return 2;
+      cli::bad(std::string("--topology: ") + e.what());
     }
   }
-  if (std::thread::hardware_concurrency() < o.workers)
-    std::fprintf(stderr, "penalty: %u workers on %u CPUs: workers share CPUs\n", o.workers,
-                 std::thread::hardware_concurrency());
+  warn_if_oversubscribed(o.workers);
 
   const double tsc_hz = measure_tsc_hz();
   const std::vector<std::uint32_t> cycle = make_cycle(o.lines(), o.seed);
@@ -703,42 +618,25 @@ int main(int argc, char** argv) {
   print_calibration(o, cal, tsc_hz, counters_why);
   std::fflush(stdout);
 
-  std::vector<row> rows;
-  for (const configuration& c : paper_configurations())
-    if (selected(o.only, c)) rows.push_back(row{&c, {}, 0, {}});
-
+  std::vector<row> rows = make_rows<row>(selected_configurations(table_configurations(), o.only));
   try {
     for (unsigned rep = 0; rep < o.reps; ++rep) {
       for (row& r : rows) {
-        std::fprintf(stderr, "penalty: %s (steal=%s, costs=%s), repetition %u/%u...\n",
-                     r.cfg->label.c_str(), r.cfg->steal.c_str(), cost_name(r.cfg->costs), rep + 1,
-                     o.reps);
+        say_repetition(*r.cfg, rep, o.reps);
         a_info.measured_cost.store(0, std::memory_order_relaxed);
         b_info.measured_cost.store(0, std::memory_order_relaxed);
-        cache_miss_counter hw;
-        std::string why;
-        const bool hw_on = counters && hw.open(why);
-        auto run = std::make_unique<penalty_run>(*r.cfg, o, cycle);
         sample s;
-        if (!run->run(s)) {
-          std::fprintf(stderr,
-                       "penalty: HANG: %s: no round completed for %.0f s (or over %.0f s in all), "
-                       "round %llu, %llu colors of the round left\n",
-                       r.cfg->label.c_str(), o.stall, o.timeout,
-                       static_cast<unsigned long long>(run->round()),
-                       static_cast<unsigned long long>(run->colors_left()));
-          std::cerr << run->stats() << '\n';
+        const bool done = with_executor(*r.cfg, [&](auto exec) {
+          using run_t = penalty_run<typename decltype(exec)::type>;
+          return measure_repetition(
+              *r.cfg, counters, o.stall, o.timeout, s, r.last_stats,
+              [&] { return std::make_unique<run_t>(*r.cfg, o, cycle); }, [](const run_t&) {});
+        });
+        if (!done) {
           ++r.hangs;
-          destroy_or_exit(run, 30, "penalty");
           continue;
         }
-        r.last_stats = run->stats();
-        const std::uint64_t all_events = r.last_stats.total().events_run;
-        run.reset();
-        if (hw_on)
-          if (const auto n = hw.close_and_read())
-            s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
-        r.reps.push_back(derive(s, o, ideal_kevents));
+        r.reps.push_back(derive(s, o, ideal_kevents, r.cfg->peer()));
         if (s.misplaced)
           std::fprintf(stderr, "penalty: %s: %llu colors could not be placed on core 0\n",
                        r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
@@ -750,26 +648,12 @@ int main(int argc, char** argv) {
   }
 
   print_table(rows, cal, ideal_kevents);
-  bench::print_ratios(rows, ratios, "KTasks");
-  unsigned hangs = 0;
-  for (const row& r : rows) {
-    hangs += r.hangs;
-    if (r.hangs)
-      std::printf(
-          "\nHANG: %s: %u of %u repetitions hung (see stderr); its figures are the median "
-          "of the others\n",
-          r.cfg->label.c_str(), r.hangs, o.reps);
-  }
-  if (o.stats)
-    for (const row& r : rows)
-      std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
-                << r.last_stats;
+  print_ratios(rows, ratios, "KTasks");
+  const unsigned hangs = print_hangs(rows, o.reps);
+  if (o.stats) print_hue_stats(rows);
   std::cout.flush();
-  if (csv.is_open() && !write_csv(rows, ideal_kevents, cal, csv)) {
-    std::fprintf(stderr, "penalty: cannot write %s\n", o.csv.c_str());
-    return 1;
-  }
+  if (csv.is_open()) write_csv(rows, ideal_kevents, cal, csv);
+  if (!close_csv(csv, o.csv)) return 1;
   print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters);
-  for (const row& r : rows) std::printf("penalty_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
   return hangs ? 1 : 0;
 }
