@@ -22,41 +22,11 @@
 //
 // Build: meson defines HUE_BENCH_ASIO when Boost is found; without it only the hue column is
 // filled.
-#include <hue/hue.hpp>
-
-#include <pthread.h>
-#include <sched.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
-#include <algorithm>
-#include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
-#include <iostream>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
-
-#ifdef HUE_BENCH_ASIO
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#endif
+#include "bench_common.hpp"
 
 namespace {
 
-using bench_clock = std::chrono::steady_clock;
+using namespace bench;
 
 constexpr std::uint64_t chunk_events = 10'000;  // events a driver posts per turn
 constexpr std::uint64_t many_colors = 1024;
@@ -277,45 +247,10 @@ class hue_pingpong {
 };
 
 // ------------------------------------------------------------------------------------------------
-// Pinning the benchmark's own threads (Asio's and the floor's) where hue pins its workers.
-
-// The CPUs this process may run on, in OS order. hue's topology uses the same set and order, and
-// puts worker i on core i % cores, so thread i pinned to cpus[i % size] shares worker i's CPU and
-// neither side gains from the kernel scheduler's choices. (One PU per core on machines without SMT;
-// with SMT hue binds to all of a core's PUs, we to its first one.)
-std::vector<int> allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    for (int i = 0; i < CPU_SETSIZE; ++i)
-      if (CPU_ISSET(i, &set)) cpus.push_back(i);
-  return cpus;
-}
-
-void pin_this_thread(unsigned index) {
-  static const std::vector<int> cpus = allowed_cpus();
-  static std::atomic<bool> warned{false};
-  if (cpus.empty()) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpus[index % cpus.size()], &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 && !warned.exchange(true))
-    std::fprintf(stderr, "dispatch: cannot pin the benchmark's threads; they run unpinned\n");
-}
-
-// ------------------------------------------------------------------------------------------------
 // The hardware floor of the ping-pong.
 
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// The floor under any cross-core ping-pong: two threads pinned where the two workers are, handing
+// The floor under any cross-core ping-pong: two threads pinned where the two workers are (see
+// bench::allowed_cpus), handing
 // a counter back and forth through one cache line they both spin on. No queue, lock, allocation or
 // sleep: each hop is the cache-line transfer and little else. Printed next to the ping-pong row,
 // because on a VM that transfer varies several-fold from one run to the next (the host moves the
@@ -332,17 +267,17 @@ double atomic_pingpong(std::uint64_t trips) {
     pin_this_thread(1);
     b_ready.store(true, std::memory_order_release);
     for (std::uint64_t v = 1; v < hops; v += 2) {
-      while (shared.ball.load(std::memory_order_acquire) != v) cpu_relax();
+      while (shared.ball.load(std::memory_order_acquire) != v) cpu_pause();
       shared.ball.store(v + 1, std::memory_order_release);
     }
     end = bench_clock::now();
   });
   std::thread a([&] {
     pin_this_thread(0);
-    while (!b_ready.load(std::memory_order_acquire)) cpu_relax();
+    while (!b_ready.load(std::memory_order_acquire)) cpu_pause();
     start = bench_clock::now();
     for (std::uint64_t v = 0; v < hops; v += 2) {
-      while (shared.ball.load(std::memory_order_acquire) != v) cpu_relax();
+      while (shared.ball.load(std::memory_order_acquire) != v) cpu_pause();
       shared.ball.store(v + 1, std::memory_order_release);
     }
   });
@@ -358,7 +293,6 @@ double atomic_pingpong(std::uint64_t trips) {
 // Asio's normal behaviour, with no equivalent of hue's idle spin.
 
 #ifdef HUE_BENCH_ASIO
-namespace asio = boost::asio;
 using strand_t = asio::strand<asio::io_context::executor_type>;
 
 // An io_context kept alive between repetitions by a work guard and run by one pinned thread.
@@ -558,65 +492,17 @@ void usage(std::FILE* to) {
       static_cast<unsigned long long>(chunk_events), static_cast<unsigned long long>(many_colors));
 }
 
-[[noreturn]] void bad_usage(const std::string& why) {
-  std::fprintf(stderr, "dispatch: %s\n(try --help)\n", why.c_str());
-  std::exit(2);
-}
-
-std::uint64_t parse_count(std::string_view flag, std::string_view text, std::uint64_t lo,
-                          std::uint64_t hi) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    bad_usage(std::string(flag) + " wants an integer in [" + std::to_string(lo) + ", " +
-              std::to_string(hi) + "], got '" + std::string(text) + "'");
-  return v;
-}
-
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    }
-    if (arg == "--stats" || arg == "--asio-spin") {
-      (arg == "--stats" ? o.stats : o.asio_spin) = true;
-      continue;
-    }
-    // Flags with a value accept both "--flag value" and "--flag=value".
-    std::string_view flag = arg, value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    if (flag != "--events" && flag != "--trips" && flag != "--reps" && flag != "--csv")
-      bad_usage("unknown argument '" + std::string(arg) + "'");
-    if (!has_value) {
-      if (i + 1 >= argc) bad_usage(std::string(flag) + " needs a value");
-      value = argv[++i];
-    }
-    if (flag == "--events") {
-      o.events = parse_count(flag, value, 1, 1'000'000'000'000ull);
-    } else if (flag == "--trips") {
-      o.trips = parse_count(flag, value, 1, 1'000'000'000'000ull);
-    } else if (flag == "--reps") {
-      o.reps = static_cast<unsigned>(parse_count(flag, value, 1, 1000));
-    } else {
-      if (value.empty()) bad_usage("--csv needs a file name");
-      o.csv = value;
-    }
-  }
+  cli c("dispatch", usage);
+  c.count("--events", o.events, 1, 1'000'000'000'000ull);
+  c.count("--trips", o.trips, 1, 1'000'000'000'000ull);
+  c.count("--reps", o.reps, 1, 1000);
+  c.text("--csv", o.csv);
+  c.flag("--stats", o.stats);
+  c.flag("--asio-spin", o.asio_spin);
+  c.parse(argc, argv);
   return o;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 struct row {
@@ -650,13 +536,7 @@ void measure(row& r, unsigned reps, std::uint64_t count, std::uint64_t warm, con
   }
 }
 
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-void print_table(const std::vector<row>& rows, const options& o, bool have_asio) {
+void print_table(const std::vector<row>& rows, const options& o) {
   std::printf(
       "\nns per event, median of %u [min..max]; %llu events per same-core repetition, "
       "%llu round trips per ping-pong; Asio threads %s\n\n",
@@ -666,15 +546,18 @@ void print_table(const std::vector<row>& rows, const options& o, bool have_asio)
                     : "run()");
   auto cell = [](const std::vector<double>& v) -> std::string {
     if (v.empty()) return "n/a";
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    return fixed(median(v), 1) + " [" + fixed(*lo, 1) + ".." + fixed(*hi, 1) + "]";
+    return med_range(median(v), range_of(v, [](double x) { return x; }), 1);
   };
-  std::printf("%-24s %24s %24s %10s\n", "benchmark", "hue ns/event", "asio ns/event", "hue/asio");
-  for (const row& r : rows) {
-    const std::string ratio = r.asio.empty() ? "n/a" : fixed(median(r.hue) / median(r.asio), 2);
-    std::printf("%-24s %24s %24s %10s\n", r.name.c_str(), cell(r.hue).c_str(), cell(r.asio).c_str(),
-                ratio.c_str());
-  }
+  text_table<row>()
+      .column(24, "benchmark", "", [](const row& r) { return r.name; })
+      .column(24, "hue ns/event", "", [&](const row& r) { return cell(r.hue); })
+      .column(24, "asio ns/event", "", [&](const row& r) { return cell(r.asio); })
+      .column(10, "hue/asio", "",
+              [](const row& r) {
+                return r.asio.empty() ? std::string("n/a")
+                                      : fixed(median(r.hue) / median(r.asio), 2);
+              })
+      .print(rows);
   for (const row& r : rows)
     if (!r.floor.empty())
       std::printf(
@@ -683,7 +566,7 @@ void print_table(const std::vector<row>& rows, const options& o, bool have_asio)
           r.name.c_str(), cell(r.floor).c_str(), median(r.hue) / median(r.floor));
 }
 
-bool write_csv(const std::vector<row>& rows, std::ofstream& out) {
+void write_csv(const std::vector<row>& rows, std::ostream& out) {
   out << "benchmark,hue_ns_per_event,asio_ns_per_event,ratio_hue_over_asio,"
          "hue_min,hue_max,asio_min,asio_max,floor_ns_per_hop\n";
   for (const row& r : rows) {
@@ -704,11 +587,9 @@ bool write_csv(const std::vector<row>& rows, std::ofstream& out) {
     if (!r.floor.empty()) out << fixed(median(r.floor), 2);
     out << '\n';
   }
-  out.flush();
-  return static_cast<bool>(out);
 }
 
-void print_keys(const std::vector<row>& rows, const options& o, bool have_asio) {
+void print_keys(const std::vector<row>& rows, const options& o) {
   std::printf("\n");
   std::printf("events=%llu\n", static_cast<unsigned long long>(o.events));
   std::printf("trips=%llu\n", static_cast<unsigned long long>(o.trips));
@@ -732,17 +613,9 @@ void print_keys(const std::vector<row>& rows, const options& o, bool have_asio) 
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
-  // Opened before measuring, so a bad path fails in a second rather than after minutes of runs.
+  allowed_cpus();  // the process's cpuset, read before any thread is pinned
   std::ofstream csv;
-  if (!o.csv.empty()) {
-    csv.open(o.csv);
-    if (!csv) bad_usage("cannot open '" + o.csv + "' for writing");
-  }
-#ifdef HUE_BENCH_ASIO
-  constexpr bool have_asio = true;
-#else
-  constexpr bool have_asio = false;
-#endif
+  open_csv(csv, o.csv);
 
   if (std::thread::hardware_concurrency() < 2)
     std::fprintf(stderr, "dispatch: fewer than 2 CPUs; cross_core_pingpong shares one core\n");
@@ -807,11 +680,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  print_table(rows, o, have_asio);
-  if (csv.is_open() && !write_csv(rows, csv)) {
-    std::fprintf(stderr, "dispatch: cannot write %s\n", o.csv.c_str());
-    return 1;
-  }
-  print_keys(rows, o, have_asio);
+  print_table(rows, o);
+  if (csv.is_open()) write_csv(rows, csv);
+  if (!close_csv(csv, o.csv)) return 1;
+  print_keys(rows, o);
   return 0;
 }
