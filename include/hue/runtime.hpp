@@ -33,6 +33,7 @@
 #include <hue/handler_info.hpp>
 #include <hue/stats.hpp>
 
+#include <coroutine>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -70,6 +71,28 @@ class runtime {
   bool post(F&& f) {
     return post(color_t{0}, std::forward<F>(f));
   }
+
+  // `co_await rt.on(color)` moves the calling coroutine onto `color`: the rest of it (up to its
+  // next suspension) runs as an event of that color, under its mutual exclusion, after the events
+  // already queued there. When the runtime has been stopped the coroutine is not resumed; its
+  // frame is destroyed with the reactor that spawned it (hue/coro.hpp).
+  struct on_color {
+    runtime* rt;
+    color_t color;
+    const handler_info* info;
+    priority_t priority;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) const {
+      rt->post(color, [h] { h.resume(); }, *info, priority);
+    }
+    void await_resume() const noexcept {}
+  };
+  on_color on(color_t color, const handler_info& info = anonymous_handler,
+              priority_t priority = default_priority) {
+    if (priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
+    return {this, color, &info, priority};
+  }
+  on_color on(color_t, const handler_info&&, priority_t = default_priority) = delete;
 
   // Places `color` on worker `core` instead of where its hash would put it (SWS pins its Epoll
   // and Accept colors). Pinned colors are never stolen. Colors that share the pinned color's

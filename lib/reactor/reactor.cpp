@@ -241,6 +241,50 @@ void reactor_core::block(parker&) noexcept {
 
 void reactor_core::resume() noexcept { post_poll(); }
 
+void reactor_core::track(root_node* n) noexcept {
+  std::lock_guard l(roots_mu_);
+  n->next = roots_;
+  if (roots_) roots_->prev = n;
+  roots_ = n;
+  n->listed = true;
+}
+
+void reactor_core::untrack(root_node* n) noexcept {
+  std::lock_guard l(roots_mu_);
+  if (!n->listed) return;  // destroy_roots took it off already
+  if (n->prev) n->prev->next = n->next; else roots_ = n->next;
+  if (n->next) n->next->prev = n->prev;
+  n->listed = false;
+}
+
+void reactor_core::destroy_roots() noexcept {
+  {
+    std::lock_guard l(roots_mu_);
+    if (!roots_) return;
+  }
+  // A frame may be running on a worker right now, or be resumed by an event still queued: only
+  // once every worker has returned is destroying them safe. Events left queued hold only coroutine
+  // handles, which the runtime's destructor drops without resuming.
+  if (current_worker.rt == &impl) {
+    std::fprintf(stderr, "hue: a reactor with live coroutines destroyed from its own handler\n");
+    std::abort();
+  }
+  rt.stop();
+  impl.join();
+  for (;;) {
+    root_node* n;
+    {
+      std::lock_guard l(roots_mu_);
+      n = roots_;
+      if (!n) return;
+      roots_ = n->next;
+      if (roots_) roots_->prev = nullptr;
+      n->listed = false;
+    }
+    n->frame.destroy();  // its awaiters cancel their registrations; the base is still alive
+  }
+}
+
 reactor::poll_counts reactor_core::counts() const noexcept {
   return {busy_polls_.load(std::memory_order_relaxed), idle_polls_.load(std::memory_order_relaxed),
           blocking_polls_.load(std::memory_order_relaxed)};
@@ -273,7 +317,10 @@ reactor::reactor(runtime& rt, reactor_config cfg)
   core_->start();
 }
 
-reactor::~reactor() { core_->close(); }
+reactor::~reactor() {
+  core_->destroy_roots();
+  core_->close();
+}
 
 runtime& reactor::rt() const noexcept { return core_->rt; }
 const char* reactor::backend() const noexcept { return event_base_get_method(core_->base()); }

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include <atomic>
+#include <coroutine>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,7 +84,22 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
 
   reactor::poll_counts counts() const noexcept;
 
+  // Detached coroutines (lib/coro): listed so that close() can destroy the ones still suspended.
+  struct root_node {
+    root_node* prev = nullptr;
+    root_node* next = nullptr;
+    std::coroutine_handle<> frame;
+    bool listed = false;
+  };
+  void track(root_node* n) noexcept;
+  void untrack(root_node* n) noexcept;  // a root finishing (its frame is being destroyed)
+  // Stops the runtime if any root is left, then destroys their frames. Not from a handler.
+  void destroy_roots() noexcept;
+
  private:
+  std::mutex roots_mu_;
+  root_node* roots_ = nullptr;
+
   void post_poll() noexcept;
   void poll_event() noexcept;  // the Epoll handler
   static void on_wake(evutil_socket_t fd, short what, void* arg);

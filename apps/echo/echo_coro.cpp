@@ -1,0 +1,44 @@
+// apps/echo/echo_coro.cpp — the same echo server as coroutines on colors.
+#include "echo_server.hpp"
+
+#include <system_error>
+
+namespace echo {
+
+namespace {
+
+hue::task<void> session(std::shared_ptr<counters> stats, hue::async_socket s) {
+  char buf[16384];
+  bool reset = false;
+  try {
+    while (const std::size_t n = co_await s.read_some(buf, sizeof buf)) {
+      stats->bytes.fetch_add(n, std::memory_order_relaxed);
+      co_await s.write_all(buf, n);
+    }
+  } catch (const std::system_error&) {
+    reset = true;  // the peer reset or vanished: close quietly, as the handler style does
+  }
+  if (reset) stats->resets.fetch_add(1, std::memory_order_relaxed);
+  stats->closed.fetch_add(1, std::memory_order_relaxed);
+}
+
+hue::task<void> accept_loop(hue::reactor& io, std::shared_ptr<counters> stats,
+                            std::shared_ptr<hue::async_listener> listener) {
+  for (;;) {
+    hue::async_socket s = co_await listener->accept();
+    stats->accepted.fetch_add(1, std::memory_order_relaxed);
+    hue::net::set_nodelay(s.fd());
+    const hue::color_t color = color_of(s.fd());
+    hue::spawn(io, color, session(stats, std::move(s)));
+  }
+}
+
+}  // namespace
+
+coro_server::coro_server(hue::reactor& io, int listen_fd)
+    : stats_(std::make_shared<counters>()),
+      listener_(std::make_shared<hue::async_listener>(io, listen_fd)) {
+  hue::spawn(io, accept_color, accept_loop(io, stats_, listener_));
+}
+
+}  // namespace echo

@@ -1,0 +1,102 @@
+// apps/echo/echo_handlers.cpp — the echo server as colored handlers (Accept on color 1,
+// per-connection handlers on the socket's color).
+#include "echo_server.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+namespace echo {
+
+namespace {
+constexpr hue::handler_info echo_info{.name = "Echo"};
+constexpr hue::handler_info register_info{.name = "Register"};
+}  // namespace
+
+struct handler_server::connection {
+  int fd;
+  hue::registration watch;
+  std::string unsent;  // echoed bytes the socket would not take yet
+  connection* prev = nullptr;
+  connection* next = nullptr;
+};
+
+handler_server::handler_server(hue::reactor& io, int listen_fd)
+    : io_(io), acceptor_(io, listen_fd, accept_color, [this](int fd) { open(fd); }) {}
+
+handler_server::~handler_server() {
+  std::lock_guard l(live_mu_);
+  while (connection* c = live_) {
+    live_ = c->next;
+    c->watch.reset();
+    ::close(c->fd);
+    delete c;
+  }
+}
+
+void handler_server::open(int fd) {
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  hue::net::set_nodelay(fd);
+  auto* c = new connection{fd, {}, {}};
+  {
+    std::lock_guard l(live_mu_);
+    c->next = live_;
+    if (live_) live_->prev = c;
+    live_ = c;
+  }
+  // Registered from the connection's own color, so the watch is in place before its first
+  // delivery can run there (the accept color must not race the connection's handlers).
+  io_.rt().post(color_of(fd), [this, c] {
+    c->watch = io_.watch(c->fd, hue::readable | hue::writable, color_of(c->fd),
+                         [this, c](hue::io_events) { on_ready(c); }, hue::watch_mode::persistent,
+                         echo_info);
+  }, register_info);
+}
+
+void handler_server::on_ready(connection* c) {
+  using hue::net::io_status;
+  // Flush what the socket refused last time before reading more: a client that does not read
+  // its replies is not allowed to grow our memory.
+  while (!c->unsent.empty()) {
+    const auto w = hue::net::write_some(c->fd, c->unsent.data(), c->unsent.size());
+    if (w.status == io_status::would_block) return;  // the next writable edge brings us back
+    if (w.status != io_status::ok) return close(c, true);
+    c->unsent.erase(0, w.bytes);
+  }
+  char buf[16384];
+  for (;;) {
+    const auto r = hue::net::read_some(c->fd, buf, sizeof buf);
+    if (r.status == io_status::would_block) return;
+    if (r.status == io_status::eof) return close(c, false);
+    if (r.status != io_status::ok) return close(c, true);
+    stats_.bytes.fetch_add(r.bytes, std::memory_order_relaxed);
+    std::size_t done = 0;
+    while (done < r.bytes) {
+      const auto w = hue::net::write_some(c->fd, buf + done, r.bytes - done);
+      if (w.status == io_status::would_block) {
+        c->unsent.assign(buf + done, r.bytes - done);
+        return;  // stop reading until it drains (edge-triggered: we come back on writable)
+      }
+      if (w.status != io_status::ok) return close(c, true);
+      done += w.bytes;
+    }
+  }
+}
+
+// From the connection's own handler: the registration keeps the running handler alive until it
+// returns, so deleting the connection here is safe.
+void handler_server::close(connection* c, bool reset) {
+  c->watch.cancel();
+  ::close(c->fd);
+  {
+    std::lock_guard l(live_mu_);
+    if (c->prev) c->prev->next = c->next; else live_ = c->next;
+    if (c->next) c->next->prev = c->prev;
+  }
+  if (reset) stats_.resets.fetch_add(1, std::memory_order_relaxed);
+  stats_.closed.fetch_add(1, std::memory_order_relaxed);
+  delete c;
+}
+
+}  // namespace echo

@@ -1,0 +1,64 @@
+// apps/echo/echo_server.hpp — one echo server written twice: with colored handlers, and with
+// coroutines on colors. Both accept on color 1 (as SWS's Accept) and give each connection the
+// color of its socket, so a connection's code never runs on two cores at once while different
+// connections run in parallel and can be stolen.
+//
+// Shutdown: stop the runtime and wait() for it before destroying a server (a connection's handler
+// could otherwise be running while it is freed). Coroutine sessions still suspended are destroyed
+// by their reactor.
+#pragma once
+
+#include <hue/hue.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+namespace echo {
+
+inline constexpr hue::color_t accept_color = 1;
+inline hue::color_t color_of(int fd) { return static_cast<hue::color_t>(fd); }
+
+struct counters {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> closed{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> resets{0};  // peers that reset or vanished mid-conversation
+};
+
+class handler_server {
+ public:
+  handler_server(hue::reactor& io, int listen_fd);
+  ~handler_server();
+  handler_server(const handler_server&) = delete;
+  handler_server& operator=(const handler_server&) = delete;
+
+  const counters& stats() const noexcept { return stats_; }
+  const hue::net::acceptor& acceptor() const noexcept { return acceptor_; }
+  struct connection;
+
+ private:
+  void open(int fd);
+  void on_ready(connection* c);
+  void close(connection* c, bool reset);
+
+  hue::reactor& io_;
+  counters stats_;
+  std::mutex live_mu_;
+  connection* live_ = nullptr;  // every open connection, for the destructor
+  hue::net::acceptor acceptor_;
+};
+
+class coro_server {
+ public:
+  coro_server(hue::reactor& io, int listen_fd);
+  const counters& stats() const noexcept { return *stats_; }
+  std::uint64_t shed() const noexcept { return listener_->shed(); }
+
+ private:
+  std::shared_ptr<counters> stats_;  // shared with the coroutines, which may outlive the server
+  std::shared_ptr<hue::async_listener> listener_;
+};
+
+}  // namespace echo
