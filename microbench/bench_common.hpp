@@ -666,6 +666,7 @@ class round_window {
   double seconds() const { return std::chrono::duration<double>(end_time_ - start_time_).count(); }
   std::uint64_t cycles() const { return end_tsc_ - start_tsc_; }
   std::uint64_t timed_rounds() const { return timed_rounds_; }
+  std::uint64_t round_start_tsc() const { return round_start_tsc_; }  // of the current round
   std::uint64_t first_round_cycles() const { return first_round_cycles_; }
   std::uint64_t last_round_cycles() const { return last_round_cycles_; }
   const hue::runtime_stats& start_stats() const { return start_stats_; }
@@ -686,6 +687,11 @@ class round_window {
   bench_clock::time_point start_time_{}, end_time_{};
   std::uint64_t start_tsc_ = 0, end_tsc_ = 0;
   std::atomic<bool> started_{false}, stop_requested_{false}, finished_{false};
+};
+
+// For at_fork / at_join where there are no hue statistics (a peer's own rounds).
+struct no_stats {
+  hue::runtime_stats stats() const { return {}; }
 };
 
 // What one repetition of a fork/join run measured in its window; programs extend it.
@@ -916,6 +922,17 @@ struct exec_params {
 constexpr hue::color_t fork_color = 0;
 inline constexpr hue::handler_info fork_info{.name = "fork"};
 
+// The runtime of a table row: its stealing mode and costs; the rest from HUE_* as for any program.
+inline hue::config hue_config(const configuration& c, const exec_params& p) {
+  hue::config cfg;
+  cfg.workers = p.workers;
+  cfg.steal = hue::steal_config::parse(c.steal);
+  cfg.costs = c.costs;
+  cfg.topology = p.topology;
+  cfg.name = p.name;
+  return cfg;
+}
+
 // hue: one runtime, configured as the table row says; the fork's color is pinned to core 0.
 class hue_executor {
  public:
@@ -926,7 +943,7 @@ class hue_executor {
   // from the core asked for: a steal moves the stolen color's whole slot.
   static constexpr std::uint64_t max_color_scan = 4096;
 
-  hue_executor(const configuration& c, const exec_params& p) : rt_(make_config(c, p)) {
+  hue_executor(const configuration& c, const exec_params& p) : rt_(hue_config(c, p)) {
     rt_.pin_color(fork_color, 0);
   }
 
@@ -957,15 +974,6 @@ class hue_executor {
   std::uint64_t misplaced() const { return misplaced_.load(); }
 
  private:
-  static hue::config make_config(const configuration& c, const exec_params& p) {
-    hue::config cfg;
-    cfg.workers = p.workers;
-    cfg.steal = hue::steal_config::parse(c.steal);
-    cfg.costs = c.costs;
-    cfg.topology = p.topology;
-    cfg.name = p.name;
-    return cfg;
-  }
   std::atomic<color> next_color_{fork_color + 1};
   std::atomic<std::uint64_t> misplaced_{0};
   hue::runtime rt_;  // last: its workers are joined before the members they use go

@@ -42,71 +42,26 @@
 //         handler on the io_context (Asio cannot pin a handler to a thread: any run thread may take
 //         it) and posts every event on a strand of its own, the analogue of hue's one color per
 //         event; the event that brings the countdown to zero posts the next fork, as in hue.
-//   tbb   oneTBB (HUE_BENCH_TBB): a task_arena of N slots (the main thread, which forks, plus N-1
-//         TBB workers) and a task_group: the fork run()s the round's events as tasks from inside
-//         the arena and wait() is the join. No colors: the events are independent.
+//   tbb   oneTBB (HUE_BENCH_TBB): a task_arena of N slots (a thread of the benchmark, which
+//         forks, plus N-1 TBB workers) and a task_group: the fork run()s the round's events as
+//         tasks from inside the arena and wait() is the join. No colors: the events are
+//         independent.
 // Their threads are pinned as hue pins its workers (thread i on the i-th CPU of the process's
-// cpuset, modulo its size) unless HUE_PIN=0. Both run their usual way: idle Asio threads block on a
-// condition variable; idle TBB workers spin a little, then sleep (hue spins HUE_IDLE_SPIN_US).
-// The table's steal columns do not apply to them ("-").
+// cpuset, modulo its size) unless HUE_PIN=0 (bench_common.hpp: asio_threads, tbb_arena). Both run
+// their usual way: idle Asio threads block on a condition variable; idle TBB workers spin a little,
+// then sleep (hue spins HUE_IDLE_SPIN_US). The table's steal columns do not apply to them ("-").
 //
 // --workers-sweep runs hue (all heuristics), Asio and oneTBB at 1, 2, .. --workers workers instead
 // of the table, for a scaling plot: CSV rows workers,system,kevents_per_s,...
-#include <hue/hue.hpp>
+#include "bench_common.hpp"
 
-#include <pthread.h>
-#include <sched.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#else
+#ifndef HUE_BENCH_HAVE_TSC
 #error "unbalanced spins on the TSC: x86 only"
-#endif
-
-#include <algorithm>
-#include <atomic>
-#include <charconv>
-#include <chrono>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <limits>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
-
-#ifdef HUE_BENCH_ASIO
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#endif
-#ifdef HUE_BENCH_TBB
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/task_arena.h>
-#include <oneapi/tbb/task_group.h>
-#include <oneapi/tbb/task_scheduler_observer.h>
 #endif
 
 namespace {
 
-#ifdef HUE_BENCH_ASIO
-constexpr bool have_asio = true;
-#else
-constexpr bool have_asio = false;
-#endif
-#ifdef HUE_BENCH_TBB
-constexpr bool have_tbb = true;
-#else
-constexpr bool have_tbb = false;
-#endif
-
-using bench_clock = std::chrono::steady_clock;
+using namespace bench;
 
 // The paper's workload.
 constexpr std::uint64_t small_cycles = 100;
@@ -119,36 +74,14 @@ constexpr std::uint64_t big_per_10000 = 200;  // 2% of the events are big
 // runtime of the process: a configuration measuring costs starts from what earlier ones measured.
 constexpr hue::handler_info small_info{.name = "small", .cost = small_cycles};
 constexpr hue::handler_info big_info{.name = "big", .cost = (big_min_cycles + big_max_cycles) / 2};
-constexpr hue::handler_info fork_info{.name = "fork"};
 
-// The fork's color, pinned to core 0. The events' colors are taken above it.
-constexpr hue::color_t fork_color = 0;
+// The fork's color (bench::fork_color) is pinned to core 0. The events' colors are taken above it.
 // How many color numbers the fork may skip (owned by another core) before it gives up looking for
 // one that core 0 owns. It then stops looking for the rest of the round and posts the remaining
 // events on consecutive colors, wherever they hash (counted as "misplaced"). This happens when
 // stealing has moved (nearly) every table slot away from core 0: a steal moves the stolen color's
 // whole slot, and the slot stays with the thief until someone steals it back.
 constexpr std::uint64_t max_color_scan = 4096;
-
-inline std::uint64_t tsc() noexcept { return __rdtsc(); }
-
-// Busy-waits `cycles` TSC ticks.
-inline void spin(std::uint64_t cycles) noexcept {
-  const std::uint64_t start = tsc();
-  while (tsc() - start < cycles) {
-  }
-}
-
-// splitmix64: small, fast, and the same sequence on every platform.
-struct prng {
-  std::uint64_t s;
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-};
 
 // The next event of the sequence: its spin target in cycles. Every configuration, hue's and the
 // peers', draws its events from here, so with one seed they all run the same work.
@@ -158,71 +91,23 @@ inline std::uint64_t draw_cycles(prng& rng) noexcept {
   return big_min_cycles + (r >> 32) % (big_max_cycles - big_min_cycles + 1);
 }
 
-// TSC ticks per second, measured once against steady_clock.
-double measure_tsc_hz() {
-  const auto t0 = bench_clock::now();
-  const std::uint64_t c0 = tsc();
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  const auto t1 = bench_clock::now();
-  const std::uint64_t c1 = tsc();
-  return static_cast<double>(c1 - c0) / std::chrono::duration<double>(t1 - t0).count();
-}
-
-// ------------------------------------------------------------------------------------------------
-// One configuration.
-
-enum class runtime_kind : std::uint8_t { hue, asio, tbb };
-
-struct configuration {
-  std::string key;    // key=value and CSV name
-  std::string label;  // table name
-  std::string steal;  // steal_config::parse text ("-" for the peers)
-  hue::cost_source costs;
-  runtime_kind kind = runtime_kind::hue;
-  bool make_strand_per_event = false;  // Asio: post(make_strand(ctx), ..) instead of a pool
-
-  bool peer() const { return kind != runtime_kind::hue; }
-  bool built() const {
-    return kind == runtime_kind::hue || (kind == runtime_kind::asio ? have_asio : have_tbb);
-  }
-  const char* system() const {
-    return kind == runtime_kind::hue ? "hue" : kind == runtime_kind::asio ? "asio" : "tbb";
-  }
-};
-
-const std::vector<configuration>& configurations() {
-  static const std::vector<configuration> all = {
-      {"libasync_smp", "libasync-smp", "libasync-smp-off", hue::cost_source::annotated},
-      {"libasync_smp_ws", "libasync-smp + WS", "libasync-smp", hue::cost_source::annotated},
-      {"no_ws", "hue, no WS", "off", hue::cost_source::annotated},
-      {"base", "hue base WS", "base", hue::cost_source::annotated},
-      {"time_left", "hue time-left", "time-left", hue::cost_source::annotated},
-      {"penalty", "hue penalty", "penalty", hue::cost_source::annotated},
-      {"locality", "hue locality", "locality", hue::cost_source::annotated},
-      {"all", "hue all heuristics", "all", hue::cost_source::annotated},
-      {"all_measured", "hue all, measured costs", "all", hue::cost_source::measured},
-      {"asio", "Boost.Asio", "-", hue::cost_source::annotated, runtime_kind::asio},
-      {"asio_make_strand", "Asio, make_strand/event", "-", hue::cost_source::annotated,
-       runtime_kind::asio, true},
-      {"tbb", "oneTBB", "-", hue::cost_source::annotated, runtime_kind::tbb},
-  };
-  return all;
-}
+// The table's rows: the paper's configurations, then Boost.Asio (a strand per event, from a pool),
+// Asio with make_strand per event, and oneTBB.
+const std::vector<configuration>& configurations() { return table_configurations(true); }
 
 // What one repetition measured.
-struct sample {
-  double seconds = 0;
-  std::uint64_t window_cycles = 0;  // elapsed TSC ticks of the timed window
-  std::uint64_t rounds = 0;
-  std::uint64_t events = 0;
-  std::uint64_t handler_cycles = 0;  // sum of the spin targets of those events
+struct sample : window_sample {
+  std::uint64_t handler_cycles = 0;  // sum of the spin targets of the events run in the window
   std::uint64_t misplaced = 0;       // events whose color core 0 did not own (see max_color_scan)
   std::uint64_t rounds_without_steal = 0;
   std::uint64_t first_round_cycles = 0, last_round_cycles = 0;
-  hue::core_stats delta;             // totals over cores, end - start
-  std::vector<std::uint64_t> events_per_core;
-};
 
+  void take(const round_window& w, std::uint64_t events_per_round) {
+    window_sample::take(w, events_per_round);
+    first_round_cycles = w.first_round_cycles();
+    last_round_cycles = w.last_round_cycles();
+  }
+};
 
 // The fork/join rounds on one runtime. Round state is touched by one handler at a time: the fork
 // writes it before posting the round's events, each event only decrements the countdown, and the
@@ -237,10 +122,10 @@ class unbalanced_run {
                  std::uint64_t seed, unsigned warmup_rounds, bool trace)
       : label_(c.label),
         events_per_round_(events_per_round),
-        warmup_rounds_(warmup_rounds),
         trace_(trace),
         rng_{seed},
-        rt_(make_config(c, workers)) {
+        window_(warmup_rounds),
+        rt_(hue_config(c, exec_params{workers, "", "bench", 1})) {
     rt_.pin_color(fork_color, 0);
   }
 
@@ -248,73 +133,30 @@ class unbalanced_run {
   // finish within `timeout` (a hang, or a collapse that slow: the caller reports it).
   bool run(double seconds, double timeout, sample& out) {
     rt_.post(fork_color, [this] { fork(); }, fork_info);
-
-    const auto give_up = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
-                                                  std::chrono::duration<double>(timeout));
-    // Wait for the timed window to open, then let it run for `seconds`.
-    while (!started_.load(std::memory_order_acquire)) {
-      if (bench_clock::now() > give_up) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    const auto stop_at = start_time_ + std::chrono::duration_cast<bench_clock::duration>(
-                                           std::chrono::duration<double>(seconds));
-    std::this_thread::sleep_until(stop_at);
-    stop_requested_.store(true, std::memory_order_relaxed);
-    while (!finished_.load(std::memory_order_acquire)) {
-      if (bench_clock::now() > give_up) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-
-    out.seconds = std::chrono::duration<double>(end_time_ - start_time_).count();
-    out.window_cycles = end_tsc_ - start_tsc_;
-    out.rounds = timed_rounds_;
-    out.events = timed_rounds_ * events_per_round_;
+    if (!window_.wait(seconds, timeout, timeout)) return false;
+    out.take(window_, events_per_round_);
     out.handler_cycles = timed_handler_cycles_;
     out.misplaced = timed_misplaced_;
     out.rounds_without_steal = rounds_without_steal_;
-    out.first_round_cycles = first_round_cycles_;
-    out.last_round_cycles = last_round_cycles_;
-    out.delta = end_stats_.total() - start_stats_.total();
-    for (std::size_t i = 0; i < end_stats_.cores.size(); ++i)
-      out.events_per_core.push_back(end_stats_.cores[i].events_run -
-                                    start_stats_.cores[i].events_run);
     return true;
   }
 
   hue::runtime_stats stats() const { return rt_.stats(); }
-  std::uint64_t round() const { return progress_round_.load(std::memory_order_relaxed); }
+  std::uint64_t round() const { return window_.progress(); }
   std::uint64_t remaining() const { return remaining_.load(); }
 
  private:
-  static hue::config make_config(const configuration& c, unsigned workers) {
-    hue::config cfg;
-    cfg.workers = workers;
-    cfg.steal = hue::steal_config::parse(c.steal);
-    cfg.costs = c.costs;
-    cfg.name = "bench";
-    return cfg;
-  }
-
-  bool timed() const noexcept { return round_ >= warmup_rounds_; }
-
   // The fork: E events on fresh colors that core 0 owns now.
   void fork() {
     if (trace_) {
       round_start_stats_ = rt_.stats();
       // Share of the color table core 0 owns, estimated from 4096 colors far from the ones used.
-      prng sample{round_};
+      prng sample{window_.round()};
       unsigned owned = 0;
       for (unsigned k = 0; k < 4096; ++k) owned += rt_.core_of(sample.next() | (1ull << 63)) == 0;
       round_core0_slots_pct_ = 100.0 * owned / 4096;
     }
-    round_start_tsc_ = tsc();
-    if (round_ == warmup_rounds_) {
-      start_stats_ = rt_.stats();
-      start_time_ = bench_clock::now();
-      start_tsc_ = tsc();
-      last_steals_ = start_stats_.total().steal_successes;
-      started_.store(true, std::memory_order_release);
-    }
+    if (window_.at_fork(rt_)) last_steals_ = window_.start_stats().total().steal_successes;
     round_cycles_ = 0;
     round_misplaced_ = 0;
     bool searching = true;
@@ -348,25 +190,17 @@ class unbalanced_run {
   // The join: the last event of the round.
   void join() {
     if (trace_) trace_round();
-    if (timed()) {
-      ++timed_rounds_;
+    if (window_.timed()) {
       timed_handler_cycles_ += round_cycles_;
       timed_misplaced_ += round_misplaced_;
-      // Per-round health: did anything get stolen since the previous join, and how long the
-      // round took (first and last timed rounds), to show a run that degrades as it goes.
+      // Per-round health: did anything get stolen since the previous join (and, in the window,
+      // how long the first and the last round took), to show a run that degrades as it goes.
       const std::uint64_t steals = rt_.stats().total().steal_successes;
       if (steals == last_steals_) ++rounds_without_steal_;
       last_steals_ = steals;
-      last_round_cycles_ = tsc() - round_start_tsc_;
-      if (timed_rounds_ == 1) first_round_cycles_ = last_round_cycles_;
     }
-    ++round_;
-    progress_round_.store(round_, std::memory_order_relaxed);
-    if (timed() && timed_rounds_ > 0 && stop_requested_.load(std::memory_order_relaxed)) {
-      end_tsc_ = tsc();
-      end_time_ = bench_clock::now();
-      end_stats_ = rt_.stats();
-      finished_.store(true, std::memory_order_release);
+    if (window_.at_join(rt_)) {
+      window_.finish();
       return;
     }
     rt_.post(fork_color, [this] { fork(); }, fork_info);
@@ -374,7 +208,7 @@ class unbalanced_run {
 
   // --trace: one line per round on stderr (the stats snapshots cost a little time per round).
   void trace_round() {
-    const std::uint64_t cycles = tsc() - round_start_tsc_;
+    const std::uint64_t cycles = tsc() - window_.round_start_tsc();
     const hue::runtime_stats now = rt_.stats();
     const hue::core_stats d = now.total() - round_start_stats_.total();
     std::string per_core;
@@ -385,8 +219,8 @@ class unbalanced_run {
                  "  [%s] round %llu%s: %.2f Mcycles, steals %llu/%llu, events stolen %llu, "
                  "steal cycles %llu, lock wait %.1f%%, misplaced %llu, core 0 owns ~%.1f%% of "
                  "the table, run per core:%s\n",
-                 label_.c_str(), static_cast<unsigned long long>(round_),
-                 timed() ? "" : " (warm-up)", static_cast<double>(cycles) / 1e6,
+                 label_.c_str(), static_cast<unsigned long long>(window_.round()),
+                 window_.timed() ? "" : " (warm-up)", static_cast<double>(cycles) / 1e6,
                  static_cast<unsigned long long>(d.steal_successes),
                  static_cast<unsigned long long>(d.steal_attempts),
                  static_cast<unsigned long long>(d.events_stolen),
@@ -399,26 +233,17 @@ class unbalanced_run {
 
   const std::string label_;
   const std::uint64_t events_per_round_;
-  const unsigned warmup_rounds_;
   const bool trace_;
   hue::runtime_stats round_start_stats_;
-  std::uint64_t round_start_tsc_ = 0;
   double round_core0_slots_pct_ = 0;
   prng rng_;
   hue::color_t next_color_ = fork_color + 1;
 
-  std::uint64_t round_ = 0;
+  round_window window_;
   std::uint64_t round_cycles_ = 0, round_misplaced_ = 0;
   std::atomic<std::uint64_t> remaining_{0};
-  std::atomic<std::uint64_t> progress_round_{0};  // round_, for the hang report of the main thread
-
-  std::uint64_t timed_rounds_ = 0, timed_handler_cycles_ = 0, timed_misplaced_ = 0;
+  std::uint64_t timed_handler_cycles_ = 0, timed_misplaced_ = 0;
   std::uint64_t last_steals_ = 0, rounds_without_steal_ = 0;
-  std::uint64_t first_round_cycles_ = 0, last_round_cycles_ = 0;
-  hue::runtime_stats start_stats_, end_stats_;
-  bench_clock::time_point start_time_{}, end_time_{};
-  std::uint64_t start_tsc_ = 0, end_tsc_ = 0;
-  std::atomic<bool> started_{false}, stop_requested_{false}, finished_{false};
 
   hue::runtime rt_;
 };
@@ -426,74 +251,20 @@ class unbalanced_run {
 // ------------------------------------------------------------------------------------------------
 // Peers.
 
-// Pinning the peers' threads where hue pins its workers. The CPUs this process may run on, in OS
-// order, read once before any thread is pinned (main() calls it first): hue puts worker i on core
-// i % cores of the same set, so peer thread i pinned to cpus[i % size] gets worker i's CPU.
-const std::vector<int>& allowed_cpus() {
-  static const std::vector<int> cpus = [] {
-    std::vector<int> v;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-      for (int i = 0; i < CPU_SETSIZE; ++i)
-        if (CPU_ISSET(i, &set)) v.push_back(i);
-    return v;
-  }();
-  return cpus;
-}
-
-// HUE_PIN=0 unpins hue's workers; the peers follow the same switch.
-bool pin_peers() {
-  const char* v = std::getenv("HUE_PIN");
-  return !(v && std::string_view(v) == "0");
-}
-
-void pin_this_thread(unsigned index) {
-  const std::vector<int>& cpus = allowed_cpus();
-  static std::atomic<bool> warned{false};
-  if (cpus.empty()) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpus[index % cpus.size()], &set);
-  if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0 && !warned.exchange(true))
-    std::fprintf(stderr, "unbalanced: cannot pin the peers' threads; they run unpinned\n");
-}
-
-// Back to the whole cpuset (the TBB peer's fork runs on the main thread, which it pins).
-void unpin_this_thread() {
-  const std::vector<int>& cpus = allowed_cpus();
-  if (cpus.empty()) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
 // The rounds of a peer, as unbalanced_run keeps them for hue: the same event sequence, the same
-// warm-up and the same timed window of whole rounds, without hue's statistics. The join checks the
-// clock itself (hue's main thread instead sleeps and raises a flag: the same thing, since only
-// whole rounds count either way). Touched by one thread at a time: the fork, then the join, which
-// the round's events order as in hue (acq_rel countdown, or task_group::wait).
+// warm-up and the same timed window of whole rounds, without hue's statistics. Touched by one
+// thread at a time: the fork, then the join, which the round's events order as in hue (acq_rel
+// countdown, or task_group::wait).
 class peer_rounds {
  public:
-  peer_rounds(std::uint64_t events_per_round, std::uint64_t seed, unsigned warmup, double seconds)
-      : events_per_round_(events_per_round),
-        warmup_rounds_(warmup),
-        seconds_(seconds),
-        rng_{seed} {}
+  peer_rounds(std::uint64_t events_per_round, std::uint64_t seed, unsigned warmup)
+      : events_per_round_(events_per_round), rng_{seed}, window_(warmup) {}
 
   std::uint64_t events_per_round() const { return events_per_round_; }
 
   // The fork, before its first event.
   void begin_round() {
-    round_start_tsc_ = tsc();
-    if (round_ == warmup_rounds_) {
-      start_time_ = bench_clock::now();
-      start_tsc_ = tsc();
-      stop_at_ = start_time_ + std::chrono::duration_cast<bench_clock::duration>(
-                                   std::chrono::duration<double>(seconds_));
-      started_.store(true, std::memory_order_release);
-    }
+    window_.at_fork(no_stats{});
     round_cycles_ = 0;
   }
 
@@ -506,65 +277,32 @@ class peer_rounds {
 
   // The join. Returns true when the run is over (no next fork).
   bool end_round() {
-    const bool timed = round_ >= warmup_rounds_;
-    if (timed) {
-      ++timed_rounds_;
-      timed_handler_cycles_ += round_cycles_;
-      last_round_cycles_ = tsc() - round_start_tsc_;
-      if (timed_rounds_ == 1) first_round_cycles_ = last_round_cycles_;
-    }
-    ++round_;
-    progress_round_.store(round_, std::memory_order_relaxed);
-    if (timed && bench_clock::now() >= stop_at_) {
-      end_tsc_ = tsc();
-      end_time_ = bench_clock::now();
-      finished_.store(true, std::memory_order_release);
-      return true;
-    }
-    return false;
-  }
-
-  // Main thread, when the rounds run on other threads: false when they did not finish in time.
-  bool wait(double timeout) const {
-    const auto give_up = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
-                                                  std::chrono::duration<double>(timeout));
-    while (!finished_.load(std::memory_order_acquire)) {
-      if (bench_clock::now() > give_up) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    if (window_.timed()) timed_handler_cycles_ += round_cycles_;
+    if (!window_.at_join(no_stats{})) return false;
+    window_.finish();
     return true;
   }
 
-  std::uint64_t round() const { return progress_round_.load(std::memory_order_relaxed); }
+  // Main thread, while the rounds run on the peer's threads: false when they did not finish within
+  // `timeout` seconds.
+  bool wait(double seconds, double timeout) { return window_.wait(seconds, timeout, timeout); }
+  std::uint64_t round() const { return window_.progress(); }
 
   void fill(sample& out) const {
-    out.seconds = std::chrono::duration<double>(end_time_ - start_time_).count();
-    out.window_cycles = end_tsc_ - start_tsc_;
-    out.rounds = timed_rounds_;
-    out.events = timed_rounds_ * events_per_round_;
+    out.take(window_, events_per_round_);
     out.handler_cycles = timed_handler_cycles_;
-    out.first_round_cycles = first_round_cycles_;
-    out.last_round_cycles = last_round_cycles_;
   }
 
  private:
   const std::uint64_t events_per_round_;
-  const unsigned warmup_rounds_;
-  const double seconds_;
   prng rng_;
-  std::uint64_t round_ = 0, round_cycles_ = 0, round_start_tsc_ = 0;
-  std::uint64_t timed_rounds_ = 0, timed_handler_cycles_ = 0;
-  std::uint64_t first_round_cycles_ = 0, last_round_cycles_ = 0;
-  bench_clock::time_point start_time_{}, end_time_{}, stop_at_{};
-  std::uint64_t start_tsc_ = 0, end_tsc_ = 0;
-  std::atomic<bool> started_{false}, finished_{false};
-  std::atomic<std::uint64_t> progress_round_{0};
+  round_window window_;
+  std::uint64_t round_cycles_ = 0, timed_handler_cycles_ = 0;
 };
 
 #ifdef HUE_BENCH_ASIO
-namespace asio = boost::asio;
-
-// Boost.Asio: one io_context (concurrency hint = workers) run by `workers` pinned threads.
+// Boost.Asio: one io_context (concurrency hint = workers) run by `workers` pinned threads
+// (bench::asio_threads).
 //
 // Strands. hue's fork gives every event a fresh color; the Asio analogue of a color is a strand.
 //   asio              (the peer of the ratios and the sweep) a pool of strands made once per run,
@@ -584,28 +322,19 @@ namespace asio = boost::asio;
 class asio_unbalanced {
  public:
   asio_unbalanced(unsigned workers, std::uint64_t events, std::uint64_t seed, unsigned warmup,
-                  double seconds, std::uint64_t strand_pool)
-      : ctx_(static_cast<int>(workers)),
-        guard_(asio::make_work_guard(ctx_)),
-        book_(events, seed, warmup, seconds) {
+                  std::uint64_t strand_pool)
+      : threads_(workers), book_(events, seed, warmup) {
     strands_.reserve(strand_pool);
-    for (std::uint64_t i = 0; i < strand_pool; ++i) strands_.push_back(asio::make_strand(ctx_));
-    const bool pin = pin_peers();
-    for (unsigned i = 0; i < workers; ++i)
-      threads_.emplace_back([this, i, pin] {
-        if (pin) pin_this_thread(i);
-        ctx_.run();
-      });
+    for (std::uint64_t i = 0; i < strand_pool; ++i)
+      strands_.push_back(asio::make_strand(threads_.context()));
+    threads_.start();
   }
   // Joins the threads first: they point into the members. Strands go before the io_context.
-  ~asio_unbalanced() {
-    guard_.reset();
-    for (std::thread& t : threads_) t.join();
-  }
+  ~asio_unbalanced() { threads_.join(); }
 
-  bool run(double timeout, sample& out) {
-    asio::post(ctx_, [this] { fork(); });
-    if (!book_.wait(timeout)) return false;
+  bool run(double seconds, double timeout, sample& out) {
+    asio::post(threads_.context(), [this] { fork(); });
+    if (!book_.wait(seconds, timeout)) return false;
     book_.fill(out);
     return true;
   }
@@ -621,7 +350,7 @@ class asio_unbalanced {
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t cycles = book_.next_cycles();
       if (pool == 0) {
-        asio::post(asio::make_strand(ctx_), [this, cycles] { work(cycles); });
+        asio::post(asio::make_strand(threads_.context()), [this, cycles] { work(cycles); });
       } else {
         asio::post(strands_[i % pool], [this, cycles] { work(cycles); });
       }
@@ -632,58 +361,33 @@ class asio_unbalanced {
     if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) join();
   }
   void join() {
-    if (!book_.end_round()) asio::post(ctx_, [this] { fork(); });
+    if (!book_.end_round()) asio::post(threads_.context(), [this] { fork(); });
   }
 
-  asio::io_context ctx_;
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  asio_threads threads_;
   std::vector<asio::strand<asio::io_context::executor_type>> strands_;
   peer_rounds book_;
   std::atomic<std::uint64_t> remaining_{0};
-  std::vector<std::thread> threads_;  // last: started once everything they use exists
 };
 #endif  // HUE_BENCH_ASIO
 
 #ifdef HUE_BENCH_TBB
-// oneTBB: a task_arena of `workers` slots, one of them the main thread's (reserved for it, TBB's
-// default), and a task_group. The main thread enters the arena and forks: it run()s the round's
-// events as tasks into its own deque, from which the other workers steal, and wait() is the join
-// (the main thread runs tasks too while it waits). So, as with hue, the load starts on the first
-// thread and the others must take it. The task_group's wait count is the countdown.
-//
-// A global_control lets the arena have more workers than the machine has CPUs (TBB's default
-// caps them at the core count), and the scheduler is finalized after each run, which waits for
-// TBB's worker threads to exit: otherwise they would outlive the run, spinning for a while, and
-// take CPU time from the configuration measured next.
-class tbb_pinner : public tbb::task_scheduler_observer {
- public:
-  explicit tbb_pinner(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {
-    observe(true);
-  }
-  ~tbb_pinner() override { observe(false); }
-  void on_scheduler_entry(bool) override {
-    const int slot = tbb::this_task_arena::current_thread_index();
-    if (slot >= 0) pin_this_thread(static_cast<unsigned>(slot));
-  }
-};
-
+// oneTBB: a task_arena of `workers` slots (bench::tbb_arena) and a task_group. A thread of the
+// benchmark enters the arena (slot 0) and forks: it run()s the round's events as tasks into its own
+// deque, from which the other workers steal, and wait() is the join (it runs tasks too while it
+// waits). So, as with hue, the load starts on the first thread and the others must take it. The
+// task_group's wait count is the countdown.
 class tbb_unbalanced {
  public:
-  tbb_unbalanced(unsigned workers, std::uint64_t events, std::uint64_t seed, unsigned warmup,
-                 double seconds)
-      : workers_(workers), book_(events, seed, warmup, seconds) {}
+  tbb_unbalanced(unsigned workers, std::uint64_t events, std::uint64_t seed, unsigned warmup)
+      : arena_(workers), book_(events, seed, warmup) {}
+  ~tbb_unbalanced() {
+    if (forker_.joinable()) forker_.join();
+  }
 
-  // Runs on the calling (main) thread, which is the arena's first worker. No timeout: a hang
-  // would need a watchdog thread, and oneTBB's task_group is not the code under test.
-  bool run(sample& out) {
-    tbb::task_scheduler_handle scheduler{tbb::attach{}};
-    {
-      tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, workers_);
-      tbb::task_arena arena(static_cast<int>(workers_));
-      arena.initialize();
-      std::unique_ptr<tbb_pinner> pinner;
-      if (pin_peers()) pinner = std::make_unique<tbb_pinner>(arena);
-      arena.execute([this] {
+  bool run(double seconds, double timeout, sample& out) {
+    forker_ = std::thread([this] {
+      arena_.execute([this] {
         tbb::task_group tasks;
         do {
           book_.begin_round();
@@ -695,17 +399,18 @@ class tbb_unbalanced {
           tasks.wait();
         } while (!book_.end_round());
       });
-    }
-    unpin_this_thread();
-    if (!tbb::finalize(scheduler, std::nothrow))
-      std::fprintf(stderr, "unbalanced: oneTBB's workers did not all exit after the run\n");
+    });
+    if (!book_.wait(seconds, timeout)) return false;
     book_.fill(out);
     return true;
   }
+  std::uint64_t round() const { return book_.round(); }
+  std::uint64_t remaining() const { return 0; }
 
  private:
-  const unsigned workers_;
+  tbb_arena arena_;
   peer_rounds book_;
+  std::thread forker_;
 };
 #endif  // HUE_BENCH_TBB
 
@@ -743,15 +448,7 @@ void usage(std::FILE* to) {
       "peers (on the same rounds; built only when meson found their library):\n",
       static_cast<unsigned long long>(small_cycles), static_cast<unsigned long long>(big_min_cycles),
       static_cast<unsigned long long>(big_max_cycles));
-  for (const configuration& c : configurations()) {
-    if (c.peer())
-      std::fprintf(to, "  %-16s %-26s peer%s\n", c.key.c_str(), c.label.c_str(),
-                   c.built() ? "" : " (not built: library not found by meson)");
-    else
-      std::fprintf(to, "  %-16s %-26s steal=%s costs=%s\n", c.key.c_str(), c.label.c_str(),
-                   c.steal.c_str(),
-                   c.costs == hue::cost_source::measured ? "measured" : "annotated");
-  }
+  print_configurations(to, configurations());
   std::fprintf(
       to,
       "\n"
@@ -783,249 +480,69 @@ void usage(std::FILE* to) {
       "scripts.\n");
 }
 
-[[noreturn]] void bad_usage(const std::string& why) {
-  std::fprintf(stderr, "unbalanced: %s\n(try --help)\n", why.c_str());
-  std::exit(2);
-}
-
-std::uint64_t parse_count(std::string_view flag, std::string_view text, std::uint64_t lo,
-                          std::uint64_t hi) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    bad_usage(std::string(flag) + " wants an integer in [" + std::to_string(lo) + ", " +
-              std::to_string(hi) + "], got '" + std::string(text) + "'");
-  return v;
-}
-
-double parse_seconds(std::string_view flag, std::string_view text, double lo, double hi) {
-  // std::from_chars for double is in libstdc++ 11+; strtod keeps this portable.
-  const std::string s(text);
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi)
-    bad_usage(std::string(flag) + " wants a number of seconds in [" + std::to_string(lo) + ", " +
-              std::to_string(hi) + "], got '" + s + "'");
-  return v;
-}
-
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      std::exit(0);
-    }
-    if (arg == "--stats" || arg == "--trace") {
-      (arg == "--stats" ? o.stats : o.trace) = true;
-      continue;
-    }
-    if (arg == "--workers-sweep") {
-      o.sweep = true;
-      continue;
-    }
-    // Flags with a value accept both "--flag value" and "--flag=value".
-    std::string_view flag = arg, value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-      has_value = true;
-    }
-    static constexpr std::string_view with_value[] = {"--seconds", "--reps",    "--workers",
-                                                      "--events",  "--seed",    "--warmup",
-                                                      "--timeout", "--only",    "--csv",
-                                                      "--asio-strands"};
-    if (std::find(std::begin(with_value), std::end(with_value), flag) == std::end(with_value))
-      bad_usage("unknown argument '" + std::string(arg) + "'");
-    if (!has_value) {
-      if (i + 1 >= argc) bad_usage(std::string(flag) + " needs a value");
-      value = argv[++i];
-    }
-    if (flag == "--seconds") {
-      o.seconds = parse_seconds(flag, value, 0.001, 86'400);
-    } else if (flag == "--timeout") {
-      o.timeout = parse_seconds(flag, value, 0.001, 86'400);
-    } else if (flag == "--reps") {
-      o.reps = static_cast<unsigned>(parse_count(flag, value, 1, 1000));
-    } else if (flag == "--workers") {
-      o.workers = static_cast<unsigned>(parse_count(flag, value, 1, 1024));
-    } else if (flag == "--events") {
-      o.events = parse_count(flag, value, 1, 100'000'000);
-    } else if (flag == "--seed") {
-      o.seed = parse_count(flag, value, 0, std::numeric_limits<std::uint64_t>::max());
-    } else if (flag == "--asio-strands") {
-      o.asio_strands = parse_count(flag, value, 0, 10'000'000);
-    } else if (flag == "--warmup") {
-      o.warmup = static_cast<unsigned>(parse_count(flag, value, 0, 1000));
-    } else if (flag == "--only") {
-      std::string_view rest = value;
-      if (rest.empty()) bad_usage("--only needs configuration keys");
-      while (!rest.empty()) {
-        const std::size_t comma = rest.find(',');
-        const std::string_view word = rest.substr(0, comma);
-        const auto& all = configurations();
-        if (std::none_of(all.begin(), all.end(), [&](const configuration& c) { return c.key == word; }))
-          bad_usage("--only: unknown configuration '" + std::string(word) + "'");
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
-      o.only = value;
-    } else {
-      if (value.empty()) bad_usage("--csv needs a file name");
-      o.csv = value;
-    }
-  }
+  cli c("unbalanced", usage);
+  c.seconds("--seconds", o.seconds, 0.001, 86'400);
+  c.seconds("--timeout", o.timeout, 0.001, 86'400);
+  c.count("--reps", o.reps, 1, 1000);
+  c.count("--workers", o.workers, 1, 1024);
+  c.count("--events", o.events, 1, 100'000'000);
+  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  c.count("--asio-strands", o.asio_strands, 0, 10'000'000);
+  c.count("--warmup", o.warmup, 0, 1000);
+  c.only("--only", o.only, configurations());
+  c.text("--csv", o.csv);
+  c.flag("--stats", o.stats);
+  c.flag("--trace", o.trace);
+  c.flag("--workers-sweep", o.sweep);
+  c.parse(argc, argv);
   if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
   if (o.sweep && o.only.empty()) o.only = "all,asio,tbb";
   return o;
 }
 
-bool selected(const options& o, const configuration& c) {
-  if (o.only.empty()) return true;
-  std::string_view rest = o.only;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    if (rest.substr(0, comma) == c.key) return true;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
-  return false;
-}
-
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-// Median of the finite values; NaN when there is none.
-double median(std::vector<double> v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty()) return nan;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-std::string fixed(double v, int decimals) {
-  if (!std::isfinite(v)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-// A percentage with its sign, or "-" when it does not apply (NaN).
-std::string pct(double v, int decimals = 1) {
-  return std::isfinite(v) ? fixed(v, decimals) + "%" : std::string("-");
-}
-
-double ratio(std::uint64_t a, std::uint64_t b) {
-  return b ? static_cast<double>(a) / static_cast<double>(b) : nan;
-}
-
 // Per-repetition figures derived from a sample.
-struct figures {
-  double kevents, ideal_kevents, efficiency, lock_pct, ws_cost, stolen_per_steal;
-  double events_per_steal, idle_pct, core0_pct, misplaced_pct;
-  double no_steal_pct, first_round_mcycles, last_round_mcycles;
-  std::uint64_t steals_ok, steal_attempts;
+struct figures : common_figures {
+  double ideal_kevents = no_value, core0_pct = no_value, misplaced_pct = no_value;
+  double no_steal_pct = no_value, first_round_mcycles = no_value, last_round_mcycles = no_value;
 };
 
+// The ideal bound: the events' handler cycles spread over the workers with no overhead at all.
 // A peer has no hue statistics: its lock, idle, steal and placement figures are NaN ("-").
 figures derive(const sample& s, unsigned workers, double tsc_hz, bool peer) {
-  figures f{};
-  f.kevents = static_cast<double>(s.events) / s.seconds / 1e3;
-  // Ideal: the events' handler cycles spread over the workers with no overhead at all.
+  figures f;
   const double ideal_seconds = static_cast<double>(s.handler_cycles) / workers / tsc_hz;
   f.ideal_kevents = static_cast<double>(s.events) / ideal_seconds / 1e3;
-  f.efficiency = f.kevents / f.ideal_kevents;
-  const double available = static_cast<double>(s.window_cycles) * workers;
-  f.lock_pct = 100.0 * static_cast<double>(s.delta.lock_wait_cycles) / available;
-  f.idle_pct = 100.0 * static_cast<double>(s.delta.idle_cycles) / available;
-  f.ws_cost = ratio(s.delta.steal_cycles, s.delta.steal_successes);
-  f.stolen_per_steal = ratio(s.delta.stolen_time_cycles, s.delta.steal_successes);
-  f.events_per_steal = ratio(s.delta.events_stolen, s.delta.steal_successes);
-  f.steals_ok = s.delta.steal_successes;
-  f.steal_attempts = s.delta.steal_attempts;
+  derive_common(f, s, workers, f.ideal_kevents, peer);
   f.misplaced_pct = 100.0 * static_cast<double>(s.misplaced) / static_cast<double>(s.events);
-  f.no_steal_pct = 100.0 * static_cast<double>(s.rounds_without_steal) /
-                   static_cast<double>(s.rounds);
+  f.no_steal_pct =
+      100.0 * static_cast<double>(s.rounds_without_steal) / static_cast<double>(s.rounds);
   f.first_round_mcycles = static_cast<double>(s.first_round_cycles) / 1e6;
   f.last_round_mcycles = static_cast<double>(s.last_round_cycles) / 1e6;
   std::uint64_t run = 0;
   for (std::uint64_t e : s.events_per_core) run += e;
-  f.core0_pct = run ? 100.0 * static_cast<double>(s.events_per_core[0]) / static_cast<double>(run)
-                    : nan;
-  if (peer) f.lock_pct = f.idle_pct = f.misplaced_pct = f.no_steal_pct = nan;
+  f.core0_pct = run ? pct(s.events_per_core[0], run) : no_value;
+  if (peer) f.misplaced_pct = f.no_steal_pct = no_value;
   return f;
 }
 
-struct row {
-  const configuration* cfg;
-  std::vector<figures> reps;
-  hue::runtime_stats last_stats;  // for --stats
-
-  template <class Get>
-  double med(Get get) const {
-    std::vector<double> v;
-    for (const figures& f : reps) v.push_back(get(f));
-    return median(v);
-  }
-  template <class Get>
-  std::pair<double, double> range(Get get) const {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (const figures& f : reps) {
-      lo = std::min(lo, get(f));
-      hi = std::max(hi, get(f));
-    }
-    return {lo, hi};
-  }
-  double kevents() const { return med([](const figures& f) { return f.kevents; }); }
-  double efficiency() const { return med([](const figures& f) { return f.efficiency; }); }
-  double ideal() const { return med([](const figures& f) { return f.ideal_kevents; }); }
-  double lock_pct() const { return med([](const figures& f) { return f.lock_pct; }); }
-  double ws_cost() const { return med([](const figures& f) { return f.ws_cost; }); }
-  double stolen() const { return med([](const figures& f) { return f.stolen_per_steal; }); }
-  double steals_ok() const {
-    return med([](const figures& f) { return static_cast<double>(f.steals_ok); });
-  }
-  double steal_attempts() const {
-    return med([](const figures& f) { return static_cast<double>(f.steal_attempts); });
-  }
-};
-
-const row* find_row(const std::vector<row>& rows, std::string_view key) {
-  for (const row& r : rows)
-    if (r.cfg->key == key) return &r;
-  return nullptr;
-}
+using row = table_row<figures>;
 
 void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) {
   std::printf(
       "\nunbalanced: %llu events per round, %u workers, %.1f s per repetition, median of %u "
       "[min..max]; TSC %.3f GHz\n\n",
       static_cast<unsigned long long>(o.events), o.workers, o.seconds, o.reps, tsc_hz / 1e9);
-  std::printf("%-24s %26s %8s %9s %12s %19s %14s %10s\n", "configuration", "KEvents/s",
-              "effic.", "locking", "WS cost", "steals ok/att", "stolen time", "L2 miss/");
-  std::printf("%-24s %26s %8s %9s %12s %19s %14s %10s\n", "", "", "", "time", "(cyc/steal)", "",
-              "(cyc/steal)", "event");
-  for (const row& r : rows) {
-    const auto [lo, hi] = r.range([](const figures& f) { return f.kevents; });
-    const std::string kev = fixed(r.kevents(), 0) + " [" + fixed(lo, 0) + ".." + fixed(hi, 0) + "]";
-    const bool steals = r.steal_attempts() > 0;
-    const std::string ok_att =
-        steals ? fixed(r.steals_ok(), 0) + "/" + fixed(r.steal_attempts(), 0) : "-";
-    std::printf("%-24s %26s %8s %9s %12s %19s %14s %10s\n", r.cfg->label.c_str(), kev.c_str(),
-                pct(100 * r.efficiency()).c_str(), pct(r.lock_pct(), 2).c_str(),
-                fixed(r.ws_cost(), 0).c_str(), ok_att.c_str(), fixed(r.stolen(), 0).c_str(), "n/a");
-  }
+  paper_table<row>("KEvents/s", "event", paper_widths{24, 26, 8, 9, 12, 19, 14, 10}).print(rows);
 
   // The ideal bound. Every repetition replays the same sequence, so the bounds differ only by the
   // number of whole rounds each window held; the median over every repetition is printed.
-  std::vector<double> ideals;
-  for (const row& r : rows)
-    for (const figures& f : r.reps) ideals.push_back(f.ideal_kevents);
   std::printf(
       "\nideal bound: %.0f KEvents/s (handler cycles of the events run / %u workers, at the TSC "
       "rate;\n  no runtime overhead, no serial fork); efficiency = KEvents/s / ideal, per "
       "repetition\n",
-      median(ideals), o.workers);
+      median_ideal(rows), o.workers);
   const bool asio_row = find_row(rows, "asio") != nullptr;
   const bool tbb_row = find_row(rows, "tbb") != nullptr;
   if (asio_row || tbb_row) std::printf("\npeers (same rounds, same event sequence):\n");
@@ -1041,90 +558,61 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
     std::printf("  Asio, make_strand/event  the same, with a new strand per event: "
                 "post(make_strand(ctx), ..)\n");
   if (tbb_row)
-    std::printf("  oneTBB      task_arena of %u slots (main thread forks), task_group run/wait\n",
+    std::printf("  oneTBB      task_arena of %u slots (a benchmark thread forks), task_group "
+                "run/wait\n",
                 o.workers);
 
   std::printf(
       "\nwhere the time went (medians): share of the events core 0 ran; idle time; events moved\n"
       "per steal; events posted off core 0 because stealing had left core 0 no table slot; timed\n"
       "rounds in which nothing was stolen; the first and the last timed round, in Mcycles\n\n");
-  std::printf("%-24s %11s %8s %13s %14s %16s %14s\n", "configuration", "core 0 ran", "idle",
-              "events/steal", "not on core 0", "rounds no steal", "round 1st/last");
-  for (const row& r : rows) {
-    const bool steals =
-        !r.cfg->peer() && r.cfg->steal != "off" && r.cfg->steal != "libasync-smp-off";
-    const std::string rounds =
-        fixed(r.med([](const figures& f) { return f.first_round_mcycles; }), 0) + "/" +
-        fixed(r.med([](const figures& f) { return f.last_round_mcycles; }), 0);
-    std::printf("%-24s %11s %8s %13s %14s %16s %14s\n", r.cfg->label.c_str(),
-                pct(r.med([](const figures& f) { return f.core0_pct; })).c_str(),
-                pct(r.med([](const figures& f) { return f.idle_pct; })).c_str(),
-                fixed(r.med([](const figures& f) { return f.events_per_steal; }), 2).c_str(),
-                pct(r.med([](const figures& f) { return f.misplaced_pct; })).c_str(),
-                steals ? pct(r.med([](const figures& f) { return f.no_steal_pct; })).c_str() : "-",
-                rounds.c_str());
-  }
+  text_table<row>()
+      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
+      .column(11, "core 0 ran", "", [](const row& r) { return pct_cell(r.med(FIG(core0_pct)), 1); })
+      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
+      .column(13, "events/steal", "",
+              [](const row& r) { return fixed(r.med(FIG(events_per_steal)), 2); })
+      .column(14, "not on core 0", "",
+              [](const row& r) { return pct_cell(r.med(FIG(misplaced_pct)), 1); })
+      .column(16, "rounds no steal", "",
+              [](const row& r) {
+                return steals(*r.cfg) ? pct_cell(r.med(FIG(no_steal_pct)), 1) : std::string("-");
+              })
+      .column(14, "round 1st/last", "",
+              [](const row& r) {
+                return fixed(r.med(FIG(first_round_mcycles)), 0) + "/" +
+                       fixed(r.med(FIG(last_round_mcycles)), 0);
+              })
+      .print(rows);
 }
 
-struct named_ratio {
-  const char* key;
-  const char* text;
-  const char* num;
-  const char* den;
-};
-constexpr named_ratio ratios[] = {
-    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
-    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
-     "libasync_smp_ws"},
-    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
-    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
-    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
-     "libasync_smp_ws", "libasync_smp"},
-    {"ratio_all_over_asio", "hue all heuristics / Boost.Asio", "all", "asio"},
-    {"ratio_all_over_tbb", "hue all heuristics / oneTBB", "all", "tbb"},
-    {"ratio_base_over_asio", "hue base WS / Boost.Asio", "base", "asio"},
-    {"ratio_base_over_tbb", "hue base WS / oneTBB", "base", "tbb"},
-    {"ratio_all_over_asio_make_strand", "hue all heuristics / Asio, make_strand/event", "all",
-     "asio_make_strand"},
-};
+const std::vector<named_ratio> ratios = [] {
+  std::vector<named_ratio> v = with_peer_ratios({
+      {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
+      {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
+       "libasync_smp_ws"},
+      {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured",
+       "all"},
+      {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
+      {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
+       "libasync_smp_ws", "libasync_smp"},
+  });
+  v.push_back({"ratio_all_over_asio_make_strand", "hue all heuristics / Asio, make_strand/event",
+               "all", "asio_make_strand"});
+  return v;
+}();
 
-void print_ratios(const std::vector<row>& rows) {
-  std::printf("\nratios of KEvents/s (medians):\n");
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (!a || !b) continue;
-    const double x = a->kevents() / b->kevents();
-    std::printf("  %-44s %7.*fx\n", nr.text, x < 0.1 ? 4 : 2, x);
-  }
-}
-
-bool write_csv(const std::vector<row>& rows, std::ofstream& out) {
-  out << "configuration,label,steal,costs,kevents_per_s,kevents_min,kevents_max,ideal_kevents,"
-         "efficiency,locking_time_pct,ws_cost_cycles_per_steal,steals_ok,steal_attempts,"
-         "stolen_time_cycles_per_steal,l2_misses_per_event,core0_events_pct,not_on_core0_pct,"
-         "rounds_without_steal_pct,first_round_mcycles,last_round_mcycles,system\n";
+void write_csv(const std::vector<row>& rows, std::ostream& out) {
+  out << csv_common_header("kevents")
+      << ",core0_events_pct,not_on_core0_pct,rounds_without_steal_pct,first_round_mcycles,"
+         "last_round_mcycles,system\n";
   for (const row& r : rows) {
-    const auto [lo, hi] = r.range([](const figures& f) { return f.kevents; });
-    auto num = [](double v, int d) { return std::isfinite(v) ? fixed(v, d) : std::string(); };
-    const char* costs = r.cfg->peer()                                ? "-"
-                        : r.cfg->costs == hue::cost_source::measured ? "measured"
-                                                                     : "annotated";
-    out << r.cfg->key << ",\"" << r.cfg->label << "\"," << r.cfg->steal << ',' << costs << ','
-        << num(r.kevents(), 1) << ',' << num(lo, 1) << ',' << num(hi, 1) << ','
-        << num(r.ideal(), 1) << ',' << num(r.efficiency(), 4) << ',' << num(r.lock_pct(), 3)
-        << ',' << num(r.ws_cost(), 0) << ',' << num(r.steals_ok(), 0) << ','
-        << (r.cfg->peer() ? std::string() : num(r.steal_attempts(), 0)) << ','
-        << num(r.stolen(), 0) << ",n/a,"
-        << num(r.med([](const figures& f) { return f.core0_pct; }), 2) << ','
-        << num(r.med([](const figures& f) { return f.misplaced_pct; }), 2) << ','
-        << num(r.med([](const figures& f) { return f.no_steal_pct; }), 2) << ','
-        << num(r.med([](const figures& f) { return f.first_round_mcycles; }), 2) << ','
-        << num(r.med([](const figures& f) { return f.last_round_mcycles; }), 2) << ','
-        << r.cfg->system() << '\n';
+    csv_common_cells(out, r, r.med(FIG(ideal_kevents)));
+    out << ',' << csv_num(r.med(FIG(core0_pct)), 2) << ','
+        << csv_num(r.med(FIG(misplaced_pct)), 2) << ',' << csv_num(r.med(FIG(no_steal_pct)), 2)
+        << ',' << csv_num(r.med(FIG(first_round_mcycles)), 2) << ','
+        << csv_num(r.med(FIG(last_round_mcycles)), 2) << ',' << r.cfg->system() << '\n';
   }
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
@@ -1134,37 +622,20 @@ void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
   std::printf("unbalanced_seconds=%.3f\n", o.seconds);
   std::printf("unbalanced_reps=%u\n", o.reps);
   std::printf("unbalanced_tsc_ghz=%.4f\n", tsc_hz / 1e9);
-  std::vector<double> ideals;
-  for (const row& r : rows)
-    for (const figures& f : r.reps) ideals.push_back(f.ideal_kevents);
-  std::printf("unbalanced_ideal_kevents=%.1f\n", median(ideals));
-  auto key = [](const char* prefix, const row& r, const char* suffix, const std::string& v) {
-    std::printf("%s%s_%s=%s\n", prefix, r.cfg->key.c_str(), suffix, v.c_str());
-  };
-  auto val = [](double v, int d) { return std::isfinite(v) ? fixed(v, d) : std::string("nan"); };
-  std::printf("unbalanced_asio_available=%d\n", have_asio ? 1 : 0);
-  std::printf("unbalanced_tbb_available=%d\n", have_tbb ? 1 : 0);
+  std::printf("unbalanced_ideal_kevents=%.1f\n", median_ideal(rows));
+  print_peer_keys("unbalanced");
   if (have_asio)
     std::printf("unbalanced_asio_strands=%llu\n",
                 static_cast<unsigned long long>(o.asio_strands ? o.asio_strands : o.events));
-  for (const row& r : rows) key("unbalanced_", r, "kevents", val(r.kevents(), 1));
-  for (const row& r : rows) key("unbalanced_", r, "efficiency", val(r.efficiency(), 4));
+  const char* p = "unbalanced";
+  print_row_keys(p, rows, "kevents", FIG(kevents), 1);
+  print_row_keys(p, rows, "efficiency", FIG(efficiency), 4);
   // The rest is hue's statistics: the peers have none.
-  for (const row& r : rows)
-    if (!r.cfg->peer()) key("unbalanced_", r, "lock_pct", val(r.lock_pct(), 3));
-  for (const row& r : rows)
-    if (!r.cfg->peer()) key("unbalanced_", r, "ws_cycles_per_steal", val(r.ws_cost(), 0));
-  for (const row& r : rows)
-    if (!r.cfg->peer()) key("unbalanced_", r, "stolen_cycles_per_steal", val(r.stolen(), 0));
-  for (const row& r : rows)
-    if (!r.cfg->peer())
-      key("unbalanced_", r, "rounds_without_steal_pct",
-          val(r.med([](const figures& f) { return f.no_steal_pct; }), 1));
-  for (const named_ratio& nr : ratios) {
-    const row* a = find_row(rows, nr.num);
-    const row* b = find_row(rows, nr.den);
-    if (a && b) std::printf("unbalanced_%s=%.3f\n", nr.key, a->kevents() / b->kevents());
-  }
+  print_row_keys(p, rows, "lock_pct", FIG(lock_pct), 3, true);
+  print_row_keys(p, rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
+  print_row_keys(p, rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
+  print_row_keys(p, rows, "rounds_without_steal_pct", FIG(no_steal_pct), 1, true);
+  print_ratio_keys(rows, ratios, p);
 }
 
 // One repetition of configuration `c` at `workers` workers. Returns its figures; a hang (rounds not
@@ -1172,45 +643,43 @@ void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
 figures run_sample(const configuration& c, unsigned workers, const options& o, double tsc_hz,
                    hue::runtime_stats* last_stats) {
   sample s;
+  // Says where it stood, then leaves without waiting for the threads (a stuck handler would make
+  // the runtime's destructor wait forever).
   auto hang = [&](std::uint64_t round, std::uint64_t remaining) {
-    // Say where it stood, then leave without waiting for the threads (a stuck handler would make
-    // the runtime's destructor wait forever).
     std::fprintf(stderr,
                  "unbalanced: HANG: %s did not finish within %.0f s (round %llu, %llu events of "
                  "the round left)\n",
                  c.label.c_str(), o.timeout, static_cast<unsigned long long>(round),
                  static_cast<unsigned long long>(remaining));
   };
+  auto measure = [&](auto& run) {
+    if (!run->run(o.seconds, o.timeout, s)) {
+      hang(run->round(), run->remaining());
+      if constexpr (requires { run->stats(); }) std::cerr << run->stats() << '\n';
+      std::fflush(nullptr);
+      std::_Exit(1);
+    }
+  };
   switch (c.kind) {
     case runtime_kind::hue: {
       auto run = std::make_unique<unbalanced_run>(c, workers, o.events, o.seed, o.warmup, o.trace);
-      if (!run->run(o.seconds, o.timeout, s)) {
-        hang(run->round(), run->remaining());
-        std::cerr << run->stats() << '\n';
-        std::fflush(nullptr);
-        std::_Exit(1);
-      }
+      measure(run);
       if (last_stats) *last_stats = run->stats();
       break;
     }
     case runtime_kind::asio: {
 #ifdef HUE_BENCH_ASIO
       const std::uint64_t pool =
-          c.make_strand_per_event ? 0 : o.asio_strands ? o.asio_strands : o.events;
-      auto run = std::make_unique<asio_unbalanced>(workers, o.events, o.seed, o.warmup, o.seconds,
-                                                   pool);
-      if (!run->run(o.timeout, s)) {
-        hang(run->round(), run->remaining());
-        std::fflush(nullptr);
-        std::_Exit(1);
-      }
+          c.asio_make_strand ? 0 : o.asio_strands ? o.asio_strands : o.events;
+      auto run = std::make_unique<asio_unbalanced>(workers, o.events, o.seed, o.warmup, pool);
+      measure(run);
 #endif
       break;
     }
     case runtime_kind::tbb: {
 #ifdef HUE_BENCH_TBB
-      tbb_unbalanced run(workers, o.events, o.seed, o.warmup, o.seconds);
-      run.run(s);
+      auto run = std::make_unique<tbb_unbalanced>(workers, o.events, o.seed, o.warmup);
+      measure(run);
 #endif
       break;
     }
@@ -1221,34 +690,17 @@ figures run_sample(const configuration& c, unsigned workers, const options& o, d
   return derive(s, workers, tsc_hz, c.peer());
 }
 
-// The selected configurations, less the peers that were not built (said once on stderr).
-std::vector<const configuration*> selected_configurations(const options& o) {
-  std::vector<const configuration*> v;
-  for (const configuration& c : configurations()) {
-    if (!selected(o, c)) continue;
-    if (!c.built()) {
-      std::fprintf(stderr,
-                   "unbalanced: %s peer not built (meson did not find %s): its rows are left "
-                   "out\n",
-                   c.label.c_str(), c.kind == runtime_kind::asio ? "boost" : "tbb");
-      continue;
-    }
-    v.push_back(&c);
-  }
-  return v;
-}
-
 // --workers-sweep: every selected configuration at 1 .. --workers workers, repetitions interleaved
 // over the whole grid (w1 A B C, w2 A B C, .., then again), medians reported.
 int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
-  const std::vector<const configuration*> cfgs = selected_configurations(o);
+  const std::vector<const configuration*> cfgs = selected_configurations(configurations(), o.only);
   struct cell {
     unsigned workers;
     row r;
   };
   std::vector<cell> grid;
   for (unsigned w = 1; w <= o.workers; ++w)
-    for (const configuration* c : cfgs) grid.push_back(cell{w, row{c, {}, {}}});
+    for (const configuration* c : cfgs) grid.push_back(cell{w, row{c, {}, 0, {}}});
   for (unsigned rep = 0; rep < o.reps; ++rep)
     for (cell& g : grid) {
       std::fprintf(stderr, "unbalanced: sweep, %s at %u worker%s, repetition %u/%u...\n",
@@ -1268,7 +720,7 @@ int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
     std::vector<double> ideals;
     for (const cell& g : grid)
       if (g.workers == w) {
-        std::printf(" %20s", fixed(g.r.kevents(), 0).c_str());
+        std::printf(" %20s", fixed(g.r.med(FIG(kevents)), 0).c_str());
         for (const figures& f : g.r.reps) ideals.push_back(f.ideal_kevents);
       }
     std::printf(" %12s\n", fixed(median(ideals), 0).c_str());
@@ -1277,22 +729,19 @@ int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
   if (csv.is_open()) {
     csv << "workers,system,label,kevents_per_s,kevents_min,kevents_max,ideal_kevents,efficiency\n";
     for (const cell& g : grid) {
-      const auto [lo, hi] = g.r.range([](const figures& f) { return f.kevents; });
+      const auto [lo, hi] = g.r.range(FIG(kevents));
       csv << g.workers << ',' << g.r.cfg->key << ",\"" << g.r.cfg->label << "\","
-          << fixed(g.r.kevents(), 1) << ',' << fixed(lo, 1) << ',' << fixed(hi, 1) << ','
-          << fixed(g.r.ideal(), 1) << ',' << fixed(g.r.efficiency(), 4) << '\n';
-    }
-    csv.flush();
-    if (!csv) {
-      std::fprintf(stderr, "unbalanced: cannot write %s\n", o.csv.c_str());
-      return 1;
+          << fixed(g.r.med(FIG(kevents)), 1) << ',' << fixed(lo, 1) << ',' << fixed(hi, 1) << ','
+          << fixed(g.r.med(FIG(ideal_kevents)), 1) << ',' << fixed(g.r.med(FIG(efficiency)), 4)
+          << '\n';
     }
   }
+  if (!close_csv(csv, o.csv)) return 1;
 
   std::printf("\nunbalanced_sweep_max_workers=%u\n", o.workers);
   for (const cell& g : grid)
     std::printf("unbalanced_sweep_%s_w%u_kevents=%.1f\n", g.r.cfg->key.c_str(), g.workers,
-                g.r.kevents());
+                g.r.med(FIG(kevents)));
   return 0;
 }
 
@@ -1300,45 +749,30 @@ int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
-  allowed_cpus();  // the process's cpuset, read before any peer thread is pinned
-  // Opened before measuring, so a bad path fails in a second rather than after minutes of runs.
+  allowed_cpus();  // the process's cpuset, read before any thread is pinned
   std::ofstream csv;
-  if (!o.csv.empty()) {
-    csv.open(o.csv);
-    if (!csv) bad_usage("cannot open '" + o.csv + "' for writing");
-  }
-  if (std::thread::hardware_concurrency() < o.workers)
-    std::fprintf(stderr, "unbalanced: %u workers on %u CPUs: workers share CPUs\n", o.workers,
-                 std::thread::hardware_concurrency());
+  open_csv(csv, o.csv);
+  warn_if_oversubscribed(o.workers);
 
   const double tsc_hz = measure_tsc_hz();
 
   try {
     if (o.sweep) return run_sweep(o, tsc_hz, csv);
 
-    std::vector<row> rows;
-    for (const configuration* c : selected_configurations(o)) rows.push_back(row{c, {}, {}});
+    std::vector<row> rows = make_rows<row>(selected_configurations(configurations(), o.only));
     for (unsigned rep = 0; rep < o.reps; ++rep) {
       for (row& r : rows) {
-        std::fprintf(stderr, "unbalanced: %s (%s%s), repetition %u/%u...\n",
-                     r.cfg->label.c_str(), r.cfg->peer() ? "peer" : "steal=",
-                     r.cfg->peer() ? "" : r.cfg->steal.c_str(), rep + 1, o.reps);
+        say_repetition(*r.cfg, rep, o.reps);
         r.reps.push_back(run_sample(*r.cfg, o.workers, o, tsc_hz, &r.last_stats));
       }
     }
 
     print_table(rows, o, tsc_hz);
-    print_ratios(rows);
-    if (o.stats)
-      for (const row& r : rows)
-        if (!r.cfg->peer())
-          std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
-                    << r.last_stats;
+    print_ratios(rows, ratios, "KEvents");
+    if (o.stats) print_hue_stats(rows);
     std::cout.flush();
-    if (csv.is_open() && !write_csv(rows, csv)) {
-      std::fprintf(stderr, "unbalanced: cannot write %s\n", o.csv.c_str());
-      return 1;
-    }
+    if (csv.is_open()) write_csv(rows, csv);
+    if (!close_csv(csv, o.csv)) return 1;
     print_keys(rows, o, tsc_hz);
   } catch (const std::exception& e) {
     // E.g. a malformed HUE_* variable: the runtime constructor names it.
