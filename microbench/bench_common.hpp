@@ -313,6 +313,18 @@ class text_table {
     return *this;
   }
 
+  // Columns of a figure's median over a row's repetitions: a percentage, a number.
+  template <class Get>
+  text_table& percent(int width, std::string head, Get get, int decimals = 1) {
+    return column(width, std::move(head), "",
+                  [get, decimals](const Row& r) { return pct_cell(r.med(get), decimals); });
+  }
+  template <class Get>
+  text_table& number(int width, std::string head, Get get, int decimals) {
+    return column(width, std::move(head), "",
+                  [get, decimals](const Row& r) { return fixed(r.med(get), decimals); });
+  }
+
   void print(const std::vector<Row>& rows) const {
     line([](const col& c) { return c.head; });
     if (std::any_of(cols_.begin(), cols_.end(), [](const col& c) { return !c.head2.empty(); }))
@@ -535,6 +547,41 @@ class cli {
       valued_;
 };
 
+// The options of the fork/join table programs (unbalanced, penalty, cache_efficient); a program's
+// options extend them and set its own defaults before add_table_flags.
+struct table_options {
+  double seconds = 1.5;
+  unsigned reps = 3;
+  unsigned workers = 2;
+  std::uint64_t seed = 42;
+  unsigned warmup = 2;
+  double timeout = 0;  // 0: 60 s + 20 x --seconds
+  double stall = 5;    // no round completed for this long: a hang
+  std::string csv, only, topology;
+  bool stats = false;
+};
+
+// --seconds --timeout --reps --workers --seed --warmup --only --csv --stats; `fork_join` adds
+// --stall and --topology. after_table_flags() fills what depends on them.
+inline void add_table_flags(cli& c, table_options& o, const std::vector<configuration>& configs,
+                            bool fork_join) {
+  c.seconds("--seconds", o.seconds, 0.001, 86'400);
+  c.seconds("--timeout", o.timeout, 0.001, 86'400);
+  c.count("--reps", o.reps, 1, 1000);
+  c.count("--workers", o.workers, 1, 1024);
+  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  c.count("--warmup", o.warmup, 0, 1000);
+  c.only("--only", o.only, configs);
+  c.text("--csv", o.csv);
+  c.flag("--stats", o.stats);
+  if (!fork_join) return;
+  c.seconds("--stall", o.stall, 0.001, 86'400);
+  c.text("--topology", o.topology);
+}
+inline void after_table_flags(table_options& o) {
+  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+}
+
 inline bool selected(const std::string& only, const configuration& c) {
   if (only.empty()) return true;
   for (std::string_view rest = only; !rest.empty();) {
@@ -568,6 +615,15 @@ inline void open_csv(std::ofstream& out, const std::string& path) {
   if (path.empty()) return;
   out.open(path);
   if (!out) cli::bad("cannot open '" + path + "' for writing");
+}
+
+// The start of every program's main: the process's cpuset is read before any thread is pinned, and
+// --csv opened before anything is measured.
+inline std::ofstream begin(const std::string& csv_path) {
+  allowed_cpus();
+  std::ofstream csv;
+  open_csv(csv, csv_path);
+  return csv;
 }
 
 // After writing: false (and a message) when the file could not be written.
@@ -699,6 +755,7 @@ struct window_sample {
   double seconds = 0;
   std::uint64_t window_cycles = 0;  // elapsed TSC ticks of the window
   std::uint64_t rounds = 0, events = 0;
+  std::uint64_t misplaced = 0;      // colors (or events) that could not be placed where asked
   hue::core_stats delta;            // hue's counters over the window, totals over cores (peers: 0)
   std::vector<std::uint64_t> events_per_core;  // hue only
   double misses_per_event = no_value;          // whole repetition; NaN when no counter
@@ -1315,15 +1372,15 @@ inline void derive_common(common_figures& f, const window_sample& s, unsigned wo
 // destroyed. A hang is reported on stderr (with hue's statistics), the run destroyed, and false
 // returned: the caller counts it and goes on with the other configurations.
 template <class Sample, class Make, class Check>
-bool measure_repetition(const configuration& c, bool counters, double stall, double timeout,
-                        Sample& s, hue::runtime_stats& last_stats, Make make, Check check) {
+bool measure_repetition(const configuration& c, bool counters, const table_options& o, Sample& s,
+                        hue::runtime_stats& last_stats, Make make, Check check) {
   cache_miss_counter hw;
   std::string why;
   const bool hw_on = counters && hw.open(why);
   auto run = make();
   if (!run->run(s)) {
     std::fprintf(stderr, "%s: HANG: %s: no round completed for %.0f s (or over %.0f s in all), %s\n",
-                 prog.c_str(), c.label.c_str(), stall, timeout, run->where().c_str());
+                 prog.c_str(), c.label.c_str(), o.stall, o.timeout, run->where().c_str());
     if (!c.peer()) std::cerr << run->stats() << '\n';
     destroy_or_exit(run, 30);
     return false;
@@ -1335,7 +1392,21 @@ bool measure_repetition(const configuration& c, bool counters, double stall, dou
   if (hw_on)
     if (const auto n = hw.close_and_read())
       s.misses_per_event = static_cast<double>(*n) / static_cast<double>(all_events);
+  if (s.misplaced)
+    std::fprintf(stderr, "%s: %s: %llu colors could not be placed on the core asked for\n",
+                 prog.c_str(), c.label.c_str(), static_cast<unsigned long long>(s.misplaced));
   return true;
+}
+
+// measure_repetition of Run<Exec>(c, args...), Exec being the executor of configuration c.
+template <template <class> class Run, class Sample, class Check, class... Args>
+bool measure_on_executor(const configuration& c, bool counters, const table_options& o, Sample& s,
+                         hue::runtime_stats& last_stats, Check check, const Args&... args) {
+  return with_executor(c, [&](auto exec) {
+    using run_t = Run<typename decltype(exec)::type>;
+    return measure_repetition(
+        c, counters, o, s, last_stats, [&] { return std::make_unique<run_t>(c, args...); }, check);
+  });
 }
 #endif  // HUE_BENCH_HAVE_TSC
 
@@ -1361,6 +1432,21 @@ std::vector<Row> make_rows(const std::vector<const configuration*>& configs) {
   std::vector<Row> rows;
   for (const configuration* c : configs) rows.push_back(Row{c, {}, 0, {}});
   return rows;
+}
+
+// The repetitions, interleaved (A B C .. A B C ..) so that the noise of a shared machine falls on
+// every configuration alike. `one(row)` measures one repetition of the row's configuration: its
+// figures, or nullopt after a hang (counted in the row).
+template <class Row, class One>
+void run_interleaved(std::vector<Row>& rows, unsigned reps, One one) {
+  for (unsigned rep = 0; rep < reps; ++rep)
+    for (Row& r : rows) {
+      say_repetition(*r.cfg, rep, reps);
+      if (auto f = one(r))
+        r.reps.push_back(std::move(*f));
+      else
+        ++r.hangs;
+    }
 }
 
 // A figure of the repetitions, for med() and range(): r.med(FIG(kevents)).
@@ -1401,6 +1487,38 @@ text_table<Row> paper_table(const std::string& unit, const std::string& per,
         return std::isfinite(m) ? fixed(m, 1) : std::string("n/a");
       });
   return t;
+}
+
+// The first column of a "where the time went" table.
+template <class Row>
+text_table<Row> where_table() {
+  text_table<Row> t;
+  t.column(24, "configuration", "", [](const Row& r) { return r.cfg->label; });
+  return t;
+}
+
+// "12345 (x1.07)": cycles of an event, and that over its warm (calibrated) cost; "-" when none ran.
+inline std::string cycles_vs_warm(double cycles, double warm) {
+  return std::isfinite(cycles) ? fixed(cycles, 0) + " (x" + fixed(cycles / warm, 2) + ")"
+                               : std::string("-");
+}
+
+// The lines the calibrated programs print under their calibration and their table.
+inline void print_counter_note(const std::string& counters_why, const char* per) {
+  if (!counters_why.empty())
+    std::printf("L2 miss/%s: n/a: no hardware cache counter here (%s)\n", per, counters_why.c_str());
+  else
+    std::printf(
+        "L2 miss/%s: perf's generic cache-misses (usually last-level, not L2), whole "
+        "repetition\n",
+        per);
+}
+inline void print_calibrated_ideal(double ideal_kevents, const char* unit) {
+  std::printf(
+      "\nideal bound: %.0f %s/s (warm calibrated cycles of a round's events / workers, at the "
+      "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = %s/s / "
+      "ideal\n",
+      ideal_kevents, unit, unit);
 }
 
 // The median ideal bound over every repetition of every row (repetitions replay the same rounds,
@@ -1481,6 +1599,27 @@ void print_row_keys(const char* prefix, const std::vector<Row>& rows, const char
   }
 }
 
+// The key=value lines of the columns every table has: throughput (`unit`: kevents, ktasks),
+// efficiency, and hue's locking time, WS cost and stolen time; `l2_per` (task, event) adds the
+// cache misses, "n/a" where not counted.
+template <class Row>
+void print_common_keys(const char* prefix, const std::vector<Row>& rows, const char* unit,
+                       const char* l2_per = nullptr) {
+  print_row_keys(prefix, rows, unit, FIG(kevents), 1);
+  print_row_keys(prefix, rows, "efficiency", FIG(efficiency), 4);
+  print_row_keys(prefix, rows, "lock_pct", FIG(lock_pct), 3, true);
+  print_row_keys(prefix, rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
+  print_row_keys(prefix, rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
+  if (l2_per)
+    print_row_keys(prefix, rows, (std::string("l2_misses_per_") + l2_per).c_str(), FIG(misses), 2,
+                   false, "n/a");
+}
+
+template <class Row>
+void print_hang_keys(const char* prefix, const std::vector<Row>& rows) {
+  for (const Row& r : rows) std::printf("%s_%s_hangs=%u\n", prefix, r.cfg->key.c_str(), r.hangs);
+}
+
 // After the tables: the rows some repetitions of which hung. Returns how many hung in all.
 template <class Row>
 unsigned print_hangs(const std::vector<Row>& rows, unsigned reps) {
@@ -1504,6 +1643,18 @@ void print_hue_stats(const std::vector<Row>& rows) {
       std::cout << "\nhue stats, " << r.cfg->label << " (last repetition, whole run):\n"
                 << r.last_stats;
   std::cout.flush();
+}
+
+// What every table program prints after its table: the ratios, the hangs, (--stats) hue's
+// statistics. Returns how many repetitions hung.
+template <class Row>
+unsigned print_after_table(const std::vector<Row>& rows, const std::vector<named_ratio>& ratios,
+                           const char* unit, const table_options& o) {
+  print_ratios(rows, ratios, unit);
+  const unsigned hangs = print_hangs(rows, o.reps);
+  if (o.stats) print_hue_stats(rows);
+  std::fflush(stdout);
+  return hangs;
 }
 
 // The CSV columns every table shares, in this order; `unit` is "kevents" or "ktasks". A program

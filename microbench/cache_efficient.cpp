@@ -89,18 +89,9 @@ namespace {
 
 using namespace bench;
 
-struct options {
-  double seconds = 1.5;
-  unsigned reps = 3;
-  unsigned workers = 2;
+struct options : table_options {
   unsigned arrays = 100;  // A events per loaded core and round
   unsigned array_kib = 8;
-  std::uint64_t seed = 42;
-  unsigned warmup = 2;
-  double timeout = 0;  // 0: 60 s + 20 x --seconds
-  double stall = 5;    // no round completed for this long: a hang
-  std::string csv, only, topology;
-  bool stats = false;
 
   unsigned keys() const { return array_kib * 1024 / 4; }
   unsigned loaded_cores() const { return (workers + 1) / 2; }  // workers 0, 2, 4, ...
@@ -210,7 +201,6 @@ calibration calibrate(const options& o) {
 // One configuration, one repetition.
 
 struct sample : window_sample {
-  std::uint64_t misplaced = 0;  // colors that could not be placed on the intended core
   handler_ledger<kinds>::totals handlers;
 };
 
@@ -390,12 +380,7 @@ void print_header(const options& o, const calibration& c, double tsc_hz, const c
         "  same order as base WS; 'hue locality' vs 'hue base WS' below is noise. Run with\n"
         "  --topology \"synthetic:pack:2 l2:2 core:2 pu:1\" --workers 8 to exercise the code "
         "path.\n");
-  if (!counters_why.empty())
-    std::printf("L2 miss/event: n/a: no hardware cache counter here (%s)\n", counters_why.c_str());
-  else
-    std::printf(
-        "L2 miss/event: perf's generic cache-misses (usually last-level, not L2), whole "
-        "repetition\n");
+  print_counter_note(counters_why, "event");
 }
 
 void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
@@ -403,40 +388,24 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
   paper_table<row>("KEvents/s", "event")
       .column(7, "sorts", "away", [](const row& r) { return pct_cell(r.med(FIG(sorts_away_pct)), 1); })
       .column(15, "B cycles/event", "(x warm)",
-              [&cal](const row& r) {
-                const double bc = r.med(FIG(b_cycles));
-                return std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")"
-                                         : std::string("-");
-              })
+              [&cal](const row& r) { return cycles_vs_warm(r.med(FIG(b_cycles)), cal.b); })
       .print(rows);
-  std::printf(
-      "\nideal bound: %.0f KEvents/s (warm calibrated cycles of a round's events / workers, at the "
-      "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KEvents/s / "
-      "ideal\n",
-      ideal_kevents);
+  print_calibrated_ideal(ideal_kevents, "KEvents");
 
   std::printf(
       "\nwhere the time went (medians): share of the events the loaded (even) cores ran; idle "
       "time;\n"
       "A events stolen before they ran; sorts away from their array, and the share of those on a\n"
       "core sharing an L2 with it; arrays sorted on two cores; mean cycles of a merging C\n\n");
-  text_table<row>()
-      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
-      .column(12, "loaded ran", "", [](const row& r) { return pct_cell(r.med(FIG(loaded_pct)), 1); })
-      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
-      .column(10, "A stolen", "",
-              [](const row& r) { return pct_cell(r.med(FIG(a_stolen_pct)), 1); })
-      .column(12, "sorts away", "",
-              [](const row& r) { return pct_cell(r.med(FIG(sorts_away_pct)), 1); })
-      .column(12, "away near", "", [](const row& r) { return pct_cell(r.med(FIG(near_pct)), 1); })
-      .column(14, "merges split", "",
-              [](const row& r) { return pct_cell(r.med(FIG(split_pct)), 1); })
+  where_table<row>()
+      .percent(12, "loaded ran", FIG(loaded_pct))
+      .percent(8, "idle", FIG(idle_pct))
+      .percent(10, "A stolen", FIG(a_stolen_pct))
+      .percent(12, "sorts away", FIG(sorts_away_pct))
+      .percent(12, "away near", FIG(near_pct))
+      .percent(14, "merges split", FIG(split_pct))
       .column(17, "merge cycles", "",
-              [&cal](const row& r) {
-                const double mc = r.med(FIG(merge_cycles));
-                return std::isfinite(mc) ? fixed(mc, 0) + " (x" + fixed(mc / cal.merge, 2) + ")"
-                                         : std::string("-");
-              })
+              [&cal](const row& r) { return cycles_vs_warm(r.med(FIG(merge_cycles)), cal.merge); })
       .print(rows);
 }
 
@@ -495,18 +464,13 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
   std::printf("cache_efficient_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
   print_peer_keys("cache_efficient");
   const char* p = "cache_efficient";
-  print_row_keys(p, rows, "kevents", FIG(kevents), 1);
-  print_row_keys(p, rows, "efficiency", FIG(efficiency), 4);
-  print_row_keys(p, rows, "lock_pct", FIG(lock_pct), 3, true);
-  print_row_keys(p, rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
-  print_row_keys(p, rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
-  print_row_keys(p, rows, "l2_misses_per_event", FIG(misses), 2, false, "n/a");
+  print_common_keys(p, rows, "kevents", "event");
   print_row_keys(p, rows, "sorts_away_pct", FIG(sorts_away_pct), 2);
   print_row_keys(p, rows, "sorts_away_near_pct", FIG(near_pct), 2);
   print_row_keys(p, rows, "merges_split_pct", FIG(split_pct), 2);
   print_row_keys(p, rows, "b_cycles", FIG(b_cycles), 0);
   print_ratio_keys(rows, ratios, p);
-  for (const row& r : rows) std::printf("%s_%s_hangs=%u\n", p, r.cfg->key.c_str(), r.hangs);
+  print_hang_keys(p, rows);
 }
 
 void usage(std::FILE* to) {
@@ -553,21 +517,11 @@ void usage(std::FILE* to) {
 options parse(int argc, char** argv) {
   options o;
   cli c("cache_efficient", usage);
-  c.seconds("--seconds", o.seconds, 0.001, 86'400);
-  c.seconds("--timeout", o.timeout, 0.001, 86'400);
-  c.seconds("--stall", o.stall, 0.001, 86'400);
-  c.count("--reps", o.reps, 1, 1000);
-  c.count("--workers", o.workers, 1, 1024);
+  add_table_flags(c, o, table_configurations(), true);
   c.count("--arrays", o.arrays, 1, 100'000);
   c.count("--array-kib", o.array_kib, 2, 1 << 20);
-  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
-  c.count("--warmup", o.warmup, 0, 1000);
-  c.text("--topology", o.topology);
-  c.text("--csv", o.csv);
-  c.only("--only", o.only, table_configurations());
-  c.flag("--stats", o.stats);
   c.parse(argc, argv);
-  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  after_table_flags(o);
   return o;
 }
 
@@ -575,9 +529,7 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
-  allowed_cpus();  // the process's cpuset, read before any thread is pinned
-  std::ofstream csv;
-  open_csv(csv, o.csv);
+  std::ofstream csv = begin(o.csv);
   std::unique_ptr<cache_map> map;
   try {
     map = std::make_unique<cache_map>(o.topology, o.workers);
@@ -602,45 +554,28 @@ int main(int argc, char** argv) {
   std::vector<row> rows = make_rows<row>(selected_configurations(table_configurations(), o.only));
   std::uint64_t unsorted = 0;
   try {
-    for (unsigned rep = 0; rep < o.reps; ++rep) {
-      for (row& r : rows) {
-        say_repetition(*r.cfg, rep, o.reps);
-        for (hue::handler_info* info : {&a_info, &b_info, &c_info})
-          info->measured_cost.store(0, std::memory_order_relaxed);
-        sample s;
-        const bool done = with_executor(*r.cfg, [&](auto exec) {
-          using run_t = cache_run<typename decltype(exec)::type>;
-          return measure_repetition(
-              *r.cfg, counters, o.stall, o.timeout, s, r.last_stats,
-              [&] { return std::make_unique<run_t>(*r.cfg, o, *map); },
-              [&](const run_t& run) {
-                if (const std::uint64_t bad = run.unsorted()) {
-                  std::fprintf(stderr, "cache_efficient: %s: %llu merged arrays were NOT sorted\n",
-                               r.cfg->label.c_str(), static_cast<unsigned long long>(bad));
-                  unsorted += bad;
-                }
-              });
-        });
-        if (!done) {
-          ++r.hangs;
-          continue;
+    run_interleaved(rows, o.reps, [&](row& r) -> std::optional<figures> {
+      for (hue::handler_info* info : {&a_info, &b_info, &c_info})
+        info->measured_cost.store(0, std::memory_order_relaxed);
+      sample s;
+      auto check = [&](const auto& run) {
+        if (const std::uint64_t bad = run.unsorted()) {
+          std::fprintf(stderr, "cache_efficient: %s: %llu merged arrays were NOT sorted\n",
+                       r.cfg->label.c_str(), static_cast<unsigned long long>(bad));
+          unsorted += bad;
         }
-        r.reps.push_back(derive(s, o, ideal_kevents, r.cfg->peer()));
-        if (s.misplaced)
-          std::fprintf(stderr, "cache_efficient: %s: %llu colors not on the intended core\n",
-                       r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
-      }
-    }
+      };
+      if (!measure_on_executor<cache_run>(*r.cfg, counters, o, s, r.last_stats, check, o, *map))
+        return std::nullopt;
+      return derive(s, o, ideal_kevents, r.cfg->peer());
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cache_efficient: %s\n", e.what());
     return 1;
   }
 
   print_table(rows, cal, ideal_kevents);
-  print_ratios(rows, ratios, "KEvents");
-  const unsigned hangs = print_hangs(rows, o.reps);
-  if (o.stats) print_hue_stats(rows);
-  std::cout.flush();
+  const unsigned hangs = print_after_table(rows, ratios, "KEvents", o);
   if (csv.is_open()) write_csv(rows, ideal_kevents, cal, csv);
   if (!close_csv(csv, o.csv)) return 1;
   print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters, *map);

@@ -107,21 +107,12 @@ using namespace bench;
 // ------------------------------------------------------------------------------------------------
 // The workload.
 
-struct options {
-  double seconds = 1.5;
-  unsigned reps = 3;
-  unsigned workers = 2;
+struct options : table_options {
   unsigned colors = 32;       // A events per round
   unsigned array_kib = 16;    // per color
   unsigned chunk_lines = 16;  // lines walked by one B
   unsigned work = 32;         // mixing rounds per line
   unsigned penalty = 1000;    // of B
-  std::uint64_t seed = 42;
-  unsigned warmup = 2;
-  double timeout = 0;  // 0: 60 s + 20 x --seconds
-  double stall = 5;    // no round completed for this long: a hang
-  std::string csv, only, topology;
-  bool stats = false;
 
   unsigned lines() const { return array_kib * 1024 / 64; }
   unsigned chunks() const { return lines() / chunk_lines; }
@@ -273,7 +264,6 @@ calibration calibrate(const options& o, const std::vector<std::uint32_t>& cycle)
 // One configuration, one repetition, on hue or a peer (Exec: bench_common.hpp, "Executors").
 
 struct sample : window_sample {
-  std::uint64_t misplaced = 0;  // colors that could not be placed on core 0
   handler_ledger<3>::totals handlers;
 };
 
@@ -410,46 +400,29 @@ void print_calibration(const options& o, const calibration& c, double tsc_hz,
       std::isfinite(c.b_remote)
           ? (fixed(c.b_remote, 0) + " (x" + fixed(c.b_remote / c.b, 1) + ")").c_str()
           : "- (one cpu)");
-  if (!counters_why.empty())
-    std::printf("L2 miss/task: n/a: no hardware cache counter here (%s)\n", counters_why.c_str());
-  else
-    std::printf(
-        "L2 miss/task: perf's generic cache-misses (usually last-level, not L2), whole "
-        "repetition\n");
+  print_counter_note(counters_why, "task");
 }
 
 void print_table(const std::vector<row>& rows, const calibration& cal, double ideal_kevents) {
   std::printf("\n");
   paper_table<row>("KTasks/s", "task")
-      .column(7, "B away", "", [](const row& r) { return pct_cell(r.med(FIG(b_away_pct)), 1); })
+      .percent(7, "B away", FIG(b_away_pct))
       .column(15, "B cycles/event", "(x warm)",
-              [&cal](const row& r) {
-                const double bc = r.med(FIG(b_cycles));
-                return std::isfinite(bc) ? fixed(bc, 0) + " (x" + fixed(bc / cal.b, 2) + ")"
-                                         : std::string("-");
-              })
+              [&cal](const row& r) { return cycles_vs_warm(r.med(FIG(b_cycles)), cal.b); })
       .print(rows);
-  std::printf(
-      "\nideal bound: %.0f KTasks/s (warm calibrated cycles of a round's events / workers, at the "
-      "TSC rate;\n  no runtime overhead, no cache miss, no serial fork); efficiency = KTasks/s / "
-      "ideal\n",
-      ideal_kevents);
+  print_calibrated_ideal(ideal_kevents, "KTasks");
 
   std::printf(
       "\nwhere the time went (medians): share of the events core 0 ran; idle time; A events "
       "stolen\n"
       "(run off core 0; for a peer: off its fork's thread); B colors moved in the middle of their "
       "walk,\nper round; events per steal\n\n");
-  text_table<row>()
-      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
-      .column(11, "core 0 ran", "", [](const row& r) { return pct_cell(r.med(FIG(core0_pct)), 1); })
-      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
-      .column(10, "A stolen", "",
-              [](const row& r) { return pct_cell(r.med(FIG(a_stolen_pct)), 1); })
-      .column(15, "B moves/round", "",
-              [](const row& r) { return fixed(r.med(FIG(moves_per_round)), 2); })
-      .column(13, "events/steal", "",
-              [](const row& r) { return fixed(r.med(FIG(events_per_steal)), 2); })
+  where_table<row>()
+      .percent(11, "core 0 ran", FIG(core0_pct))
+      .percent(8, "idle", FIG(idle_pct))
+      .percent(10, "A stolen", FIG(a_stolen_pct))
+      .number(15, "B moves/round", FIG(moves_per_round), 2)
+      .number(13, "events/steal", FIG(events_per_steal), 2)
       .print(rows);
 }
 
@@ -502,16 +475,11 @@ void print_keys(const std::vector<row>& rows, const options& o, const calibratio
   std::printf("penalty_ideal_ktasks=%.1f\n", ideal);
   std::printf("penalty_l2_counters=%s\n", counters ? "perf_generic_cache_misses" : "n/a");
   print_peer_keys("penalty");
-  print_row_keys("penalty", rows, "ktasks", FIG(kevents), 1);
-  print_row_keys("penalty", rows, "efficiency", FIG(efficiency), 4);
-  print_row_keys("penalty", rows, "lock_pct", FIG(lock_pct), 3, true);
-  print_row_keys("penalty", rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
-  print_row_keys("penalty", rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
-  print_row_keys("penalty", rows, "l2_misses_per_task", FIG(misses), 2, false, "n/a");
+  print_common_keys("penalty", rows, "ktasks", "task");
   print_row_keys("penalty", rows, "b_away_pct", FIG(b_away_pct), 2);
   print_row_keys("penalty", rows, "b_cycles", FIG(b_cycles), 0);
   print_ratio_keys(rows, ratios, "penalty");
-  for (const row& r : rows) std::printf("penalty_%s_hangs=%u\n", r.cfg->key.c_str(), r.hangs);
+  print_hang_keys("penalty", rows);
 }
 
 void usage(std::FILE* to) {
@@ -564,27 +532,17 @@ void usage(std::FILE* to) {
 options parse(int argc, char** argv) {
   options o;
   cli c("penalty", usage);
-  c.seconds("--seconds", o.seconds, 0.001, 86'400);
-  c.seconds("--timeout", o.timeout, 0.001, 86'400);
-  c.seconds("--stall", o.stall, 0.001, 86'400);
-  c.count("--reps", o.reps, 1, 1000);
-  c.count("--workers", o.workers, 1, 1024);
+  add_table_flags(c, o, table_configurations(), true);
   c.count("--colors", o.colors, 1, 100'000);
   c.count("--array-kib", o.array_kib, 1, 1 << 20);
   c.count("--chunk-lines", o.chunk_lines, 1, 1 << 24);
   c.count("--work", o.work, 0, 10'000);
   c.count("--penalty", o.penalty, 1, 1'000'000'000);
-  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
-  c.count("--warmup", o.warmup, 0, 1000);
-  c.text("--topology", o.topology);
-  c.text("--csv", o.csv);
-  c.only("--only", o.only, table_configurations());
-  c.flag("--stats", o.stats);
   c.parse(argc, argv);
   if (o.lines() % o.chunk_lines != 0 || o.lines() < o.chunk_lines)
     c.bad("--array-kib " + std::to_string(o.array_kib) + " is " + std::to_string(o.lines()) +
           " lines, not a multiple of --chunk-lines " + std::to_string(o.chunk_lines));
-  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  after_table_flags(o);
   return o;
 }
 
@@ -592,9 +550,7 @@ options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
-  allowed_cpus();  // the process's cpuset, read before any thread is pinned
-  std::ofstream csv;
-  open_csv(csv, o.csv);
+  std::ofstream csv = begin(o.csv);
   if (!o.topology.empty()) {
     try {
       cache_map check(o.topology, o.workers);
@@ -620,38 +576,22 @@ int main(int argc, char** argv) {
 
   std::vector<row> rows = make_rows<row>(selected_configurations(table_configurations(), o.only));
   try {
-    for (unsigned rep = 0; rep < o.reps; ++rep) {
-      for (row& r : rows) {
-        say_repetition(*r.cfg, rep, o.reps);
-        a_info.measured_cost.store(0, std::memory_order_relaxed);
-        b_info.measured_cost.store(0, std::memory_order_relaxed);
-        sample s;
-        const bool done = with_executor(*r.cfg, [&](auto exec) {
-          using run_t = penalty_run<typename decltype(exec)::type>;
-          return measure_repetition(
-              *r.cfg, counters, o.stall, o.timeout, s, r.last_stats,
-              [&] { return std::make_unique<run_t>(*r.cfg, o, cycle); }, [](const run_t&) {});
-        });
-        if (!done) {
-          ++r.hangs;
-          continue;
-        }
-        r.reps.push_back(derive(s, o, ideal_kevents, r.cfg->peer()));
-        if (s.misplaced)
-          std::fprintf(stderr, "penalty: %s: %llu colors could not be placed on core 0\n",
-                       r.cfg->label.c_str(), static_cast<unsigned long long>(s.misplaced));
-      }
-    }
+    run_interleaved(rows, o.reps, [&](row& r) -> std::optional<figures> {
+      a_info.measured_cost.store(0, std::memory_order_relaxed);
+      b_info.measured_cost.store(0, std::memory_order_relaxed);
+      sample s;
+      if (!measure_on_executor<penalty_run>(*r.cfg, counters, o, s, r.last_stats,
+                                            [](const auto&) {}, o, cycle))
+        return std::nullopt;
+      return derive(s, o, ideal_kevents, r.cfg->peer());
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "penalty: %s\n", e.what());
     return 1;
   }
 
   print_table(rows, cal, ideal_kevents);
-  print_ratios(rows, ratios, "KTasks");
-  const unsigned hangs = print_hangs(rows, o.reps);
-  if (o.stats) print_hue_stats(rows);
-  std::cout.flush();
+  const unsigned hangs = print_after_table(rows, ratios, "KTasks", o);
   if (csv.is_open()) write_csv(rows, ideal_kevents, cal, csv);
   if (!close_csv(csv, o.csv)) return 1;
   print_keys(rows, o, cal, tsc_hz, ideal_kevents, counters);

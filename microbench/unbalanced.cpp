@@ -98,7 +98,7 @@ const std::vector<configuration>& configurations() { return table_configurations
 // What one repetition measured.
 struct sample : window_sample {
   std::uint64_t handler_cycles = 0;  // sum of the spin targets of the events run in the window
-  std::uint64_t misplaced = 0;       // events whose color core 0 did not own (see max_color_scan)
+  // misplaced: events whose color core 0 did not own (see max_color_scan)
   std::uint64_t rounds_without_steal = 0;
   std::uint64_t first_round_cycles = 0, last_round_cycles = 0;
 
@@ -417,18 +417,14 @@ class tbb_unbalanced {
 // ------------------------------------------------------------------------------------------------
 // Harness.
 
-struct options {
-  double seconds = 3;
-  unsigned reps = 3;
-  unsigned workers = 2;
+// --only empty: all configurations (the sweep: all,asio,tbb).
+struct options : table_options {
+  options() {
+    seconds = 3;
+    warmup = 1;
+  }
   std::uint64_t events = 50'000;
-  std::uint64_t seed = 42;
-  unsigned warmup = 1;
-  double timeout = 0;  // 0: 60 s + 20 x --seconds
-  std::string csv;
-  std::string only;  // comma-separated configuration keys; empty: all (sweep: all,asio,tbb)
   std::uint64_t asio_strands = 0;  // Asio's strand pool; 0: as many strands as events per round
-  bool stats = false;
   bool trace = false;
   bool sweep = false;  // --workers-sweep
 };
@@ -483,21 +479,13 @@ void usage(std::FILE* to) {
 options parse(int argc, char** argv) {
   options o;
   cli c("unbalanced", usage);
-  c.seconds("--seconds", o.seconds, 0.001, 86'400);
-  c.seconds("--timeout", o.timeout, 0.001, 86'400);
-  c.count("--reps", o.reps, 1, 1000);
-  c.count("--workers", o.workers, 1, 1024);
+  add_table_flags(c, o, configurations(), false);
   c.count("--events", o.events, 1, 100'000'000);
-  c.count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
   c.count("--asio-strands", o.asio_strands, 0, 10'000'000);
-  c.count("--warmup", o.warmup, 0, 1000);
-  c.only("--only", o.only, configurations());
-  c.text("--csv", o.csv);
-  c.flag("--stats", o.stats);
   c.flag("--trace", o.trace);
   c.flag("--workers-sweep", o.sweep);
   c.parse(argc, argv);
-  if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
+  after_table_flags(o);
   if (o.sweep && o.only.empty()) o.only = "all,asio,tbb";
   return o;
 }
@@ -566,14 +554,11 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
       "\nwhere the time went (medians): share of the events core 0 ran; idle time; events moved\n"
       "per steal; events posted off core 0 because stealing had left core 0 no table slot; timed\n"
       "rounds in which nothing was stolen; the first and the last timed round, in Mcycles\n\n");
-  text_table<row>()
-      .column(24, "configuration", "", [](const row& r) { return r.cfg->label; })
-      .column(11, "core 0 ran", "", [](const row& r) { return pct_cell(r.med(FIG(core0_pct)), 1); })
-      .column(8, "idle", "", [](const row& r) { return pct_cell(r.med(FIG(idle_pct)), 1); })
-      .column(13, "events/steal", "",
-              [](const row& r) { return fixed(r.med(FIG(events_per_steal)), 2); })
-      .column(14, "not on core 0", "",
-              [](const row& r) { return pct_cell(r.med(FIG(misplaced_pct)), 1); })
+  where_table<row>()
+      .percent(11, "core 0 ran", FIG(core0_pct))
+      .percent(8, "idle", FIG(idle_pct))
+      .number(13, "events/steal", FIG(events_per_steal), 2)
+      .percent(14, "not on core 0", FIG(misplaced_pct))
       .column(16, "rounds no steal", "",
               [](const row& r) {
                 return steals(*r.cfg) ? pct_cell(r.med(FIG(no_steal_pct)), 1) : std::string("-");
@@ -628,12 +613,7 @@ void print_keys(const std::vector<row>& rows, const options& o, double tsc_hz) {
     std::printf("unbalanced_asio_strands=%llu\n",
                 static_cast<unsigned long long>(o.asio_strands ? o.asio_strands : o.events));
   const char* p = "unbalanced";
-  print_row_keys(p, rows, "kevents", FIG(kevents), 1);
-  print_row_keys(p, rows, "efficiency", FIG(efficiency), 4);
-  // The rest is hue's statistics: the peers have none.
-  print_row_keys(p, rows, "lock_pct", FIG(lock_pct), 3, true);
-  print_row_keys(p, rows, "ws_cycles_per_steal", FIG(ws_cost), 0, true);
-  print_row_keys(p, rows, "stolen_cycles_per_steal", FIG(stolen), 0, true);
+  print_common_keys(p, rows, "kevents");
   print_row_keys(p, rows, "rounds_without_steal_pct", FIG(no_steal_pct), 1, true);
   print_ratio_keys(rows, ratios, p);
 }
@@ -749,9 +729,7 @@ int run_sweep(const options& o, double tsc_hz, std::ofstream& csv) {
 
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
-  allowed_cpus();  // the process's cpuset, read before any thread is pinned
-  std::ofstream csv;
-  open_csv(csv, o.csv);
+  std::ofstream csv = begin(o.csv);
   warn_if_oversubscribed(o.workers);
 
   const double tsc_hz = measure_tsc_hz();
@@ -760,17 +738,12 @@ int main(int argc, char** argv) {
     if (o.sweep) return run_sweep(o, tsc_hz, csv);
 
     std::vector<row> rows = make_rows<row>(selected_configurations(configurations(), o.only));
-    for (unsigned rep = 0; rep < o.reps; ++rep) {
-      for (row& r : rows) {
-        say_repetition(*r.cfg, rep, o.reps);
-        r.reps.push_back(run_sample(*r.cfg, o.workers, o, tsc_hz, &r.last_stats));
-      }
-    }
+    run_interleaved(rows, o.reps, [&](row& r) -> std::optional<figures> {
+      return run_sample(*r.cfg, o.workers, o, tsc_hz, &r.last_stats);
+    });
 
     print_table(rows, o, tsc_hz);
-    print_ratios(rows, ratios, "KEvents");
-    if (o.stats) print_hue_stats(rows);
-    std::cout.flush();
+    print_after_table(rows, ratios, "KEvents", o);
     if (csv.is_open()) write_csv(rows, csv);
     if (!close_csv(csv, o.csv)) return 1;
     print_keys(rows, o, tsc_hz);
