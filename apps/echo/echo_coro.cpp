@@ -24,7 +24,10 @@ hue::task<void> session(std::shared_ptr<counters> stats, hue::async_socket s) {
 
 hue::task<void> accept_loop(hue::reactor& io, std::shared_ptr<counters> stats,
                             std::shared_ptr<hue::async_listener> listener) {
-  for (;;) {
+  for (unsigned n = 1;; ++n) {
+    // Yield the accept color now and then, as the handler-style acceptor does: fairness, and a
+    // bound on how long one resumption runs while connections keep arriving.
+    if (n % 64 == 0) co_await io.rt().on(accept_color);
     hue::async_socket s = co_await listener->accept();
     stats->accepted.fetch_add(1, std::memory_order_relaxed);
     hue::net::set_nodelay(s.fd());

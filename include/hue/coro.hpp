@@ -22,6 +22,7 @@
 #include <hue/reactor.hpp>
 #include <hue/task.hpp>
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <memory>
@@ -108,14 +109,14 @@ class async_listener {
                  std::chrono::milliseconds backoff = std::chrono::milliseconds(20));
   task<async_socket> accept();
   int fd() const noexcept { return sock_.fd(); }
-  std::uint64_t shed() const noexcept { return shed_; }
+  std::uint64_t shed() const noexcept { return shed_.load(std::memory_order_relaxed); }
 
  private:
   reactor& io_;
   async_socket sock_;  // the listening fd, for its readiness
   net::spare_fd spare_;
   std::chrono::milliseconds backoff_;
-  std::uint64_t shed_ = 0;
+  std::atomic<std::uint64_t> shed_{0};  // read by other threads (stats)
 };
 
 task<async_socket> async_connect(reactor& io, net::endpoint to);

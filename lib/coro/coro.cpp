@@ -177,7 +177,7 @@ task<async_socket> async_listener::accept() {
       case net::spare_fd::outcome::accepted: co_return async_socket(io_, fd);
       case net::spare_fd::outcome::would_block: co_await sock_.wait(readable); break;
       case net::spare_fd::outcome::shed:
-        ++shed_;
+        shed_.fetch_add(1, std::memory_order_relaxed);
         co_await sleep_for(io_, backoff_);
         break;
       case net::spare_fd::outcome::failed:
