@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -91,6 +92,38 @@ TEST(Reactor, DeliveriesOfOneWatchNeverOverlapNorGetLost) {
   writer.join();
   EXPECT_TRUE(eventually([&] { return bytes.load() == 5000; }));
   EXPECT_EQ(overlaps.load(), 0);
+}
+
+// One color per connection: a connection's handlers never overlap, while different connections'
+// handlers do run at the same time on different cores.
+TEST(Reactor, ConnectionsRunInParallelButEachOneSerially) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io(rt);
+  constexpr int conns = 16, writes = 20;
+  std::vector<std::unique_ptr<socket_pair>> pairs;
+  std::vector<std::atomic<int>> inside(conns);
+  std::atomic<int> overlaps{0}, running{0}, max_running{0}, reads{0};
+  std::vector<hue::registration> watches;
+  for (int i = 0; i < conns; ++i) {
+    pairs.push_back(std::make_unique<socket_pair>());
+    const int fd = pairs.back()->fd[0];
+    watches.push_back(io.watch(fd, hue::readable, 300 + i, [&, i, fd](hue::io_events) {
+      if (inside[i].fetch_add(1) != 0) ++overlaps;
+      const int now = running.fetch_add(1) + 1;
+      for (int m = max_running.load(); now > m && !max_running.compare_exchange_weak(m, now);) {
+      }
+      char buf[64];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reads += static_cast<int>(n);
+      hue_test::busy(200'000);
+      running.fetch_sub(1);
+      inside[i].fetch_sub(1);
+    }));
+  }
+  for (int w = 0; w < writes; ++w)
+    for (int i = 0; i < conns; ++i) ASSERT_EQ(::write(pairs[i]->fd[1], "z", 1), 1);
+  EXPECT_TRUE(eventually([&] { return reads.load() == conns * writes; }));
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(max_running.load(), 2) << "different connections never ran at the same time";
 }
 
 TEST(Reactor, OneshotWatchFiresOnce) {
@@ -275,6 +308,7 @@ TEST(ReactorIdle, SleepsInTheKernel) {
   socket_pair p;
   hue::registration w = io.watch(p.fd[0], hue::readable, 1, [](hue::io_events) {});
   hue::registration t = io.every(10s, 1, [] {});
+  hue::net::acceptor listener(io, hue::net::listen_tcp({"127.0.0.1", 0}), 1, [](int fd) { ::close(fd); });
   std::this_thread::sleep_for(100ms);  // past every spin window
   const auto blocking_before = io.polls().blocking;
   const std::uint64_t cpu0 = process_cpu_ns();
