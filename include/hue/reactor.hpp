@@ -15,7 +15,7 @@
 // (pinned to `reactor_config::core`) that re-posts itself while that core has other work, so
 // readiness is picked up after at most one round of the core's queue (and no more often than
 // `busy_poll_interval`); when the core runs out of work, its worker polls while it spins and then
-// sleeps in epoll_wait instead of its usual futex-like wait, so an idle reactor uses no CPU and
+// sleeps in epoll_wait instead of its usual wait on an eventfd, so an idle reactor uses no CPU and
 // any post, steal request or readiness wakes it.
 //
 // Lifetimes: destroy the reactor before its runtime (declare it after). Registrations may outlive

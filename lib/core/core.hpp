@@ -40,7 +40,7 @@ struct alignas(64) core {
   // touches only this first cache line: lock, flags, counters, then the core-queue, whose level
   // bitmap and level 0 come first. ---
   spinlock lock;
-  bool sleeping = false;           // the worker is (about to be) in FUTEX_WAIT; a poster wakes it
+  bool sleeping = false;           // the worker is (about to be) asleep in the kernel; a poster wakes it
   // Non-zero while `ready` is non-empty. Written under the lock, read without it by the spinning
   // worker, so it can notice new work without taking the lock that posters need.
   std::atomic<std::uint32_t> ready_hint{0};

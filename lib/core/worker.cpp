@@ -219,7 +219,7 @@ void park(runtime_impl& rt, core& me) {
   me.asleep.store(false, std::memory_order_relaxed);
   {
     // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
-    // needless FUTEX_WAKE.
+    // needless eventfd write.
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
     me.sleeping = false;
