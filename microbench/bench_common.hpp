@@ -582,6 +582,40 @@ inline void after_table_flags(table_options& o) {
   if (o.timeout == 0) o.timeout = 60 + 20 * o.seconds;
 }
 
+// The --help lines of add_table_flags' flags, with the program's defaults `d`, and the closing note.
+inline void print_table_flags_help(std::FILE* to, const table_options& d, bool fork_join) {
+  std::fprintf(
+      to,
+      "  --seconds S     timed window per repetition (whole rounds: the last one may overrun);\n"
+      "                  default %s\n"
+      "  --reps R        repetitions of each configuration, interleaved; median; default %u\n"
+      "  --workers N     workers of each runtime, threads of each peer; default %u\n"
+      "  --seed X        seed of the workload (the same in every repetition); default %llu\n"
+      "  --warmup W      untimed rounds before the window; default %u\n"
+      "  --timeout S     give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
+      "                  default 60 + 20 x --seconds\n",
+      fixed(d.seconds, d.seconds == std::floor(d.seconds) ? 0 : 1).c_str(), d.reps, d.workers,
+      static_cast<unsigned long long>(d.seed), d.warmup);
+  if (fork_join)
+    std::fprintf(
+        to,
+        "  --stall S       report a hang when no round completed for S s; default %s (the hung\n"
+        "                  run is then stopped, the table marks it, the exit status is 1)\n"
+        "  --topology T    hue::config::topology, e.g. \"synthetic:pack:2 l2:2 core:2 pu:1\" (the\n"
+        "                  paper's machine; use --workers 8); hue's workers then run unpinned\n",
+        fixed(d.stall, 0).c_str());
+  std::fprintf(
+      to,
+      "  --only KEYS     run only these configurations (comma-separated keys from the list above)\n"
+      "  --csv FILE      also write the table's rows to FILE as CSV\n"
+      "  --stats         print hue's per-core statistics of each configuration's last repetition\n"
+      "  --help          this text\n"
+      "\n"
+      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
+      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (%s_*) for scripts.\n",
+      prog.c_str());
+}
+
 inline bool selected(const std::string& only, const configuration& c) {
   if (only.empty()) return true;
   for (std::string_view rest = only; !rest.empty();) {
@@ -1134,6 +1168,82 @@ class tbb_executor {
 };
 #endif  // HUE_BENCH_TBB
 
+// What every fork/join workload (penalty, cache_efficient) needs around its own handlers: its
+// executor, the timed window, the per-worker handler ledger and the round's countdown. A workload
+// declares one as its last member (the executor's threads are then joined before the workload's
+// own state goes) and writes only its fork and its handlers:
+//
+//   fork:   rounds_.begin_round(units);  then post the round's first events on rounds_.exec()
+//   handler that ends a unit of the round:  if (rounds_.unit_done()) rounds_.end_round(fork);
+//   main:   rounds_.run(fork, sample)  (Sample: a window_sample with `handlers`)
+//
+// A round is `units` chains of events (colors, arrays); the last chain to finish is the join.
+template <class Exec, unsigned Kinds>
+class fork_join_rounds {
+ public:
+  fork_join_rounds(const configuration& c, const table_options& o, const exec_params& p,
+                   std::uint64_t events_per_round)
+      : o_(o),
+        events_per_round_(events_per_round),
+        ledger_(p.workers),
+        window_(o.warmup),
+        exec_(c, p) {}
+
+  Exec& exec() { return exec_; }
+  handler_ledger<Kinds>& ledger() { return ledger_; }
+  const round_window& window() const { return window_; }
+  // The worker that ran this round's fork (written before the round's posts, which order it).
+  unsigned fork_worker() const { return fork_worker_; }
+
+  // Main thread: starts the rounds with `fork` and lets the window run. False on a hang.
+  template <class Fork, class Sample>
+  bool run(Fork fork, Sample& out) {
+    exec_.start(std::move(fork));
+    if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
+    out.take(window_, events_per_round_);
+    out.misplaced = exec_.misplaced();
+    out.handlers = end_ - start_;
+    return true;
+  }
+
+  // The fork, before its first post: opens the window when due and arms the countdown.
+  void begin_round(std::uint64_t units) {
+    if (window_.at_fork(exec_)) start_ = ledger_.read();
+    fork_worker_ = exec_.here();
+    remaining_.store(units, std::memory_order_relaxed);
+  }
+  // A unit is done. True for the last one of the round (acq_rel: it sees every other unit's
+  // writes), which then calls end_round.
+  bool unit_done() { return remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // The join: closes the window when its time is up, else posts the next fork.
+  template <class Fork>
+  void end_round(Fork fork) {
+    if (window_.at_join(exec_)) {
+      end_ = ledger_.read();
+      window_.finish();
+      return;
+    }
+    exec_.post_fork(std::move(fork));
+  }
+
+  hue::runtime_stats stats() const { return exec_.stats(); }
+  std::string where(const char* units) const {
+    return "round " + std::to_string(window_.progress()) + ", " +
+           std::to_string(remaining_.load()) + " " + units + " of the round left";
+  }
+  std::uint64_t events_run() const { return window_.progress() * events_per_round_; }
+
+ private:
+  const table_options& o_;
+  const std::uint64_t events_per_round_;
+  handler_ledger<Kinds> ledger_;
+  typename handler_ledger<Kinds>::totals start_, end_;
+  round_window window_;
+  unsigned fork_worker_ = 0;
+  std::atomic<std::uint64_t> remaining_{0};
+  Exec exec_;  // last: its threads are joined before the rest goes
+};
+
 // Calls f(std::type_identity<Exec>{}) with the executor of configuration `c`.
 template <class F>
 auto with_executor(const configuration& c, F&& f) {
@@ -1546,6 +1656,17 @@ struct named_ratio {
   const char* den;
 };
 
+// The ratios between the paper's configurations every table program prints.
+inline constexpr named_ratio paper_ratios[] = {
+    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
+    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
+     "libasync_smp_ws"},
+    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
+    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
+    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
+     "libasync_smp_ws", "libasync_smp"},
+};
+
 // The ratios to the peers every table program prints.
 inline constexpr named_ratio peer_ratios[] = {
     {"ratio_all_over_asio", "hue all heuristics / Boost.Asio", "all", "asio"},
@@ -1554,9 +1675,12 @@ inline constexpr named_ratio peer_ratios[] = {
     {"ratio_base_over_tbb", "hue base WS / oneTBB", "base", "tbb"},
 };
 
-// A program's own ratios, then the peer ones.
-inline std::vector<named_ratio> with_peer_ratios(std::initializer_list<named_ratio> own) {
-  std::vector<named_ratio> v(own);
+// A program's ratios: its headline, the paper's, its own to the peers, the common peer ones.
+inline std::vector<named_ratio> table_ratios(std::initializer_list<named_ratio> headline,
+                                             std::initializer_list<named_ratio> to_peers = {}) {
+  std::vector<named_ratio> v(headline);
+  v.insert(v.end(), std::begin(paper_ratios), std::end(paper_ratios));
+  v.insert(v.end(), to_peers);
   v.insert(v.end(), std::begin(peer_ratios), std::end(peer_ratios));
   return v;
 }

@@ -204,8 +204,8 @@ struct sample : window_sample {
   handler_ledger<kinds>::totals handlers;
 };
 
-// Destruction order: `exec_` is declared last, so its threads are joined before the state they
-// point into goes away.
+// Destruction order: `rounds_` (which holds the executor) is declared last, so its threads are
+// joined before the state they point into goes away.
 template <class Exec>
 class cache_run {
  public:
@@ -213,9 +213,8 @@ class cache_run {
       : o_(o),
         map_(map),
         arrays_(o.total_arrays()),
-        ledger_(o.workers),
-        window_(o.warmup),
-        exec_(c, exec_params{o.workers, o.topology, "cache", 3ull * o.total_arrays()}) {
+        rounds_(c, o, exec_params{o.workers, o.topology, "cache", 3ull * o.total_arrays()},
+                o.events_per_round()) {
     for (unsigned i = 0; i < arrays_.size(); ++i) {
       array_state& a = arrays_[i];
       a.data.resize(o.keys());
@@ -224,100 +223,76 @@ class cache_run {
     }
   }
 
-  bool run(sample& out) {
-    exec_.start([this] { fork(); });
-    if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
-    out.take(window_, o_.events_per_round());
-    out.misplaced = exec_.misplaced();
-    out.handlers = end_ - start_;
-    return true;
-  }
-
-  hue::runtime_stats stats() const { return exec_.stats(); }
-  std::string where() const {
-    return "round " + std::to_string(window_.progress()) + ", " +
-           std::to_string(remaining_.load()) + " arrays of the round left";
-  }
-  std::uint64_t events_run() const { return window_.progress() * o_.events_per_round(); }
+  bool run(sample& out) { return rounds_.run([this] { fork(); }, out); }
+  hue::runtime_stats stats() const { return rounds_.stats(); }
+  std::string where() const { return rounds_.where("arrays"); }
+  std::uint64_t events_run() const { return rounds_.events_run(); }
   std::uint64_t unsorted() const { return unsorted_.load(); }
 
  private:
+  Exec& exec() { return rounds_.exec(); }
+  handler_ledger<kinds>& ledger() { return rounds_.ledger(); }
+
   // Where A of array i is meant to run: its loaded core on hue; the fork's thread on a peer, which
   // cannot place events.
-  unsigned home(const array_state& a) const { return Exec::places ? a.home : fork_worker_; }
+  unsigned home(const array_state& a) const { return Exec::places ? a.home : rounds_.fork_worker(); }
 
   void fork() {
-    if (window_.at_fork(exec_)) start_ = ledger_.read();
-    verify_ = !window_.timed();
-    fork_worker_ = exec_.here();
-    remaining_.store(arrays_.size(), std::memory_order_relaxed);  // before the first post
+    rounds_.begin_round(arrays_.size());
+    verify_ = !rounds_.window().timed();
     for (unsigned i = 0; i < arrays_.size(); ++i) {
       array_state& a = arrays_[i];
       a.halves.store(2, std::memory_order_relaxed);
-      exec_.post(exec_.fresh_color(a.home), [this, i] { run_a(i); }, a_info);
+      exec().post(exec().fresh_color(a.home), [this, i] { run_a(i); }, a_info);
     }
   }
 
   void run_a(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = exec_.here();
+    const unsigned me = exec().here();
     const std::uint64_t t0 = tsc();
-    fill(a, o_.seed + i + window_.round() * arrays_.size());
-    ledger_.add(me, k_a, tsc() - t0, me != home(a));  // "away": stolen before it ran
+    fill(a, o_.seed + i + rounds_.window().round() * arrays_.size());
+    ledger().add(me, k_a, tsc() - t0, me != home(a));  // "away": stolen before it ran
     a.creator = me;
     for (unsigned h = 0; h < 2; ++h) {
-      const auto c = exec_.fresh_color(me);
-      exec_.post(c, [this, i, h, c] { run_b(i, h, c); }, b_info);
+      const auto c = exec().fresh_color(me);
+      exec().post(c, [this, i, h, c] { run_b(i, h, c); }, b_info);
     }
   }
 
   void run_b(unsigned i, unsigned h, typename Exec::color color) {
     array_state& a = arrays_[i];
-    const unsigned me = exec_.here();
+    const unsigned me = exec().here();
     const std::uint64_t t0 = tsc();
     sort_half(a, h);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(me, k_b, spent, me != a.creator);
-    if (me != a.creator && map_.share_l2(me, a.creator)) ledger_.add(me, k_b_near, spent, true);
+    ledger().add(me, k_b, spent, me != a.creator);
+    if (me != a.creator && map_.share_l2(me, a.creator)) ledger().add(me, k_b_near, spent, true);
     a.sorter[h] = me;
-    exec_.post(color, [this, i] { run_c(i); }, c_info);
+    exec().post(color, [this, i] { run_c(i); }, c_info);
   }
 
   void run_c(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = exec_.here();
+    const unsigned me = exec().here();
     const std::uint64_t t0 = tsc();
     if (a.halves.fetch_sub(1, std::memory_order_acq_rel) != 1) {
-      ledger_.add(me, k_c, tsc() - t0, false);
+      ledger().add(me, k_c, tsc() - t0, false);
       return;
     }
     merge_halves(a);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(me, k_merge, spent, a.sorter[0] != a.sorter[1]);  // "away": halves in two caches
+    ledger().add(me, k_merge, spent, a.sorter[0] != a.sorter[1]);  // "away": halves in two caches
     if (verify_ && !std::is_sorted(a.data.begin(), a.data.end())) unsorted_.fetch_add(1);
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) join();
-  }
-
-  void join() {
-    if (window_.at_join(exec_)) {
-      end_ = ledger_.read();
-      window_.finish();
-      return;
-    }
-    exec_.post_fork([this] { fork(); });
+    if (rounds_.unit_done()) rounds_.end_round([this] { fork(); });
   }
 
   const options& o_;
   const cache_map& map_;
   std::vector<array_state> arrays_;
-  handler_ledger<kinds> ledger_;
-  handler_ledger<kinds>::totals start_, end_;
-  round_window window_;
   bool verify_ = true;  // written by the fork only, read by the round's merges (posts order it)
-  unsigned fork_worker_ = 0;
   std::atomic<std::uint64_t> unsorted_{0};
-  std::atomic<std::uint64_t> remaining_{0};
-  Exec exec_;
+  fork_join_rounds<Exec, kinds> rounds_;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -410,18 +385,10 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
 }
 
 // The paper's headline for Table 6: locality-aware over base WS (+31% there); then the peers.
-const std::vector<named_ratio> ratios = with_peer_ratios({
-    {"ratio_locality_over_base", "hue locality / hue base WS", "locality", "base"},
-    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
-    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
-     "libasync_smp_ws"},
-    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
-    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
-    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
-     "libasync_smp_ws", "libasync_smp"},
-    {"ratio_locality_over_asio", "hue locality / Boost.Asio", "locality", "asio"},
-    {"ratio_locality_over_tbb", "hue locality / oneTBB", "locality", "tbb"},
-});
+const std::vector<named_ratio> ratios =
+    table_ratios({{"ratio_locality_over_base", "hue locality / hue base WS", "locality", "base"}},
+                 {{"ratio_locality_over_asio", "hue locality / Boost.Asio", "locality", "asio"},
+                  {"ratio_locality_over_tbb", "hue locality / oneTBB", "locality", "tbb"}});
 
 
 void write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
@@ -492,26 +459,9 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "\n"
-      "  --seconds S     timed window per repetition (whole rounds); default 1.5\n"
-      "  --reps R        repetitions of each configuration, interleaved; median; default 3\n"
-      "  --workers N     workers of each runtime; default 2\n"
       "  --arrays A      A events (arrays) per loaded core and round; default 100 (the paper's)\n"
-      "  --array-kib K   array size in KiB (2 x 256 keys at least); default 8\n"
-      "  --seed X        seed of the keys; default 42\n"
-      "  --warmup W      untimed rounds before the window (their merges are checked); default 2\n"
-      "  --timeout S     give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
-      "                  default 60 + 20 x --seconds\n"
-      "  --stall S       report a hang when no round completed for S s; default 5 (the hung\n"
-      "                  runtime is then stopped, the table marks it, the exit status is 1)\n"
-      "  --topology T    hue::config::topology, e.g. \"synthetic:pack:2 l2:2 core:2 pu:1\" (the\n"
-      "                  paper's machine; use --workers 8); workers then run unpinned\n"
-      "  --only KEYS     run only these configurations (comma-separated keys from the list above)\n"
-      "  --csv FILE      also write the table's rows to FILE as CSV\n"
-      "  --stats         print hue's per-core statistics of each configuration's last repetition\n"
-      "  --help          this text\n"
-      "\n"
-      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
-      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (cache_efficient_*).\n");
+      "  --array-kib K   array size in KiB (2 x 256 keys at least); default 8\n");
+  print_table_flags_help(to, options{}, true);
 }
 
 options parse(int argc, char** argv) {

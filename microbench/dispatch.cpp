@@ -325,6 +325,15 @@ class asio_loop {
   void begin_repetition() { spinning_.store(spin_, std::memory_order_relaxed); }
   void end_repetition() { spinning_.store(false, std::memory_order_relaxed); }
 
+  // One repetition of a workload run by this loop alone.
+  template <class Workload>
+  double repetition(Workload& work, std::uint64_t count) {
+    begin_repetition();
+    const double ns = work.run(count);
+    end_repetition();
+    return ns;
+  }
+
  private:
   void body(unsigned cpu_index) {
     pin_this_thread(cpu_index);
@@ -389,12 +398,7 @@ class asio_chunked {
   asio_chunked(std::uint64_t colors, bool spin)
       : loop_(0, spin), work_(asio_context_target{&loop_.context()}, colors) {}
   ~asio_chunked() { loop_.join(); }
-  double run(std::uint64_t events) {
-    loop_.begin_repetition();
-    const double ns = work_.run(events);
-    loop_.end_repetition();
-    return ns;
-  }
+  double run(std::uint64_t events) { return loop_.repetition(work_, events); }
 
  private:
   asio_loop loop_;
@@ -408,12 +412,7 @@ class asio_strands {
         strands_(make_strands(loop_.context(), colors)),
         work_(asio_strand_target{&strands_}, colors) {}
   ~asio_strands() { loop_.join(); }
-  double run(std::uint64_t events) {
-    loop_.begin_repetition();
-    const double ns = work_.run(events);
-    loop_.end_repetition();
-    return ns;
-  }
+  double run(std::uint64_t events) { return loop_.repetition(work_, events); }
 
  private:
   static std::vector<strand_t> make_strands(asio::io_context& ctx, std::uint64_t n) {

@@ -267,8 +267,8 @@ struct sample : window_sample {
   handler_ledger<3>::totals handlers;
 };
 
-// Destruction order: `exec_` is declared last, so its threads are joined before the state they
-// point into goes away.
+// Destruction order: `rounds_` (which holds the executor) is declared last, so its threads are
+// joined before the state they point into goes away.
 template <class Exec>
 class penalty_run {
  public:
@@ -277,86 +277,61 @@ class penalty_run {
         cycle_(cycle),
         arrays_(o.colors),
         colors_(o.colors),
-        ledger_(o.workers),
-        window_(o.warmup),
-        exec_(c, exec_params{o.workers, o.topology, "penalty", o.colors}) {
+        rounds_(c, o, exec_params{o.workers, o.topology, "penalty", o.colors},
+                o.events_per_round()) {
     for (array_state& a : arrays_) a.lines.reset(new line[o.lines()]);
   }
 
-  bool run(sample& out) {
-    exec_.start([this] { fork(); });
-    if (!window_.wait(o_.seconds, o_.timeout, o_.stall)) return false;
-    out.take(window_, o_.events_per_round());
-    out.misplaced = exec_.misplaced();
-    out.handlers = end_ - start_;
-    return true;
-  }
-
-  hue::runtime_stats stats() const { return exec_.stats(); }
-  std::string where() const {
-    return "round " + std::to_string(window_.progress()) + ", " +
-           std::to_string(remaining_.load()) + " colors of the round left";
-  }
-  std::uint64_t events_run() const { return window_.progress() * o_.events_per_round(); }
+  bool run(sample& out) { return rounds_.run([this] { fork(); }, out); }
+  hue::runtime_stats stats() const { return rounds_.stats(); }
+  std::string where() const { return rounds_.where("colors"); }
+  std::uint64_t events_run() const { return rounds_.events_run(); }
 
  private:
+  Exec& exec() { return rounds_.exec(); }
+
   // The fork: one A on each of C fresh colors, all on core 0 (hue places them there; the peers
   // cannot place, their fork's thread is where the load starts).
   void fork() {
-    if (window_.at_fork(exec_)) start_ = ledger_.read();
-    fork_worker_ = exec_.here();
-    remaining_.store(o_.colors, std::memory_order_relaxed);  // before the first post
+    rounds_.begin_round(o_.colors);
     for (unsigned i = 0; i < o_.colors; ++i) {
-      colors_[i] = exec_.fresh_color(0);
-      exec_.post(colors_[i], [this, i] { run_a(i); }, a_info);
+      colors_[i] = exec().fresh_color(0);
+      exec().post(colors_[i], [this, i] { run_a(i); }, a_info);
     }
   }
 
   void run_a(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = exec_.here();
+    const unsigned me = exec().here();
     const std::uint64_t t0 = tsc();
-    build(a, cycle_, o_.seed + i + window_.round() * o_.colors, o_.work);
-    ledger_.add(me, k_a, tsc() - t0, me != fork_worker_);  // "away": an A that was stolen
+    build(a, cycle_, o_.seed + i + rounds_.window().round() * o_.colors, o_.work);
+    // "away": an A that was stolen
+    rounds_.ledger().add(me, k_a, tsc() - t0, me != rounds_.fork_worker());
     a.creator = a.last_core = me;
-    exec_.post(colors_[i], [this, i] { run_b(i); }, b_info);
+    exec().post(colors_[i], [this, i] { run_b(i); }, b_info);
   }
 
   void run_b(unsigned i) {
     array_state& a = arrays_[i];
-    const unsigned me = exec_.here();
+    const unsigned me = exec().here();
     const std::uint64_t t0 = tsc();
     walk(a, o_.chunk_lines, o_.work);
     const std::uint64_t spent = tsc() - t0;
-    ledger_.add(me, k_b, spent, me != a.creator);
-    if (me != a.last_core) ledger_.add(me, k_moved, spent, true);  // the color moved mid-walk
+    rounds_.ledger().add(me, k_b, spent, me != a.creator);
+    if (me != a.last_core) rounds_.ledger().add(me, k_moved, spent, true);  // moved mid-walk
     a.last_core = me;
     if (a.next_chunk < o_.chunks()) {
-      exec_.post(colors_[i], [this, i] { run_b(i); }, b_info);
-    } else if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      join();
+      exec().post(colors_[i], [this, i] { run_b(i); }, b_info);
+    } else if (rounds_.unit_done()) {
+      rounds_.end_round([this] { fork(); });
     }
-  }
-
-  void join() {
-    if (window_.at_join(exec_)) {
-      end_ = ledger_.read();
-      window_.finish();
-      return;
-    }
-    exec_.post_fork([this] { fork(); });
   }
 
   const options& o_;
   const std::vector<std::uint32_t>& cycle_;
   std::vector<array_state> arrays_;
   std::vector<typename Exec::color> colors_;  // written by the fork before it posts each A
-  handler_ledger<3> ledger_;
-  handler_ledger<3>::totals start_, end_;
-  round_window window_;
-  unsigned fork_worker_ = 0;
-  std::atomic<std::uint64_t> remaining_{0};
-  Exec exec_;
+  fork_join_rounds<Exec, 3> rounds_;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -427,18 +402,10 @@ void print_table(const std::vector<row>& rows, const calibration& cal, double id
 }
 
 // The paper's headline for Table 5: penalty-aware over base WS (+53% there); then the peers.
-const std::vector<named_ratio> ratios = with_peer_ratios({
-    {"ratio_penalty_over_base", "hue penalty / hue base WS", "penalty", "base"},
-    {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
-    {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
-     "libasync_smp_ws"},
-    {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured", "all"},
-    {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
-    {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
-     "libasync_smp_ws", "libasync_smp"},
-    {"ratio_penalty_over_asio", "hue penalty / Boost.Asio", "penalty", "asio"},
-    {"ratio_penalty_over_tbb", "hue penalty / oneTBB", "penalty", "tbb"},
-});
+const std::vector<named_ratio> ratios =
+    table_ratios({{"ratio_penalty_over_base", "hue penalty / hue base WS", "penalty", "base"}},
+                 {{"ratio_penalty_over_asio", "hue penalty / Boost.Asio", "penalty", "asio"},
+                  {"ratio_penalty_over_tbb", "hue penalty / oneTBB", "penalty", "tbb"}});
 
 void write_csv(const std::vector<row>& rows, double ideal, const calibration& cal,
                std::ostream& out) {
@@ -503,30 +470,12 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "\n"
-      "  --seconds S     timed window per repetition (whole rounds); default 1.5\n"
-      "  --reps R        repetitions of each configuration, interleaved; median; default 3\n"
-      "  --workers N     workers of each runtime; default 2\n"
       "  --colors C      A events (colors, arrays) per round; default 32\n"
       "  --array-kib K   array per color, KiB (a multiple of L x 64 bytes); default 16\n"
       "  --chunk-lines L cache lines walked by one B; default 16\n"
       "  --work W        integer mixing rounds per line, in A and B; default 32\n"
-      "  --penalty P     stealing penalty of B (A has 1); default 1000 (the paper's)\n"
-      "  --seed X        seed of the link order and the data; default 42\n"
-      "  --warmup W      untimed rounds before the window; default 2\n"
-      "  --timeout S     give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
-      "                  default 60 + 20 x --seconds\n"
-      "  --stall S       report a hang when no round completed for S s; default 5 (the hung\n"
-      "                  runtime is then stopped, the table marks it, the exit status is 1)\n"
-      "  --topology T    hue::config::topology, e.g. \"synthetic:pack:2 l2:2 core:2 pu:1\" (with\n"
-      "                  --workers 8); workers then run unpinned\n"
-      "  --only KEYS     run only these configurations (comma-separated keys from the list above)\n"
-      "  --csv FILE      also write the table's rows to FILE as CSV\n"
-      "  --stats         print hue's per-core statistics of each configuration's last repetition\n"
-      "  --help          this text\n"
-      "\n"
-      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
-      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (penalty_*) for "
-      "scripts.\n");
+      "  --penalty P     stealing penalty of B (A has 1); default 1000 (the paper's)\n");
+  print_table_flags_help(to, options{}, true);
 }
 
 options parse(int argc, char** argv) {

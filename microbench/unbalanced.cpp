@@ -448,32 +448,17 @@ void usage(std::FILE* to) {
   std::fprintf(
       to,
       "\n"
-      "  --seconds S   timed window per repetition (whole rounds; the last one may overrun);\n"
-      "                default 3\n"
-      "  --reps R      repetitions of each configuration, interleaved; median reported; default 3\n"
-      "  --workers N   workers of each runtime; default 2\n"
-      "  --events E    events per round; default 50000\n"
-      "  --seed X      seed of the event-cost sequence (the same in every repetition); default 42\n"
-      "  --warmup W    untimed rounds before the window; default 1\n"
-      "  --timeout S   give up (report a hang, exit 1) when a repetition takes longer than S s;\n"
-      "                default 60 + 20 x --seconds\n"
-      "  --only KEYS   run only these configurations (comma-separated keys from the list above)\n"
-      "  --csv FILE    also write the table's rows to FILE as CSV\n"
-      "  --stats       print hue's per-core statistics of each configuration's last repetition\n"
-      "  --trace       print one line per round on stderr (steals, lock wait, events per core)\n"
+      "  --events E      events per round; default 50000\n"
+      "  --trace         print one line per round on stderr (steals, lock wait, events per core)\n"
       "  --asio-strands K\n"
-      "                Asio peer: post event i of a round on strand i %% K of a pool of K strands;\n"
-      "                default (0) as many strands as events per round, so that each event has\n"
-      "                one of its own, as each has a color of its own in the hue runs\n"
+      "                  Asio peer: post event i of a round on strand i %% K of a pool of K\n"
+      "                  strands; default (0) as many strands as events per round, so that each\n"
+      "                  event has one of its own, as each has a color of its own in the hue runs\n"
       "  --workers-sweep\n"
-      "                instead of the table, run hue (all heuristics), Asio and oneTBB (or the\n"
-      "                --only configurations) at 1, 2, .. --workers workers; --csv then gets rows\n"
-      "                workers,system,kevents_per_s,... for a scaling plot\n"
-      "  --help        this text\n"
-      "\n"
-      "Other runtime settings come from the HUE_* environment variables (HUE_BATCH,\n"
-      "HUE_IDLE_SPIN_US, HUE_PIN, ...). Output ends with key=value lines (unbalanced_*) for\n"
-      "scripts.\n");
+      "                  instead of the table, run hue (all heuristics), Asio and oneTBB (or the\n"
+      "                  --only configurations) at 1, 2, .. --workers workers; --csv then gets\n"
+      "                  rows workers,system,kevents_per_s,... for a scaling plot\n");
+  print_table_flags_help(to, options{}, false);
 }
 
 options parse(int argc, char** argv) {
@@ -572,16 +557,7 @@ void print_table(const std::vector<row>& rows, const options& o, double tsc_hz) 
 }
 
 const std::vector<named_ratio> ratios = [] {
-  std::vector<named_ratio> v = with_peer_ratios({
-      {"ratio_all_over_base", "hue all heuristics / hue base WS", "all", "base"},
-      {"ratio_all_over_libasync_smp_ws", "hue all heuristics / libasync-smp + WS", "all",
-       "libasync_smp_ws"},
-      {"ratio_measured_over_annotated", "hue all, measured costs / annotated", "all_measured",
-       "all"},
-      {"ratio_base_over_no_ws", "hue base WS / hue, no WS", "base", "no_ws"},
-      {"ratio_libasync_smp_ws_over_libasync_smp", "libasync-smp + WS / libasync-smp",
-       "libasync_smp_ws", "libasync_smp"},
-  });
+  std::vector<named_ratio> v = table_ratios({});
   v.push_back({"ratio_all_over_asio_make_strand", "hue all heuristics / Asio, make_strand/event",
                "all", "asio_make_strand"});
   return v;
