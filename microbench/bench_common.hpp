@@ -14,15 +14,18 @@
 // Header-only on purpose: each benchmark is one executable. The peers are compiled in only when
 // meson found them (HUE_BENCH_ASIO: Boost, header-only; HUE_BENCH_TBB: oneTBB).
 //
-// A fork/join program in four steps (penalty.cpp is the example to read):
-//   template <class Exec> class my_run {               // the workload, written once
-//     exec_.start([this] { fork(); });                 // fork: exec_.post(exec_.fresh_color(0), ..)
-//     ...                                              // join: window_.at_join(exec_) or post_fork
+// A fork/join table program in four steps (penalty.cpp is the example to read):
+//   template <class Exec> class my_run {         // the workload, written once for hue and peers
+//     void fork() { rounds_.begin_round(n); rounds_.exec().post(rounds_.exec().fresh_color(0),
+//                   [this] { handler(); }, info); }
+//     void handler() { ...; if (rounds_.unit_done()) rounds_.end_round([this] { fork(); }); }
+//     fork_join_rounds<Exec, kinds> rounds_;     // last member
 //   };
-//   for (rep) for (row& r : rows)                      // interleaved repetitions
-//     with_executor(*r.cfg, [&](auto exec) { measure_repetition(.., make my_run<Exec>, ..); });
-//   paper_table<row>("KEvents/s", "event").column(..extra..).print(rows);
-//   write the CSV (csv_common_header / csv_common_cells) and the key=value lines.
+//   run_interleaved(rows, o.reps, [&](row& r) {  // A B C .. A B C ..
+//     measure_on_executor<my_run>(*r.cfg, counters, o, sample, r.last_stats, check, args..);
+//     return derive(sample); });
+//   paper_table<row>("KEvents/s", "event").column(..its own..).print(rows);
+//   print_after_table(..); the CSV (csv_common_header / csv_common_cells); the key=value lines.
 #pragma once
 
 #include <hue/hue.hpp>

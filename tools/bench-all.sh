@@ -17,8 +17,9 @@
 # meta.txt (machine, commit, load); and the plots: throughput.png (per configuration, per
 # benchmark, peers included), scaling.png (events/s against workers), dispatch.png.
 #
-# penalty and cache_efficient run when their executables exist. A benchmark that fails does not
-# stop the others; the script then exits 1 after plotting what there is.
+# Every table program (unbalanced, penalty, cache_efficient) runs its peers, Boost.Asio and oneTBB,
+# in the same run when meson found them. A benchmark that fails does not stop the others; the
+# script then exits 1 after plotting what there is.
 #
 # The numbers are only as good as the machine is quiet: anything else running (a build, a test
 # suite) shows up in them. The load average is recorded in meta.txt and a busy machine is reported.
@@ -107,23 +108,18 @@ run() {
   fi
 }
 
-# Does PROGRAM's --help mention FLAG? (penalty and cache_efficient are written elsewhere: pass the
-# quick flags only when they take them.)
-takes() { "$1" --help 2>/dev/null | grep -q -- "$2"; }
-
 if [ "$quick" = 1 ]; then
   dispatch_args=(--events 200000 --trips 5000 --reps 3)
-  unbalanced_args=(--seconds 0.5 --reps 1)
+  table_args=(--seconds 0.5 --reps 1)  # unbalanced, penalty, cache_efficient
   sweep_args=(--seconds 0.5 --reps 1)
-  quick_seconds=0.5 quick_reps=1
 else
   dispatch_args=()
-  unbalanced_args=()
+  table_args=()
   sweep_args=(--seconds 2 --reps 3)
 fi
 
 run dispatch "$bin/dispatch" "${dispatch_args[@]}" --csv "$out/dispatch.csv"
-run unbalanced "$bin/unbalanced" "${unbalanced_args[@]}" --csv "$out/unbalanced.csv"
+run unbalanced "$bin/unbalanced" "${table_args[@]}" --csv "$out/unbalanced.csv"
 run unbalanced_sweep "$bin/unbalanced" --workers-sweep --workers "$sweep_workers" \
   "${sweep_args[@]}" --csv "$out/unbalanced_sweep.csv"
 for prog in penalty cache_efficient; do
@@ -131,12 +127,7 @@ for prog in penalty cache_efficient; do
     say "skipping $prog: $bin/$prog not built"
     continue
   fi
-  args=()
-  if [ "$quick" = 1 ]; then
-    takes "$bin/$prog" --seconds && args+=(--seconds "$quick_seconds")
-    takes "$bin/$prog" --reps && args+=(--reps "$quick_reps")
-  fi
-  run "$prog" "$bin/$prog" "${args[@]}" --csv "$out/$prog.csv"
+  run "$prog" "$bin/$prog" "${table_args[@]}" --csv "$out/$prog.csv"
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/meta.txt"
 
