@@ -86,6 +86,7 @@ class async_socket {
   int fd() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   void close() noexcept;
+  int release() noexcept;  // stops watching and gives the fd back, open, to the caller
 
   task<std::size_t> read_some(void* buf, std::size_t len);  // 0: the peer closed its side
   task<void> write_all(const void* buf, std::size_t len);

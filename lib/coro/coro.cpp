@@ -110,6 +110,11 @@ void async_socket::close() noexcept {
   fd_ = -1;
 }
 
+int async_socket::release() noexcept {
+  watch_.reset();
+  return std::exchange(fd_, -1);
+}
+
 task<void> async_socket::wait(io_events interest) {
   if (fd_ < 0) throw std::logic_error("hue: wait on a closed async_socket");
   const color_t color = current_color_or_throw();

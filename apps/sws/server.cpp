@@ -1,0 +1,167 @@
+// apps/sws/server.cpp — what both styles of SWS share: Accept, DecClientAccepted, Close, the
+// time-outs, graceful shutdown, the access log and the counters.
+#include "server.hpp"
+
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace sws {
+
+namespace {
+constexpr hue::handler_info dec_info{.name = "DecClientAccepted"};
+constexpr hue::handler_info open_info{.name = "Open"};
+constexpr hue::handler_info timer_info{.name = "Timeout"};
+constexpr hue::handler_info drain_info{.name = "Drain"};
+using clock = std::chrono::steady_clock;
+}  // namespace
+
+void counters::print(std::FILE* to) const {
+  std::fprintf(to,
+               "sws: accepted %llu closed %llu requests %llu | 200 %llu 404 %llu other-4xx %llu | "
+               "bytes out %llu | time-outs %llu resets %llu | paused at max clients %llu\n",
+               static_cast<unsigned long long>(accepted.load()),
+               static_cast<unsigned long long>(closed.load()),
+               static_cast<unsigned long long>(requests.load()),
+               static_cast<unsigned long long>(ok.load()),
+               static_cast<unsigned long long>(not_found.load()),
+               static_cast<unsigned long long>(client_errors.load()),
+               static_cast<unsigned long long>(bytes_out.load()),
+               static_cast<unsigned long long>(timeouts.load()),
+               static_cast<unsigned long long>(resets.load()),
+               static_cast<unsigned long long>(paused_at_max.load()));
+}
+
+server::server(hue::reactor& io, config cfg)
+    : io_(io), rt_(io.rt()), cfg_(std::move(cfg)), cache_(cfg_.root, {}, cfg_.quiet) {
+  if (cfg_.max_clients == 0) throw std::invalid_argument("max clients must be at least 1");
+  if (!cfg_.access_log.empty()) {
+    log_ = std::fopen(cfg_.access_log.c_str(), "a");
+    if (!log_) throw std::runtime_error("cannot open the access log '" + cfg_.access_log + "'");
+  }
+}
+
+server::~server() {
+  acceptor_.reset();
+  grace_.reset();
+  live_.clear();
+  if (log_) std::fclose(log_);
+}
+
+void server::start() {
+  // As in the paper: Epoll on the first core (the reactor's color 0), Accept on the second.
+  if (rt_.workers() > 1) rt_.pin_color(accept_color, 1);
+  const int fd = hue::net::listen_tcp(cfg_.at);
+  port_ = hue::net::local_port(fd);
+  acceptor_ = std::make_unique<hue::net::acceptor>(io_, fd, accept_color,
+                                                   [this](int c) { accept(c); });
+}
+
+void server::accept(int fd) {
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  if (draining_) {
+    ::close(fd);
+    return;
+  }
+  hue::net::set_nodelay(fd);
+  auto c = std::make_shared<connection>();
+  c->fd = fd;
+  c->color = color_of(fd);
+  live_.insert(c);
+  if (++clients_ >= cfg_.max_clients) {
+    // Further clients wait in the kernel's backlog until one leaves (DecClientAccepted).
+    acceptor_->pause();
+    stats_.paused_at_max.fetch_add(1, std::memory_order_relaxed);
+  }
+  // The connection's handlers are set up from its own color, so none of them can run before.
+  rt_.post(c->color, [this, c] { open(c); }, open_info);
+}
+
+void server::close(connection& c, bool reset) {
+  if (c.closed) return;
+  c.closed = true;
+  c.watch.reset();  // before close(): the fd number may be reused by the next accept at once
+  c.timer.reset();
+  ::close(c.fd);
+  stats_.closed.fetch_add(1, std::memory_order_relaxed);
+  if (reset) stats_.resets.fetch_add(1, std::memory_order_relaxed);
+  stats_.bytes_out.fetch_add(c.s.bytes_written(), std::memory_order_relaxed);
+  rt_.post(accept_color, [this, self = c.shared_from_this()] { dec_client_accepted(self); },
+           dec_info);
+}
+
+void server::dec_client_accepted(const std::shared_ptr<connection>& c) {
+  live_.erase(c);
+  const bool was_full = clients_ >= cfg_.max_clients;
+  --clients_;
+  if (draining_) {
+    if (clients_ == 0) rt_.stop();
+  } else if (was_full) {
+    acceptor_->resume();
+  }
+}
+
+void server::shutdown() {
+  rt_.post(accept_color, [this] {
+    if (draining_) return;
+    draining_ = true;
+    acceptor_->pause();
+    grace_ = io_.after(cfg_.shutdown_grace, accept_color, [this] { rt_.stop(); }, drain_info);
+    for (const std::shared_ptr<connection>& c : live_) {
+      rt_.post(c->color, [this, c] {
+        if (c->closed) return;
+        c->draining = true;
+        c->s.set_close_after();  // the responses still to come say `Connection: close`
+        drain(*c);
+      }, drain_info);
+    }
+    if (clients_ == 0) rt_.stop();
+  }, drain_info);
+}
+
+// --- time-outs ---
+
+void server::set_deadline(connection& c, clock::time_point when) {
+  c.deadline = when;
+  if (when == clock::time_point::max() || c.timer_due <= when) return;  // it fires early enough
+  c.timer_due = when;
+  connection* raw = &c;  // the timer is cancelled by close(), from this color
+  c.timer = io_.after(when - clock::now(), c.color, [this, raw] { on_timer(*raw); }, timer_info);
+}
+
+void server::idle_deadline(connection& c) {
+  c.header_clock = false;
+  set_deadline(c, clock::now() + cfg_.keepalive_timeout);
+}
+
+void server::request_deadline(connection& c) {
+  if (!c.header_clock) {
+    c.header_clock = true;
+    c.request_start = clock::now();
+  }
+  set_deadline(c, c.request_start + cfg_.header_timeout);
+}
+
+void server::on_timer(connection& c) {
+  c.timer_due = clock::time_point::max();
+  if (c.closed || c.deadline == clock::time_point::max()) return;
+  if (clock::now() < c.deadline) {
+    set_deadline(c, c.deadline);  // it moved later since this timer was armed
+    return;
+  }
+  stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+  c.expired = true;
+  expire(c);
+}
+
+void server::log(const connection& c, const session::parsed& p, int status) {
+  if (status == 200) stats_.ok.fetch_add(1, std::memory_order_relaxed);
+  else if (status == 404) stats_.not_found.fetch_add(1, std::memory_order_relaxed);
+  else stats_.client_errors.fetch_add(1, std::memory_order_relaxed);
+  if (!log_) return;
+  std::lock_guard l(log_mu_);
+  std::fprintf(log_, "fd=%d %s /%s %d\n", c.fd, p.head ? "HEAD" : "GET",
+               c.s.path().c_str(), status);
+}
+
+}  // namespace sws

@@ -1,0 +1,163 @@
+// apps/sws/server.hpp — SWS, the paper's static web server, on hue (SPEC §6, seeds/004 §5.3.1).
+//
+// The paper's ten handlers and their coloring:
+//   Epoll              color 0   the reactor's polling event (hue::reactor, pinned to core 0)
+//   Accept             color 1   accepts, counts clients, pauses at the maximum (core 1)
+//   ReadRequest        socket    reads what the connection sent
+//   ParseRequest       socket    takes one request off the input
+//   CheckInCache       socket    finds the pre-built response
+//   WriteResponse      socket    writes the responses queued, pipelined ones together
+//   Close              socket    closes the connection
+//   DecClientAccepted  color 1   decrements the client count (with Accept: no lock needed)
+//   BadRequest         socket    answers 400, 405, 413, 414, 431, 501, 505
+//   404                socket    answers 404
+// "socket" is the connection's own color, derived from its fd: a connection's handlers never run
+// at the same time, different connections run in parallel, and idle cores steal connections.
+//
+// The coroutine style (coroutines.cpp) keeps Epoll, Accept, DecClientAccepted and the timers, and
+// replaces the per-connection handlers with one coroutine per connection that calls the same
+// session code (session.hpp) in sequence.
+#pragma once
+
+#include "cache.hpp"
+#include "http.hpp"
+#include "session.hpp"
+
+#include <hue/hue.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+namespace sws {
+
+inline constexpr hue::color_t epoll_color = 0;
+inline constexpr hue::color_t accept_color = 1;
+// Connections take the colors above this, one per fd number.
+inline hue::color_t color_of(int fd) noexcept { return 16 + static_cast<hue::color_t>(fd); }
+
+struct config {
+  hue::net::endpoint at{"127.0.0.1", 8080};
+  std::string root;
+  unsigned max_clients = 10'000;
+  std::chrono::milliseconds header_timeout{10'000};     // first byte to end of headers
+  std::chrono::milliseconds keepalive_timeout{15'000};  // idle between requests (and a stalled write)
+  std::chrono::milliseconds shutdown_grace{10'000};     // SIGTERM: in-flight work gets this long
+  http::limits limits;
+  std::string access_log;  // file name; empty: no access log
+  bool quiet = false;
+};
+
+struct counters {
+  std::atomic<std::uint64_t> accepted{0}, closed{0}, requests{0}, ok{0}, client_errors{0},
+      not_found{0}, bytes_out{0}, timeouts{0}, resets{0}, paused_at_max{0};
+  void print(std::FILE* to) const;
+};
+
+// One client connection: its protocol state and its timers. Shared (shared_ptr) by the accept
+// color's list of live connections and the events posted for it; registrations' handlers hold a
+// raw pointer, which is safe because they are cancelled from the connection's own color.
+struct connection : std::enable_shared_from_this<connection> {
+  int fd = -1;
+  hue::color_t color = 0;
+  session s;
+  hue::registration watch;
+  hue::registration timer;
+  bool busy = false;     // a ParseRequest..WriteResponse chain is under way
+  bool closed = false;
+  bool draining = false;
+  bool peer_closed = false;  // the client shut down its side: answer what it sent, then close
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point timer_due = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point request_start{};
+  bool header_clock = false;  // the header time-out runs (a partial request is buffered)
+  bool expired = false;       // a time-out closed it (coroutine style: its socket was shut down)
+};
+
+class server {
+ public:
+  server(hue::reactor& io, config cfg);
+  virtual ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Graceful stop (SIGTERM): stop accepting, let in-flight responses finish with
+  // `Connection: close`, close idle connections, then stop the runtime. Any thread.
+  void shutdown();
+  const counters& stats() const noexcept { return stats_; }
+  std::uint16_t port() const noexcept { return port_; }
+  std::size_t cached_files() const noexcept { return cache_.files(); }
+  std::uint64_t shed() const noexcept { return acceptor_ ? acceptor_->shed() : 0; }
+
+ protected:
+  // The style-specific part: take over a freshly accepted connection (on its color), and wind
+  // it down for shutdown (on its color).
+  virtual void open(std::shared_ptr<connection> c) = 0;
+  virtual void drain(connection& c) = 0;
+  virtual void expire(connection& c) = 0;  // a time-out passed (on its color)
+
+  void start();  // call from the most derived constructor
+  // Sets when the connection times out (on its color). The timer fires at most once per time-out
+  // period, not per request: it re-arms itself for a deadline that moved later meanwhile.
+  void set_deadline(connection& c, std::chrono::steady_clock::time_point when);
+  void idle_deadline(connection& c);     // waiting for a next request: keep-alive time-out
+  void request_deadline(connection& c);  // a partial request is buffered: header time-out
+  void close(connection& c, bool reset);  // Close: then DecClientAccepted on the accept color
+  void log(const connection& c, const session::parsed& p, int status);
+
+  hue::reactor& io_;
+  hue::runtime& rt_;
+  const config cfg_;
+  const file_cache cache_;
+  counters stats_;
+
+ private:
+  void accept(int fd);           // Accept
+  void dec_client_accepted(const std::shared_ptr<connection>& c);  // DecClientAccepted
+  void on_timer(connection& c);
+
+  std::uint16_t port_ = 0;
+  std::unique_ptr<hue::net::acceptor> acceptor_;
+  // Accept color only:
+  unsigned clients_ = 0;
+  bool draining_ = false;
+  std::unordered_set<std::shared_ptr<connection>> live_;
+  hue::registration grace_;
+  std::mutex log_mu_;
+  std::FILE* log_ = nullptr;
+};
+
+class handler_server final : public server {
+ public:
+  handler_server(hue::reactor& io, config cfg);
+
+ private:
+  void open(std::shared_ptr<connection> c) override;
+  void drain(connection& c) override;
+  void expire(connection& c) override;
+  void read_request(const std::shared_ptr<connection>& c);   // ReadRequest
+  void parse_request(const std::shared_ptr<connection>& c);  // ParseRequest
+  void check_in_cache(const std::shared_ptr<connection>& c, bool head, bool keep_alive);
+  void not_found(const std::shared_ptr<connection>& c, bool head, bool keep_alive);  // 404
+  void bad_request(const std::shared_ptr<connection>& c, int status, bool keep_alive);
+  void write_response(const std::shared_ptr<connection>& c);  // WriteResponse
+  void on_ready(const std::shared_ptr<connection>& c, hue::io_events ev);
+};
+
+class coro_server final : public server {
+ public:
+  coro_server(hue::reactor& io, config cfg);
+
+ private:
+  void open(std::shared_ptr<connection> c) override;
+  void drain(connection& c) override;
+  void expire(connection& c) override;
+  hue::task<void> serve(std::shared_ptr<connection> c);
+};
+
+}  // namespace sws
