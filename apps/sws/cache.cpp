@@ -116,7 +116,7 @@ file_cache::file_cache(const std::string& root_arg, cache_limits lim, bool quiet
       warn(p.string() + " (unreadable)");
       continue;
     }
-    const std::string rel = fs::relative(p, root).generic_string();  // the name as requested
+    const std::string rel = p.lexically_relative(root).generic_string();  // the name, links unresolved
     bytes_ += body.size();
     files_.emplace(rel, build(200, content_type(rel), std::move(body)));
   }

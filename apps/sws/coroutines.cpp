@@ -91,8 +91,12 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
 }
 
 void coro_server::drain(connection& c) {
-  // Idle in a read: wake it with end-of-file; a request in progress finishes, then closes.
-  if (!c.busy && !c.s.output_pending() && !c.s.partial_request()) ::shutdown(c.fd, SHUT_RD);
+  // Idle in a read with nothing arrived: wake it with end-of-file. A request in progress, or one
+  // waiting in the socket for its readiness delivery, is answered (with Connection: close) first.
+  if (c.busy || c.s.output_pending() || c.s.partial_request()) return;
+  char probe;
+  if (::recv(c.fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return;
+  ::shutdown(c.fd, SHUT_RD);
 }
 
 void coro_server::expire(connection& c) { ::shutdown(c.fd, SHUT_RDWR); }

@@ -147,7 +147,10 @@ void handler_server::write_response(const conn_ptr& c) {
 }
 
 void handler_server::drain(connection& c) {
-  if (!c.busy && !c.s.output_pending()) close(c, false);  // idle: nothing in flight to finish
+  // A request may sit in the socket with its readiness delivery still queued: read it first.
+  if (!c.busy && !c.s.output_pending()) read_request(c.shared_from_this());
+  if (!c.closed && !c.busy && !c.s.output_pending() && !c.s.partial_request())
+    close(c, false);  // idle: nothing in flight to finish
 }
 
 void handler_server::expire(connection& c) { close(c, false); }
