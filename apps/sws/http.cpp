@@ -1,0 +1,353 @@
+// apps/sws/http.cpp — the request parser and target normalizer declared in http.hpp.
+//
+// The parser is one forward pass over `in` with a cursor `i`. Every check is made at the byte that
+// decides it, and every "need more bytes" exit goes through `more()`, which turns into 431 once the
+// buffer holds more than max_header_bytes. Only the first max_header_bytes bytes are ever looked at
+// while the header section is open, so a hostile peer cannot make one call scan more than that.
+// Because the verdict on a prefix never depends on bytes after it, a request that arrives in any
+// number of pieces gets "incomplete" on each prefix and then exactly the verdict of the whole
+// (tests/test_http.cpp checks every split point; fuzz/fuzz_http.cpp checks it differentially).
+#include "http.hpp"
+
+#include <array>
+#include <cstring>
+
+namespace sws::http {
+namespace {
+
+// Byte classes from RFC 9110 §5.6.2 (tchar), §5.5 (field-vchar / obs-text) and RFC 3986 (what a
+// request-target may carry on the wire; its meaning is normalize_target's business).
+enum : std::uint8_t {
+  tchar = 1,         // token character: methods, field names, Connection options
+  field_byte = 2,    // allowed inside a field value: VCHAR, obs-text, SP, HTAB
+  target_byte = 4,   // allowed in a request-target: VCHAR and obs-text (no SP, no CTL)
+};
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0x21; c <= 0x7e; ++c) t[c] = field_byte | target_byte;
+  for (int c = 0x80; c <= 0xff; ++c) t[c] = field_byte | target_byte;  // obs-text: UTF-8 names
+  t[' '] = t['\t'] = field_byte;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= tchar;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= tchar;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] |= tchar;
+  for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
+    t[static_cast<unsigned char>(c)] |= tchar;
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> classes = make_classes();
+
+inline bool is(char c, std::uint8_t cls) { return (classes[static_cast<unsigned char>(c)] & cls) != 0; }
+inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// ASCII case-insensitive equality against a lower-case literal.
+bool iequals(std::string_view s, std::string_view lower) {
+  if (s.size() != lower.size()) return false;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    char c = s[k];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[k]) return false;
+  }
+  return true;
+}
+
+// Methods are case-sensitive (RFC 9110 §9.1): "get" is an unknown method, not GET.
+method classify(std::string_view m) {
+  switch (m.size()) {
+    case 3:
+      if (m == "GET") return method::get;
+      if (m == "PUT") return method::other;
+      break;
+    case 4:
+      if (m == "HEAD") return method::head;
+      if (m == "POST") return method::other;
+      break;
+    case 5:
+      if (m == "PATCH" || m == "TRACE") return method::other;
+      break;
+    case 6:
+      if (m == "DELETE") return method::other;
+      break;
+    case 7:
+      if (m == "OPTIONS" || m == "CONNECT") return method::other;
+      break;
+    default:
+      break;
+  }
+  return method::unknown;
+}
+
+// Content-Length = 1*DIGIT (RFC 9110 §8.6); no sign, no list, no spaces inside. Saturates at
+// SIZE_MAX, which is above any body limit, so an overlong value is 413 rather than a wrap-around.
+bool parse_content_length(std::string_view v, std::size_t& out) {
+  if (v.empty()) return false;
+  std::size_t n = 0;
+  for (char c : v) {
+    if (!is_digit(c)) return false;
+    const std::size_t d = static_cast<std::size_t>(c - '0');
+    n = n > (SIZE_MAX - d) / 10 ? SIZE_MAX : n * 10 + d;
+  }
+  out = n;
+  return true;
+}
+
+// Connection = #connection-option (RFC 9110 §7.6.1): tokens separated by commas and optional
+// whitespace; empty list elements are allowed (RFC 9110 §5.6.1.2). Anything else is malformed.
+bool scan_connection(std::string_view v, bool& close, bool& keep_alive) {
+  std::size_t k = 0;
+  while (k < v.size()) {
+    if (v[k] == ',' || is_ows(v[k])) {
+      ++k;
+      continue;
+    }
+    const std::size_t t0 = k;
+    while (k < v.size() && is(v[k], tchar)) ++k;
+    if (k == t0) return false;
+    const std::string_view opt = v.substr(t0, k - t0);
+    if (iequals(opt, "close")) close = true;
+    else if (iequals(opt, "keep-alive")) keep_alive = true;
+    while (k < v.size() && is_ows(v[k])) ++k;
+    if (k < v.size() && v[k] != ',') return false;  // "close keep-alive", "close;x"
+  }
+  return true;
+}
+
+}  // namespace
+
+parse_result parse_request(std::string_view in, const limits& lim) {
+  parse_result r;
+  const std::size_t size = in.size();
+  // Never look past `avail` while the header section is open: that bounds both the work and the
+  // memory a peer can make us hold. When a verdict needs the byte at `avail`, more() decides
+  // between "wait" and 431.
+  const std::size_t avail = size < lim.max_header_bytes ? size : lim.max_header_bytes;
+  auto more = [&] {
+    r.st = size > lim.max_header_bytes ? status::headers_too_large : status::incomplete;
+    return r;
+  };
+  auto fail = [&](status s) {
+    r.st = s;
+    return r;
+  };
+  std::size_t i = 0;
+
+  // Empty lines before the request line (RFC 9112 §2.2). They count toward max_header_bytes, so a
+  // peer sending nothing but CRLFs is cut off at the limit like any other slow header.
+  while (i < avail && in[i] == '\r') {
+    if (i + 1 == avail) return more();
+    if (in[i + 1] != '\n') return fail(status::bad_request);
+    i += 2;
+  }
+
+  // method SP: a token, then exactly one space.
+  const std::size_t m0 = i;
+  while (i < avail && is(in[i], tchar)) ++i;
+  if (i == avail) return more();
+  if (i == m0 || in[i] != ' ') return fail(status::bad_request);
+  r.req.method_name = in.substr(m0, i - m0);
+  ++i;
+
+  // request-target SP: visible bytes only. 414 at the first byte past max_target_bytes, without
+  // waiting for the end of the target.
+  const std::size_t t0 = i;
+  while (i < avail && is(in[i], target_byte)) {
+    if (i - t0 == lim.max_target_bytes) return fail(status::uri_too_long);
+    ++i;
+  }
+  if (i == avail) return more();
+  if (i == t0 || in[i] != ' ') return fail(status::bad_request);
+  r.req.target = in.substr(t0, i - t0);
+  ++i;
+
+  // HTTP-version CRLF: exactly "HTTP/" DIGIT "." DIGIT, then CRLF, each byte checked as it
+  // arrives. "HTTP/1.10", "http/1.1", "HTTP/2" and a missing version (HTTP/0.9's "GET /") are 400.
+  static constexpr char shape[] = "HTTP/0.0\r\n";  // '0' marks a digit
+  const std::size_t v0 = i;
+  for (std::size_t k = 0; k < sizeof shape - 1; ++k, ++i) {
+    if (i == avail) return more();
+    const bool ok = shape[k] == '0' ? is_digit(in[i]) : in[i] == shape[k];
+    if (!ok) return fail(status::bad_request);
+  }
+  // A well-formed version we do not speak: its header grammar is not ours to guess, stop here.
+  if (in[v0 + 5] != '1' || in[v0 + 7] > '1') return fail(status::version_not_supported);
+  r.req.minor_version = in[v0 + 7] - '0';
+  r.req.verb = classify(r.req.method_name);
+  if (r.req.verb == method::unknown) return fail(status::not_implemented);
+
+  // field-line CRLF, until an empty line. A line is judged once its LF has arrived (memchr finds
+  // it), so no verdict depends on bytes after the line.
+  bool conn_close = false, conn_keep_alive = false, have_length = false;
+  std::size_t length = 0;
+  for (;;) {
+    if (i == avail) return more();
+    const void* lf = std::memchr(in.data() + i, '\n', avail - i);
+    if (lf == nullptr) return more();
+    const std::size_t eol = static_cast<std::size_t>(static_cast<const char*>(lf) - in.data());
+    // Bare LF is rejected everywhere, as it is in the request line: RFC 9112 §2.2 lets a recipient
+    // choose, and refusing removes any disagreement with a proxy in front about where a line ends.
+    // A bare CR is not a field byte, so it is rejected by the value scan below.
+    if (eol == i || in[eol - 1] != '\r') return fail(status::bad_request);
+    const std::size_t end = eol - 1;  // the CR
+    if (end == i) {                   // the empty line: end of the header section
+      i = eol + 1;
+      break;
+    }
+
+    // field-name ":" — a token immediately followed by the colon. This one test also rejects
+    // whitespace before the colon (RFC 9112 §5.1) and obs-fold, a line that starts with SP or HTAB
+    // (RFC 9112 §5.2: we answer 400 rather than unfold).
+    const std::size_t n0 = i;
+    while (i < end && is(in[i], tchar)) ++i;
+    if (i == n0 || i == end || in[i] != ':') return fail(status::bad_request);
+    const std::string_view name = in.substr(n0, i - n0);
+    ++i;
+    for (std::size_t k = i; k < end; ++k)
+      if (!is(in[k], field_byte)) return fail(status::bad_request);  // CTL, NUL, bare CR
+    std::size_t a = i, b = end;  // the value without its surrounding OWS
+    while (a < b && is_ows(in[a])) ++a;
+    while (b > a && is_ows(in[b - 1])) --b;
+    const std::string_view value = in.substr(a, b - a);
+    i = eol + 1;
+
+    switch (name.size()) {
+      case 10:
+        if (iequals(name, "connection") && !scan_connection(value, conn_close, conn_keep_alive))
+          return fail(status::bad_request);
+        break;
+      case 14:
+        if (iequals(name, "content-length")) {
+          std::size_t n;
+          if (!parse_content_length(value, n)) return fail(status::bad_request);
+          if (have_length && n != length) return fail(status::bad_request);  // RFC 9112 §6.3
+          have_length = true;
+          length = n;
+          if (length > lim.max_body_bytes) return fail(status::payload_too_large);
+        }
+        break;
+      case 17:
+        // No chunked bodies here; and Transfer-Encoding next to Content-Length is the classic
+        // smuggling shape. Either way the framing is not one we read: 501 and close.
+        if (iequals(name, "transfer-encoding")) return fail(status::not_implemented);
+        break;
+      default:
+        break;
+    }
+  }
+
+  r.req.keep_alive = r.req.minor_version == 1 ? !conn_close : conn_keep_alive && !conn_close;
+  r.req.body_bytes = length;
+  if (length > size - i) return fail(status::incomplete);  // the body is still arriving
+  r.consumed = i + length;
+  r.st = status::complete;
+  return r;
+}
+
+int status_code(status st) noexcept {
+  switch (st) {
+    case status::bad_request: return 400;
+    case status::uri_too_long: return 414;
+    case status::headers_too_large: return 431;
+    case status::payload_too_large: return 413;
+    case status::not_implemented: return 501;
+    case status::version_not_supported: return 505;
+    case status::complete:
+    case status::incomplete: break;
+  }
+  return 0;
+}
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Where the path of `target` starts and ends; false if the target is in neither origin-form nor
+// http(s) absolute-form. `end` stops at the query, which is dropped.
+bool locate_path(std::string_view t, std::size_t& begin, std::size_t& end) {
+  begin = 0;
+  if (t.empty()) return false;
+  if (t[0] != '/') {
+    std::size_t scheme;
+    if (t.size() >= 7 && iequals(t.substr(0, 7), "http://")) scheme = 7;
+    else if (t.size() >= 8 && iequals(t.substr(0, 8), "https://")) scheme = 8;
+    else return false;  // "*", authority-form, other schemes, relative paths
+    std::size_t k = scheme;
+    while (k < t.size() && t[k] != '/' && t[k] != '?') ++k;
+    if (k == scheme) return false;  // "http:///x": an http URI must name a host (RFC 9110 §4.2.1)
+    begin = k;  // at the path's '/', or at '?' / the end: the root
+  }
+  end = begin;
+  while (end < t.size() && t[end] != '?') ++end;
+  return true;
+}
+
+}  // namespace
+
+target_status normalize_target(std::string_view target, std::string& path) {
+  auto refuse = [&path](target_status st) {
+    path.clear();  // never leave a half-built path behind for a caller to use by mistake
+    return st;
+  };
+  path.clear();
+  // Raw bytes the wire grammar forbids anywhere, query included. parse_request never passes them;
+  // this keeps normalize_target safe on its own. '#' (a fragment) is never sent by a client.
+  for (char c : target) {
+    if (!is(c, target_byte) || c == '#') return refuse(target_status::bad_request);
+  }
+  std::size_t begin, end;
+  if (!locate_path(target, begin, end)) return refuse(target_status::bad_request);
+  path.reserve(end - begin);
+
+  // One pass: decode into `path`, and close a segment at each '/' (raw or decoded — a decoded
+  // '/' is a separator, so "..%2f" is ".." followed by a separator, never a smuggled name).
+  // `seg` is where the open segment starts in `path`; segments are joined by single slashes, so
+  // repeated slashes collapse and there is never a leading or trailing '/'.
+  std::size_t seg = 0;
+  auto close_segment = [&]() -> bool {
+    const std::string_view s = std::string_view(path).substr(seg);
+    if (s.empty() || s == "." || s == "..") {
+      const bool up = s == "..";
+      path.resize(seg);  // drop the segment ...
+      if (!path.empty()) path.pop_back();  // ... and the '/' that joined it
+      if (up) {
+        if (seg == 0) return false;  // above the root
+        const std::size_t slash = path.rfind('/');
+        path.resize(slash == std::string::npos ? 0 : slash);
+      }
+    }
+    if (!path.empty()) path.push_back('/');
+    seg = path.size();
+    return true;
+  };
+
+  for (std::size_t k = begin; k < end; ++k) {
+    char c = target[k];
+    if (c == '%') {
+      if (end - k < 3) return refuse(target_status::bad_request);
+      const int hi = hex_value(target[k + 1]), lo = hex_value(target[k + 2]);
+      if (hi < 0 || lo < 0) return refuse(target_status::bad_request);
+      c = static_cast<char>(hi * 16 + lo);
+      k += 2;
+      // NUL would cut the path short in open(); other controls have no place in a file name.
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) return refuse(target_status::bad_request);
+    }
+    // A backslash, raw or %5C, is an ordinary byte: URLs (RFC 3986) and POSIX paths both give it
+    // no meaning, so "..\..\etc" is one harmless segment with that literal name.
+    if (c == '/') {
+      if (!close_segment()) return refuse(target_status::not_found);
+    } else {
+      path.push_back(c);
+    }
+  }
+  if (!close_segment()) return refuse(target_status::not_found);
+  if (!path.empty()) path.pop_back();  // the '/' close_segment left for a next segment
+  return target_status::ok;
+}
+
+}  // namespace sws::http
