@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
+#include <memory>
 
 namespace sws {
 
@@ -15,17 +17,23 @@ using hue::net::io_status;
 io_status session::read_from(int fd, std::size_t max_buffer) {
   // Drop what was parsed: the buffer holds at most one partial request plus a pipelined burst.
   if (start_ > 0) {
-    in_.erase(0, start_);
+    std::memmove(in_.get(), in_.get() + start_, in_len_ - start_);
+    in_len_ -= start_;
     start_ = 0;
   }
   drained_ = false;
   for (;;) {
-    if (in_.size() >= max_buffer) return io_status::ok;  // more waits in the socket (drained_ false)
-    const std::size_t old = in_.size();
-    const std::size_t want = std::min<std::size_t>(max_buffer - old, 16384);
-    in_.resize(old + want);
-    const hue::net::io_result r = hue::net::read_some(fd, in_.data() + old, want);
-    in_.resize(old + r.bytes);
+    if (in_len_ >= max_buffer) return io_status::ok;  // more waits in the socket (drained_ false)
+    if (in_len_ == in_cap_) {  // 4 KiB first, doubling up to the limit; never zero-filled
+      const std::size_t cap = std::min(std::max<std::size_t>(4096, 2 * in_cap_), max_buffer);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (in_len_) std::memcpy(bigger.get(), in_.get(), in_len_);
+      in_ = std::move(bigger);
+      in_cap_ = cap;
+    }
+    const std::size_t want = in_cap_ - in_len_;
+    const hue::net::io_result r = hue::net::read_some(fd, in_.get() + in_len_, want);
+    in_len_ += r.bytes;
     if (r.status == io_status::ok) {
       if (r.bytes < want) {  // a short read: the socket is empty for now
         drained_ = true;
@@ -45,7 +53,7 @@ session::parsed session::parse(const http::limits& lim) {
   parsed p;
   path_.clear();
   const http::parse_result r =
-      http::parse_request(std::string_view(in_).substr(start_), lim);
+      http::parse_request(std::string_view(in_.get() + start_, in_len_ - start_), lim);
   switch (r.st) {
     case http::status::incomplete:
       return p;
@@ -53,7 +61,7 @@ session::parsed session::parse(const http::limits& lim) {
       break;
     default:
       // The framing is lost: answer, then close, and ignore whatever follows.
-      start_ = in_.size();
+      start_ = in_len_;
       p.what = parsed::invalid;
       p.error_status = http::status_code(r.st);
       p.keep_alive = false;

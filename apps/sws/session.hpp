@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,8 @@ class session {
   // normalized target (empty for an invalid one).
   parsed parse(const http::limits& lim);
   // True when the input holds the start of a request not yet complete (header timeout applies).
-  bool partial_request() const noexcept { return start_ < in_.size(); }
-  std::size_t buffered() const noexcept { return in_.size() - start_; }
+  bool partial_request() const noexcept { return start_ < in_len_; }
+  std::size_t buffered() const noexcept { return in_len_ - start_; }
   // False when the last read stopped at the buffer's limit, not at EAGAIN: with an edge-triggered
   // watch no new edge will come for those bytes, so whoever consumed the buffer must read again.
   bool socket_drained() const noexcept { return drained_; }
@@ -61,7 +62,9 @@ class session {
   void add_own(std::string_view s);
   void add_borrowed(const std::string& s);
 
-  std::string in_;
+  std::unique_ptr<char[]> in_;  // not a std::string: growing one zero-fills what read() overwrites
+  std::size_t in_cap_ = 0;
+  std::size_t in_len_ = 0;
   std::size_t start_ = 0;   // first byte not yet parsed
   std::string path_;
   std::string own_;         // bytes this session composed (Date lines)
