@@ -29,6 +29,10 @@ PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
   sh -c 'c++ -O2 apps/demo/readme_example.cpp $(pkg-config --cflags --libs hue) -o "$0/example"' "$stage"
 "$stage/example"
 
+# The main-job command: SWS starts on the bundled root, serves a page, stops on SIGTERM.
+echo "== demo: scripts/demo.sh --check"
+scripts/demo.sh --check --quiet
+
 run asan
 # TSan maps fixed shadow ranges; with high ASLR entropy (vm.mmap_rnd_bits > 28) they can collide
 # with the randomized layout. `setarch -R` turns ASLR off for the test processes only.

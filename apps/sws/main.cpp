@@ -28,7 +28,7 @@ void usage(std::FILE* to) {
       "  --shutdown-grace MS       on SIGTERM, time left to in-flight requests (default 10000)\n"
       "  --max-header-bytes N      larger request heads get 431 (default 8192)\n"
       "  --access-log FILE         append one line per request to FILE\n"
-      "  --quiet                   no start-up line and no statistics at exit\n"
+      "  --quiet                   no warnings and no statistics at exit (the start-up line stays)\n"
       "  --help                    this text\n"
       "Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics.\n");
 }
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
       std::fputs(rt.stats().dump().c_str(), stderr);
       srv->stats().print(stderr);
     });
-    if (!cfg.quiet) {
+    {
       std::printf("hue-sws: listening on %s:%u (%s style, %u workers, stealing %s, %zu files)\n",
                   cfg.at.host.c_str(), srv->port(), style.c_str(), rt.workers(),
                   rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all",
