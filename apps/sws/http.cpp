@@ -151,10 +151,10 @@ parse_result parse_request(std::string_view in, const limits& lim) {
   // request-target SP: visible bytes only. 414 at the first byte past max_target_bytes, without
   // waiting for the end of the target.
   const std::size_t t0 = i;
-  while (i < avail && is(in[i], target_byte)) {
-    if (i - t0 == lim.max_target_bytes) return fail(status::uri_too_long);
-    ++i;
-  }
+  // Scan at most one byte past the target limit (written so that a huge limit cannot overflow).
+  const std::size_t tend = avail - t0 > lim.max_target_bytes ? t0 + lim.max_target_bytes + 1 : avail;
+  while (i < tend && is(in[i], target_byte)) ++i;
+  if (i - t0 > lim.max_target_bytes) return fail(status::uri_too_long);
   if (i == avail) return more();
   if (i == t0 || in[i] != ' ') return fail(status::bad_request);
   r.req.target = in.substr(t0, i - t0);
