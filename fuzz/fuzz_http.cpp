@@ -1,5 +1,5 @@
-// fuzz/fuzz_http.cpp — libFuzzer target for SWS's request path (apps/sws/http.hpp): whole requests
-// arriving in arbitrary pieces, taken the way a connection takes them.
+// fuzz/fuzz_http.cpp — libFuzzer target for SWS's request path (apps/sws/http.hpp): whole
+// requests arriving in arbitrary pieces, taken the way a connection takes them.
 //
 // Input layout (fuzz/README.md has the table and the commands):
 //   byte 0     the limits: bits 0-1 max_header_bytes, 2-3 max_target_bytes, 4-5 max_body_bytes
@@ -28,12 +28,12 @@ namespace {
 
 using namespace sws::http;
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
+#define FUZZ_CHECK(cond)                                                                \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)
 
 // Small limits make 414, 431 and 413 reachable from short inputs; the first of each set is the
@@ -121,7 +121,8 @@ struct outcome {
 
 // One parse_request over `buffered`, from an exact-size heap copy so that ASan flags a read one
 // byte past the end; checks the result and returns it (its views point into the copy).
-parse_result parse_checked(std::string_view buffered, const limits& lim, std::unique_ptr<char[]>& copy) {
+parse_result parse_checked(std::string_view buffered, const limits& lim,
+                           std::unique_ptr<char[]>& copy) {
   copy.reset(new char[buffered.size() ? buffered.size() : 1]);
   if (!buffered.empty()) std::memcpy(copy.get(), buffered.data(), buffered.size());
   const std::string_view in(copy.get(), buffered.size());

@@ -65,7 +65,8 @@ class guarded {
   explicit guarded(std::string_view s) {
     const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     data_ = (s.size() + page - 1) / page * page;
-    void* m = mmap(nullptr, data_ + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* m =
+        mmap(nullptr, data_ + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) std::abort();
     base_ = static_cast<char*>(m);
     if (mprotect(base_ + data_, page, PROT_NONE) != 0) std::abort();
@@ -210,8 +211,8 @@ const std::vector<verdict>& verdicts() {
     {"transfer_encoding_any_case_any_value", get + "tRaNsFeR-eNcOdInG: identity\r\n" + end,
      status::not_implemented},
     {"transfer_encoding_empty", get + "Transfer-Encoding:\r\n" + end, status::not_implemented},
-    {"transfer_encoding_and_content_length", get + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n" + end,
-     status::not_implemented},
+    {"transfer_encoding_and_content_length",
+     get + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n" + end, status::not_implemented},
     {"unknown_method_before_bad_field", "BREW / HTTP/1.1\r\nbad field\r\n\r\n",
      status::not_implemented},
 
@@ -230,8 +231,8 @@ const std::vector<verdict>& verdicts() {
      status::payload_too_large, body_limit(SIZE_MAX - 1)},
     {"post_body_over_limit", "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
      status::payload_too_large},
-    {"payload_before_later_transfer_encoding", get + "Content-Length: 5\r\nTransfer-Encoding: x\r\n" + end,
-     status::payload_too_large},
+    {"payload_before_later_transfer_encoding",
+     get + "Content-Length: 5\r\nTransfer-Encoding: x\r\n" + end, status::payload_too_large},
 
     // 414
     {"target_over_default_limit", "GET /" + std::string(4096, 'a') + " HTTP/1.1\r\n\r\n",
@@ -357,7 +358,8 @@ TEST(Parse, similar_names_are_not_the_headers_we_read) {
 }
 
 TEST(Parse, content_length_takes_surrounding_whitespace_and_leading_zeros) {
-  EXPECT_EQ(parse(get + "Content-Length: \t 0003 \t\r\n\r\nabc", body_limit(3)).r.req.body_bytes, 3u);
+  const parsed p = parse(get + "Content-Length: \t 0003 \t\r\n\r\nabc", body_limit(3));
+  EXPECT_EQ(p.r.req.body_bytes, 3u);
 }
 
 TEST(Parse, status_codes) {
@@ -481,7 +483,8 @@ TEST(Limits, zero_header_limit_refuses_everything_but_nothing) {
 }
 
 TEST(Limits, parse_never_allocates) {
-  const std::string big = get + "Connection: keep-alive, close\r\n" + std::string(3000, 'X') + ": y\r\n" + end;
+  const std::string big =
+      get + "Connection: keep-alive, close\r\n" + std::string(3000, 'X') + ": y\r\n" + end;
   const std::uint64_t before = heap_allocations.load();
   volatile std::size_t sink = 0;
   for (int k = 0; k < 100; ++k) {
@@ -572,7 +575,8 @@ TEST(Pipelining, a_partial_next_request_waits) {
 TEST(Pipelining, a_bad_request_after_good_ones_stops_the_stream) {
   status last;
   const std::vector<taken> got =
-      take_all("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\nGET /d HTTP/1.1\r\n\r\n", last);
+      take_all("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n"
+               "GET /c HTTP/1.1\nGET /d HTTP/1.1\r\n\r\n", last);
   EXPECT_EQ(got.size(), 2u);
   EXPECT_EQ(last, status::bad_request);
 }

@@ -37,7 +37,9 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
 }
 constexpr std::array<std::uint8_t, 256> classes = make_classes();
 
-inline bool is(char c, std::uint8_t cls) { return (classes[static_cast<unsigned char>(c)] & cls) != 0; }
+inline bool is(char c, std::uint8_t cls) {
+  return (classes[static_cast<unsigned char>(c)] & cls) != 0;
+}
 inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -152,7 +154,8 @@ parse_result parse_request(std::string_view in, const limits& lim) {
   // waiting for the end of the target.
   const std::size_t t0 = i;
   // Scan at most one byte past the target limit (written so that a huge limit cannot overflow).
-  const std::size_t tend = avail - t0 > lim.max_target_bytes ? t0 + lim.max_target_bytes + 1 : avail;
+  const std::size_t tend =
+      avail - t0 > lim.max_target_bytes ? t0 + lim.max_target_bytes + 1 : avail;
   while (i < tend && is(in[i], target_byte)) ++i;
   if (i - t0 > lim.max_target_bytes) return fail(status::uri_too_long);
   if (i == avail) return more();

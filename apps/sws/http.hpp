@@ -9,14 +9,14 @@
 //
 // Usage, the way a connection drives it (fuzz/fuzz_http.cpp does exactly this):
 //
-//   buf.append(bytes_just_read);
+//   using namespace sws::http;
+//   buf.append(bytes_just_read);      // `buf`, `start` and `path` live as long as the connection
 //   for (;;) {
-//     sws::http::parse_result r = sws::http::parse_request(std::string_view(buf).substr(start), lim);
-//     if (r.st == sws::http::status::incomplete) break;          // read more, then call again
-//     if (r.st != sws::http::status::complete) { answer(status_code(r.st)); close(); break; }
-//     std::string path;
-//     switch (sws::http::normalize_target(r.req.target, path)) { ... }  // 400 / 404 / serve
-//     start += r.consumed;                                        // the next pipelined request
+//     parse_result r = parse_request(std::string_view(buf).substr(start), lim);
+//     if (r.st == status::incomplete) break;                        // read more, then call again
+//     if (r.st != status::complete) { answer(status_code(r.st)); close(); break; }
+//     switch (normalize_target(r.req.target, path)) { ... }         // 400 / 404 / serve
+//     start += r.consumed;                                          // the next pipelined request
 //   }
 //
 // Rules the parser keeps, beyond the grammar of RFC 9112:
@@ -45,7 +45,7 @@ namespace sws::http {
 enum class method : std::uint8_t {
   get,
   head,
-  other,    // a known method SWS does not serve (POST, PUT, DELETE, OPTIONS, PATCH, TRACE, CONNECT): 405
+  other,    // known, not served (POST, PUT, DELETE, OPTIONS, PATCH, TRACE, CONNECT): 405
   unknown,  // syntactically a token, but not a method SWS knows: 501
 };
 
@@ -79,8 +79,8 @@ enum class status : std::uint8_t {
   // or it is complete and part of a body of at most max_body_bytes is still to come.
   incomplete,
   // 400: malformed request line or header (bare LF/CR, whitespace before a colon, obs-fold, a
-  // control byte, a non-token method or name, a version not of the shape HTTP/d.d), a Content-Length
-  // that is not all digits, or two that disagree.
+  // control byte, a non-token method or name, a version not of the shape HTTP/d.d), a
+  // Content-Length that is not all digits, or two that disagree.
   bad_request,
   uri_too_long,  // 414: the target is longer than max_target_bytes
   headers_too_large,  // 431: no end of the header section within max_header_bytes
@@ -109,11 +109,11 @@ enum class target_status : std::uint8_t { ok, bad_request, not_found };
 // Turns a request target into a path relative to the document root, or refuses it:
 //   - origin-form "/a/b?q" (the query is dropped) or absolute-form "http://host/a/b" (scheme http
 //     or https, any case; the host must not be empty and is ignored). Anything else ("*",
-//     authority-form, "a/b", other schemes) is bad_request, and so is a raw control byte, space or
-//     '#' anywhere in the target;
-//   - percent-decoding, once (malformed escapes are bad_request; "%252e" is the three characters
-//     "%2e", never decoded again), a decoded NUL or control character is bad_request, a decoded
-//     '/' inside a segment is taken as a separator (so "..%2f" is a ".." segment);
+//     authority-form, "a/b", other schemes) is bad_request, and so is a raw control byte, DEL,
+//     space or '#' anywhere in the target;
+//   - percent-decoding of the path (not the query), once: malformed escapes are bad_request,
+//     "%252e" is the three characters "%2e" and is never decoded again, a decoded NUL or control
+//     character is bad_request, a decoded '/' is a separator (so "..%2f" is a ".." segment);
 //   - "." segments are removed, ".." segments pop one segment and going above the root is
 //     not_found (never a path outside the root), also when the dots were percent-encoded;
 //     repeated slashes collapse;
