@@ -62,7 +62,7 @@
 # reps, p50/p99 latency, errors), runs.csv (every single run), injector.csv (hue-injector's own
 # rows), wrk-*.txt and injector-*.txt (raw outputs), table.txt (the table and ratios below),
 # meta.txt (machine, versions, load), race.png (requests/s against clients, one line per server:
-# Fig. 6), and the servers' configs and logs when --keep.
+# Fig. 6), and with --keep the servers' configs, commands and logs (server-NAME-repR/).
 #
 # The ratios printed: hue all heuristics against the best of nginx/h2o/lighttpd (wrk, and the
 # injector at each client count), hue against libasync-smp with and without its stealing, and
@@ -500,7 +500,7 @@ for rep in $(seq "$reps"); do
       failed+=("$name")
     fi
     stop_server
-    if [ "$keep" = 1 ]; then cp -r "$work/$name" "$out/server-$name"; fi
+    if [ "$keep" = 1 ]; then cp -r "$work/$name" "$out/server-$name-rep$rep"; fi
   done
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/meta.txt"
