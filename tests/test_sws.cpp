@@ -61,6 +61,10 @@ struct docroot {
 };
 
 enum class style { handlers, coroutines };
+struct variant {
+  style s;
+  unsigned reactors;  // 1: the paper's single Epoll; 2: one reactor per core, SO_REUSEPORT
+};
 
 struct sws_fixture {
   docroot dir;
@@ -68,7 +72,9 @@ struct sws_fixture {
   std::unique_ptr<hue::reactor> io;
   std::unique_ptr<sws::server> srv;
 
-  sws_fixture(style s, sws::config cfg) : rt(runtime_config()), io(std::make_unique<hue::reactor>(rt)) {
+  sws_fixture(variant v, sws::config cfg) : rt(runtime_config()), io(std::make_unique<hue::reactor>(rt)) {
+    const style s = v.s;
+    cfg.reactors = v.reactors;
     cfg.root = dir.root.string();
     cfg.at = {"127.0.0.1", 0};
     cfg.quiet = true;
@@ -167,7 +173,7 @@ bool closed_by_peer(int fd) {
   return ::recv(fd, &c, 1, 0) == 0;
 }
 
-class Sws : public testing::TestWithParam<style> {};
+class Sws : public testing::TestWithParam<variant> {};
 
 TEST_P(Sws, ServesFilesWithTheRightHeaders) {
   sws_fixture f(GetParam(), {});
@@ -467,9 +473,12 @@ TEST_P(Sws, OutOfFdsKeepsAccepting) {
   EXPECT_EQ(r->status, 200);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothStyles, Sws, testing::Values(style::handlers, style::coroutines),
-                         [](const testing::TestParamInfo<style>& p) {
-                           return p.param == style::handlers ? "Handlers" : "Coroutines";
+INSTANTIATE_TEST_SUITE_P(BothStyles, Sws,
+                         testing::Values(variant{style::handlers, 1}, variant{style::coroutines, 1},
+                                         variant{style::handlers, 2}, variant{style::coroutines, 2}),
+                         [](const testing::TestParamInfo<variant>& p) {
+                           return std::string(p.param.s == style::handlers ? "Handlers" : "Coroutines") +
+                                  (p.param.reactors > 1 ? "TwoReactors" : "");
                          });
 
 // The real binary: SIGTERM while clients are mid-conversation. Every request sent before the

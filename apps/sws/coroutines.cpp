@@ -24,7 +24,7 @@ void coro_server::open(std::shared_ptr<connection> c) {
 }
 
 hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
-  hue::async_socket sock(io_, c->fd);  // for readiness only: close() below closes the fd
+  hue::async_socket sock(reactor_of(*c), c->fd);  // for readiness only: close() below closes the fd
   bool reset = false;
   idle_deadline(*c);
   // WriteResponse: everything queued, waiting for the socket as needed.

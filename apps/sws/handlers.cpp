@@ -29,7 +29,7 @@ handler_server::handler_server(hue::reactor& io, config cfg) : server(io, std::m
 
 void handler_server::open(conn_ptr c) {
   connection* raw = c.get();  // the watch is cancelled by close(), from this color
-  c->watch = io_.watch(c->fd, hue::readable | hue::writable, c->color,
+  c->watch = reactor_of(*c).watch(c->fd, hue::readable | hue::writable, c->color,
                        [this, raw](hue::io_events ev) { on_ready(raw->shared_from_this(), ev); },
                        hue::watch_mode::persistent, read_info);
   idle_deadline(*c);

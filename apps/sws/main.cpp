@@ -23,6 +23,8 @@ void usage(std::FILE* to) {
       "                            libasync-smp, libasync-smp-off (see README)\n"
       "  --style S                 handlers (the paper's ten handlers, default) or coroutines\n"
       "  --max-clients N           simultaneous clients; more wait in the backlog (default 10000)\n"
+      "  --reactors N              polling cores, each with its own SO_REUSEPORT listener\n"
+      "                            (default 1: the paper's single Epoll handler on core 0)\n"
       "  --header-timeout MS       time allowed to send a request's headers (default 10000)\n"
       "  --keepalive-timeout MS    idle time allowed between requests (default 15000)\n"
       "  --shutdown-grace MS       on SIGTERM, time left to in-flight requests (default 10000)\n"
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
         if (style != "handlers" && style != "coroutines")
           throw std::invalid_argument("--style must be handlers or coroutines");
       }
+      else if (a == "--reactors") cfg.reactors = static_cast<unsigned>(number(a, value()));
       else if (a == "--max-clients") cfg.max_clients = static_cast<unsigned>(number(a, value()));
       else if (a == "--header-timeout") cfg.header_timeout = std::chrono::milliseconds(number(a, value()));
       else if (a == "--keepalive-timeout") cfg.keepalive_timeout = std::chrono::milliseconds(number(a, value()));

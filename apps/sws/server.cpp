@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sws {
@@ -42,22 +43,33 @@ server::server(hue::reactor& io, config cfg)
 }
 
 server::~server() {
-  acceptor_.reset();
+  acceptors_.clear();
   grace_.reset();
   live_.clear();
+  own_reactors_.clear();
   if (log_) std::fclose(log_);
 }
 
 void server::start() {
   // As in the paper: Epoll on the first core (the reactor's color 0), Accept on the second.
   if (rt_.workers() > 1) rt_.pin_color(accept_color, 1);
-  const int fd = hue::net::listen_tcp(cfg_.at);
-  port_ = hue::net::local_port(fd);
-  acceptor_ = std::make_unique<hue::net::acceptor>(io_, fd, accept_color,
-                                                   [this](int c) { accept(c); });
+  const unsigned n = std::min(std::max(cfg_.reactors, 1u), rt_.workers());
+  reactors_.push_back(&io_);
+  for (unsigned k = 1; k < n; ++k) {
+    own_reactors_.push_back(std::make_unique<hue::reactor>(
+        rt_, hue::reactor_config{.core = k, .color = 100 + k}));
+    reactors_.push_back(own_reactors_.back().get());
+  }
+  hue::net::endpoint at = cfg_.at;
+  for (unsigned k = 0; k < n; ++k) {
+    const int fd = hue::net::listen_tcp(at, {.reuse_port = n > 1});
+    if (k == 0) port_ = at.port = hue::net::local_port(fd);  // the others join the same port
+    acceptors_.push_back(std::make_unique<hue::net::acceptor>(
+        *reactors_[k], fd, accept_color, [this, k](int c) { accept(c, k); }));
+  }
 }
 
-void server::accept(int fd) {
+void server::accept(int fd, unsigned reactor) {
   stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   if (draining_) {
     ::close(fd);
@@ -67,10 +79,20 @@ void server::accept(int fd) {
   auto c = std::make_shared<connection>();
   c->fd = fd;
   c->color = color_of(fd);
+  c->reactor = reactor;
+  if (reactor != 0) {
+    // Prefer a color whose home is the accepting reactor's core: its deliveries then stay local.
+    for (hue::color_t alt = c->color; alt < c->color + (8ull << 32); alt += 1ull << 32) {
+      if (rt_.core_of(alt) == reactor) {  // reactor k polls on worker k
+        c->color = alt;
+        break;
+      }
+    }
+  }
   live_.insert(c);
   if (++clients_ >= cfg_.max_clients) {
     // Further clients wait in the kernel's backlog until one leaves (DecClientAccepted).
-    acceptor_->pause();
+    for (const auto& a : acceptors_) a->pause();
     stats_.paused_at_max.fetch_add(1, std::memory_order_relaxed);
   }
   // The connection's handlers are set up from its own color, so none of them can run before.
@@ -97,7 +119,7 @@ void server::dec_client_accepted(const std::shared_ptr<connection>& c) {
   if (draining_) {
     if (clients_ == 0) rt_.stop();
   } else if (was_full) {
-    acceptor_->resume();
+    for (const auto& a : acceptors_) a->resume();
   }
 }
 
@@ -105,7 +127,7 @@ void server::shutdown() {
   rt_.post(accept_color, [this] {
     if (draining_) return;
     draining_ = true;
-    acceptor_->pause();
+    for (const auto& a : acceptors_) a->pause();
     grace_ = io_.after(cfg_.shutdown_grace, accept_color, [this] { rt_.stop(); }, drain_info);
     for (const std::shared_ptr<connection>& c : live_) {
       rt_.post(c->color, [this, c] {
@@ -126,7 +148,8 @@ void server::set_deadline(connection& c, clock::time_point when) {
   if (when == clock::time_point::max() || c.timer_due <= when) return;  // it fires early enough
   c.timer_due = when;
   connection* raw = &c;  // the timer is cancelled by close(), from this color
-  c.timer = io_.after(when - clock::now(), c.color, [this, raw] { on_timer(*raw); }, timer_info);
+  c.timer = reactor_of(c).after(when - clock::now(), c.color, [this, raw] { on_timer(*raw); },
+                                timer_info);
 }
 
 void server::idle_deadline(connection& c) {

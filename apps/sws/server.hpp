@@ -33,6 +33,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace sws {
 
@@ -51,6 +52,10 @@ struct config {
   http::limits limits;
   std::string access_log;  // file name; empty: no access log
   bool quiet = false;
+  // Past one polling core (README, "Past one polling core"): this many reactors, reactor k polled
+  // by worker k with its own SO_REUSEPORT listener, and each connection colored so that its home
+  // is the core whose reactor accepted it. 1 is the paper's design: one Epoll handler on core 0.
+  unsigned reactors = 1;
 };
 
 struct counters {
@@ -65,6 +70,7 @@ struct counters {
 struct connection : std::enable_shared_from_this<connection> {
   int fd = -1;
   hue::color_t color = 0;
+  unsigned reactor = 0;  // which of the server's reactors watches it
   session s;
   hue::registration watch;
   hue::registration timer;
@@ -92,7 +98,11 @@ class server {
   const counters& stats() const noexcept { return stats_; }
   std::uint16_t port() const noexcept { return port_; }
   std::size_t cached_files() const noexcept { return cache_.files(); }
-  std::uint64_t shed() const noexcept { return acceptor_ ? acceptor_->shed() : 0; }
+  std::uint64_t shed() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& a : acceptors_) n += a->shed();
+    return n;
+  }
 
  protected:
   // The style-specific part: take over a freshly accepted connection (on its color), and wind
@@ -102,6 +112,7 @@ class server {
   virtual void expire(connection& c) = 0;  // a time-out passed (on its color)
 
   void start();  // call from the most derived constructor
+  hue::reactor& reactor_of(const connection& c) noexcept { return *reactors_[c.reactor]; }
   // Sets when the connection times out (on its color). The timer fires at most once per time-out
   // period, not per request: it re-arms itself for a deadline that moved later meanwhile.
   void set_deadline(connection& c, std::chrono::steady_clock::time_point when);
@@ -117,12 +128,14 @@ class server {
   counters stats_;
 
  private:
-  void accept(int fd);           // Accept
+  void accept(int fd, unsigned reactor);  // Accept
   void dec_client_accepted(const std::shared_ptr<connection>& c);  // DecClientAccepted
   void on_timer(connection& c);
 
   std::uint16_t port_ = 0;
-  std::unique_ptr<hue::net::acceptor> acceptor_;
+  std::vector<hue::reactor*> reactors_;                 // [0] is the one given to the constructor
+  std::vector<std::unique_ptr<hue::reactor>> own_reactors_;
+  std::vector<std::unique_ptr<hue::net::acceptor>> acceptors_;
   // Accept color only:
   unsigned clients_ = 0;
   bool draining_ = false;
