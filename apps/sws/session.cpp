@@ -52,8 +52,19 @@ io_status session::read_from(int fd, std::size_t max_buffer) {
 session::parsed session::parse(const http::limits& lim) {
   parsed p;
   path_.clear();
-  const http::parse_result r =
-      http::parse_request(std::string_view(in_.get() + start_, in_len_ - start_), lim);
+  const std::string_view rest(in_.get() + start_, in_len_ - start_);
+  // A request arriving in pieces is re-parsed from its start. Bytes without a line end cannot
+  // complete a head, so skip the re-parse for them: a client trickling one byte at a time would
+  // otherwise cost a scan of up to max_header_bytes per byte. (Only when no body is ever awaited:
+  // a body needs no line end. Errors a re-parse would find now are found at the next line end.)
+  if (checked_ > 0 && checked_ <= rest.size() && lim.max_body_bytes == 0 &&
+      rest.size() <= lim.max_header_bytes &&
+      std::memchr(rest.data() + checked_, '\n', rest.size() - checked_) == nullptr) {
+    checked_ = rest.size();
+    return p;
+  }
+  const http::parse_result r = http::parse_request(rest, lim);
+  checked_ = r.st == http::status::incomplete ? rest.size() : 0;
   switch (r.st) {
     case http::status::incomplete:
       return p;

@@ -66,6 +66,7 @@ class session {
   std::size_t in_cap_ = 0;
   std::size_t in_len_ = 0;
   std::size_t start_ = 0;   // first byte not yet parsed
+  std::size_t checked_ = 0; // bytes after start_ an incomplete parse has already seen
   std::string path_;
   std::string own_;         // bytes this session composed (Date lines)
   std::vector<piece> pieces_;
