@@ -444,7 +444,7 @@ run_injector() {  # REP NAME PORT CLIENTS
 
 {
   echo "date: $(date -Iseconds)"
-  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- tools 2>/dev/null || echo " (tools/ modified)")"
   echo "host: $(uname -srm)"
   echo "cpus (nproc): $(nproc)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //')"
