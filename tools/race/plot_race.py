@@ -24,6 +24,7 @@ import sys
 STYLE = {
     "hue-all": ("SWS, hue all heuristics", "#4878a8", "o", False),
     "hue-all-coro": ("SWS, hue all heuristics, coroutines", "#4878a8", "o", True),
+    "hue-all-2r": ("SWS, hue all heuristics, one reactor per core", "#2a9d8f", "D", True),
     "hue-off": ("SWS, hue without stealing", "#8fb3d9", "v", False),
     "libasync-smp": ("SWS, libasync-smp + WS", "#c0392b", "s", False),
     "libasync-smp-off": ("SWS, libasync-smp without WS", "#e59866", "s", True),

@@ -42,6 +42,7 @@
 # hue's SWS rows (build/release/apps/sws/hue-sws):
 #   hue-all            --steal all --style handlers         hue, all heuristics (the paper's Mely)
 #   hue-all-coro       --steal all --style coroutines       the same in coroutine style
+#   hue-all-2r         --steal all --reactors 2             one reactor per core, SO_REUSEPORT
 #   hue-off            --steal off --style handlers         hue without work stealing
 #   libasync-smp-off   --steal libasync-smp-off             libasync-smp, stealing off
 #   libasync-smp       --steal libasync-smp                 libasync-smp with its stealing
@@ -78,7 +79,7 @@ warmup=""
 reps=1
 clients="25 50 100 150 200 250"
 workers=$(nproc)
-servers="hue-all,hue-all-coro,hue-off,libasync-smp-off,libasync-smp,nginx,h2o,lighttpd"
+servers="hue-all,hue-all-coro,hue-all-2r,hue-off,libasync-smp-off,libasync-smp,nginx,h2o,lighttpd"
 injector_threads=1
 out=""
 build=1
@@ -133,7 +134,7 @@ for c in $clients; do positive_int --clients "$c"; done
 # wrk takes whole seconds.
 wrk_secs=$(awk -v d="$wrk_duration" 'BEGIN { s = int(d + 0.5); print (s < 1 ? 1 : s) }')
 
-all_servers=(hue-all hue-all-coro hue-off libasync-smp-off libasync-smp nginx h2o lighttpd)
+all_servers=(hue-all hue-all-coro hue-all-2r hue-off libasync-smp-off libasync-smp nginx h2o lighttpd)
 IFS=, read -r -a chosen <<< "$servers"
 for s in "${chosen[@]}"; do
   case " ${all_servers[*]} " in *" $s "*) ;; *)
@@ -334,17 +335,18 @@ start_server() {
       write_lighttpd_conf "$dir" "$port"
       cmd=(lighttpd -D -f "$dir/lighttpd.conf") ;;
     *)
-      local steal style=handlers
+      local steal style=handlers reactors=1
       case "$name" in
         hue-all) steal=all ;;
         hue-all-coro) steal=all; style=coroutines ;;
+        hue-all-2r) steal=all; reactors=$workers ;;
         hue-off) steal=off ;;
         libasync-smp-off) steal=libasync-smp-off ;;
         libasync-smp) steal=libasync-smp ;;
       esac
       # --max-clients above the largest client count plus wrk's 100 connections.
       cmd=("$sws" --port "$port" --address 127.0.0.1 --root "$root" --workers "$workers"
-           --steal "$steal" --style "$style" --max-clients 4096) ;;
+           --steal "$steal" --style "$style" --reactors "$reactors" --max-clients 4096) ;;
   esac
   printf '%s\n' "${cmd[*]}" > "$dir/command.txt"
   # Its own session and process group: lighttpd's master signals its whole process group on

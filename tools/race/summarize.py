@@ -20,6 +20,7 @@ import sys
 SERVERS = [
     ("hue-all", "SWS hue all heuristics"),
     ("hue-all-coro", "SWS hue all, coroutines"),
+    ("hue-all-2r", "SWS hue all, reactor per core"),
     ("hue-off", "SWS hue, no stealing"),
     ("libasync-smp", "SWS libasync-smp + WS"),
     ("libasync-smp-off", "SWS libasync-smp, no WS"),
@@ -163,6 +164,7 @@ def main():
     ratio_line("hue all heuristics / libasync-smp, no WS:", "hue-all", ["libasync-smp-off"],
                "(paper: about 1.25)")
     ratio_line("hue all heuristics / hue without stealing:", "hue-all", ["hue-off"])
+    ratio_line("hue, one reactor per core / best of nginx, h2o, lighttpd:", "hue-all-2r", PEERS)
     ratio_line("coroutines / handlers (hue all):", "hue-all-coro", ["hue-all"],
                "(aim: >= 0.95)")
     best_peer = [p for p in PEERS if p in servers]
