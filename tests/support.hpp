@@ -2,6 +2,7 @@
 #pragma once
 
 #include <hue/config.hpp>
+#include <hue/runtime.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -55,6 +56,24 @@ struct tracked {
   tracked(const tracked& o) : alive(o.alive) { ++*alive; }
   tracked(tracked&& o) noexcept : alive(o.alive) { ++*alive; }
   ~tracked() { --*alive; }
+};
+
+// Stops the runtime and waits for its workers when the test's scope ends. Declare it after
+// everything the test's handlers touch: destroyed first, it guarantees that no handler is still
+// running (a cancelled registration does not wait for a run already begun on another core) when
+// those locals die. Found by ASan: a watch handler decremented a counter the test had freed.
+class stop_at_exit {
+ public:
+  explicit stop_at_exit(hue::runtime& rt) : rt_(rt) {}
+  ~stop_at_exit() {
+    rt_.stop();
+    rt_.wait();
+  }
+  stop_at_exit(const stop_at_exit&) = delete;
+  stop_at_exit& operator=(const stop_at_exit&) = delete;
+
+ private:
+  hue::runtime& rt_;
 };
 
 // Busy work of roughly `n` iterations that the optimizer cannot remove: widens the window in which

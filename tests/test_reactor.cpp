@@ -63,6 +63,7 @@ TEST(Reactor, ReadinessRunsOnTheWatchColor) {
     char buf[64];
     for (ssize_t n; (n = ::read(p.fd[0], buf, sizeof buf)) > 0;) bytes += static_cast<int>(n);
   });
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(::write(p.fd[1], "x", 1), 1);
     if (i % 10 == 0) std::this_thread::sleep_for(1ms);
@@ -85,6 +86,7 @@ TEST(Reactor, DeliveriesOfOneWatchNeverOverlapNorGetLost) {
     for (ssize_t n; (n = ::read(p.fd[0], buf, sizeof buf)) > 0;) bytes += static_cast<int>(n);
     inside.fetch_sub(1);
   });
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   std::thread writer([&] {
     for (int i = 0; i < 5000; ++i)
       while (::write(p.fd[1], "y", 1) != 1) std::this_thread::yield();
@@ -119,6 +121,7 @@ TEST(Reactor, ConnectionsRunInParallelButEachOneSerially) {
       inside[i].fetch_sub(1);
     }));
   }
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   for (int w = 0; w < writes; ++w)
     for (int i = 0; i < conns; ++i) ASSERT_EQ(::write(pairs[i]->fd[1], "z", 1), 1);
   EXPECT_TRUE(eventually([&] { return reads.load() == conns * writes; }));
@@ -133,6 +136,7 @@ TEST(Reactor, OneshotWatchFiresOnce) {
   std::atomic<int> runs{0};
   hue::registration w =
       io.watch(p.fd[0], hue::readable, 3, [&](hue::io_events) { ++runs; }, hue::watch_mode::oneshot);
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   ASSERT_EQ(::write(p.fd[1], "abc", 3), 3);  // never read: level-triggered would fire forever
   EXPECT_TRUE(eventually([&] { return runs.load() == 1; }));
   std::this_thread::sleep_for(50ms);
@@ -158,21 +162,26 @@ TEST(Timers, FireInOrderAndNeverEarly) {
   std::vector<int> order;
   std::atomic<int> early{0};
   std::vector<hue::registration> timers;
-  const auto start = clk::now();
+  std::vector<clk::time_point> due(n);
   for (int i = n - 1; i >= 0; --i) {  // registered in reverse: order must come from the deadline
     const auto delay = std::chrono::milliseconds(5 + 3 * i);
-    timers.push_back(io.after(delay, 9, [&, i, delay, start] {
-      if (clk::now() - start < delay) ++early;
+    const auto registered = clk::now();
+    due[i] = registered + delay;  // a slow machine may take longer to register than the spacing
+    timers.push_back(io.after(delay, 9, [&, i, delay, registered] {
+      if (clk::now() - registered < delay) ++early;
       std::lock_guard l(mu);
       order.push_back(i);
     }));
   }
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   ASSERT_TRUE(eventually([&] {
     std::lock_guard l(mu);
     return order.size() == n;
   }));
   EXPECT_EQ(early.load(), 0);
-  for (int i = 0; i < n; ++i) EXPECT_EQ(order[i], i);
+  // In deadline order (libevent reads its own clock a little after ours: allow it 1 ms).
+  for (int k = 0; k + 1 < n; ++k)
+    EXPECT_LE(due[order[k]], due[order[k + 1]] + 1ms) << "timer " << order[k] << " before " << order[k + 1];
 }
 
 TEST(Timers, CancelledBeforeDueNeverFires) {
@@ -210,6 +219,7 @@ TEST(Timers, CancelRacesFromAnotherCoreAreExact) {
       ++done;
     }));
   }
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   ASSERT_TRUE(eventually([&] { return done.load() == n; }));
   std::this_thread::sleep_for(50ms);  // a fired timer's delivery may still be queued
   int won = 0;
@@ -226,7 +236,7 @@ TEST(Timers, CancelRacesFromAnotherCoreAreExact) {
 TEST(Timers, PeriodicKeepsItsPeriod) {
   hue::runtime rt(hue_test::workers(2));
   hue::reactor io(rt);
-  constexpr auto period = 10ms;
+  constexpr auto period = 30ms;
   std::mutex mu;
   std::vector<clk::time_point> ticks;
   const auto start = clk::now();
@@ -234,13 +244,16 @@ TEST(Timers, PeriodicKeepsItsPeriod) {
     std::lock_guard l(mu);
     ticks.push_back(clk::now());
   });
-  std::this_thread::sleep_for(305ms);
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
+  std::this_thread::sleep_for(20 * period + 5ms);
   t.cancel();
   std::lock_guard l(mu);
   // Scheduled from the previous due time: the k-th tick is never before start + k periods, and
-  // 30 periods fit (a drifting timer loses ticks on a loaded machine; allow a little slack).
-  ASSERT_GE(ticks.size(), 27u);
-  EXPECT_LE(ticks.size(), 31u);
+  // 20 periods fit. A tick due while the previous one is still queued is merged into it, so a
+  // loaded machine (the sanitizer runs) delivers fewer; a timer re-armed from its handler instead
+  // would drift by its delivery latency on every tick.
+  ASSERT_GE(ticks.size(), 14u);
+  EXPECT_LE(ticks.size(), 21u);
   for (std::size_t k = 0; k < ticks.size(); ++k) EXPECT_GE(ticks[k] - start, (k + 1) * period);
 }
 
@@ -251,6 +264,7 @@ TEST(Timers, PeriodicStopsAfterCancelFromAnotherColor) {
   hue::registration t = io.every(1ms, 4, [&] { ++ticks; });
   ASSERT_TRUE(eventually([&] { return ticks.load() >= 5; }));
   std::atomic<bool> cancelled{false};
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   rt.post(99, [&] {
     EXPECT_TRUE(t.cancel());
     cancelled = true;
@@ -270,6 +284,7 @@ TEST(Signals, DeliveredAsColoredEvents) {
     if (signo != SIGUSR1 || hue::runtime::current_color() != hue::color_t{12}) wrong = true;
     ++got;
   });
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
   EXPECT_TRUE(eventually([&] { return got.load() == 1; }));
   EXPECT_FALSE(wrong.load());
@@ -291,6 +306,7 @@ TEST(Signals, TwoRuntimesBothHearAndSurviveEachOther) {
     if (hue::runtime::current() != &b) wrong_runtime = true;
     ++in_b;
   });
+  hue_test::stop_at_exit stop_a(a), stop_b(b);  // before the locals their handlers use go
   ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);
   EXPECT_TRUE(eventually([&] { return in_a.load() == 1 && in_b.load() == 1; }));
   sa.reset();
@@ -324,6 +340,7 @@ TEST(ReactorIdle, PostsWakeTheSleepingPoller) {
   hue::reactor io(rt);
   std::this_thread::sleep_for(50ms);
   std::atomic<int> ran{0};
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
   for (int i = 0; i < 100; ++i) {
     rt.post(0, [&] { ++ran; });  // color 0: the reactor's own color, pinned to core 0
     std::this_thread::sleep_for(200us);
