@@ -97,14 +97,15 @@ TEST(Reactor, DeliveriesOfOneWatchNeverOverlapNorGetLost) {
 }
 
 // One color per connection: a connection's handlers never overlap, while different connections'
-// handlers do run at the same time on different cores.
-TEST(Reactor, ConnectionsRunInParallelButEachOneSerially) {
+// handlers run on both cores.
+TEST(Reactor, ConnectionsSpreadOverCoresEachOneSerially) {
   hue::runtime rt(hue_test::workers(2));
   hue::reactor io(rt);
   constexpr int conns = 16, writes = 20;
   std::vector<std::unique_ptr<socket_pair>> pairs;
   std::vector<std::atomic<int>> inside(conns);
   std::atomic<int> overlaps{0}, running{0}, max_running{0}, reads{0};
+  std::atomic<unsigned> cores_used{0};
   std::vector<hue::registration> watches;
   for (int i = 0; i < conns; ++i) {
     pairs.push_back(std::make_unique<socket_pair>());
@@ -112,6 +113,7 @@ TEST(Reactor, ConnectionsRunInParallelButEachOneSerially) {
     watches.push_back(io.watch(fd, hue::readable, 300 + i, [&, i, fd](hue::io_events) {
       if (inside[i].fetch_add(1) != 0) ++overlaps;
       const int now = running.fetch_add(1) + 1;
+      cores_used.fetch_or(1u << hue::runtime::current_core());
       for (int m = max_running.load(); now > m && !max_running.compare_exchange_weak(m, now);) {
       }
       char buf[64];
@@ -126,7 +128,10 @@ TEST(Reactor, ConnectionsRunInParallelButEachOneSerially) {
     for (int i = 0; i < conns; ++i) ASSERT_EQ(::write(pairs[i]->fd[1], "z", 1), 1);
   EXPECT_TRUE(eventually([&] { return reads.load() == conns * writes; }));
   EXPECT_EQ(overlaps.load(), 0);
-  EXPECT_EQ(max_running.load(), 2) << "different connections never ran at the same time";
+  // Both cores served connections. (Whether two runs overlapped in time also depends on the OS
+  // scheduling both workers at once, which a loaded CI machine does not promise: not asserted.)
+  EXPECT_EQ(cores_used.load(), 3u) << "connections ran on one core only; max at once: "
+                                    << max_running.load();
 }
 
 TEST(Reactor, OneshotWatchFiresOnce) {
