@@ -118,7 +118,11 @@ TEST(Reactor, ConnectionsSpreadOverCoresEachOneSerially) {
       }
       char buf[64];
       for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reads += static_cast<int>(n);
-      hue_test::busy(200'000);
+      // Busy for a wall-clock time, not an instruction count: under a sanitizer and a loaded
+      // machine the other core must still find its own connections waiting when it wakes,
+      // rather than this one having finished (and stolen) them all first.
+      for (const auto until = clk::now() + 3ms; clk::now() < until;) {
+      }
       running.fetch_sub(1);
       inside[i].fetch_sub(1);
     }));
