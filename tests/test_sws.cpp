@@ -19,7 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -471,6 +473,25 @@ TEST_P(Sws, OutOfFdsKeepsAccepting) {
   auto r = ask(port, get("/a.txt"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+TEST_P(Sws, AccessLogHasOneLinePerRequest) {
+  char name[] = "/tmp/hue-sws-log-XXXXXX";
+  const int lfd = ::mkstemp(name);
+  ASSERT_GE(lfd, 0);
+  ::close(lfd);
+  {
+    sws::config cfg;
+    cfg.access_log = name;
+    sws_fixture f(GetParam(), cfg);
+    ASSERT_TRUE(ask(f.srv->port(), get("/a.txt")));
+    ASSERT_TRUE(ask(f.srv->port(), get("/missing")));
+  }  // the server closes (and so flushes) its log
+  std::ifstream in(name);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(name);
+  EXPECT_NE(all.find("GET /a.txt 200"), std::string::npos) << all;
+  EXPECT_NE(all.find(" 404"), std::string::npos) << all;
 }
 
 INSTANTIATE_TEST_SUITE_P(BothStyles, Sws,
