@@ -340,7 +340,8 @@ TEST(ReactorIdle, SleepsInTheKernel) {
   std::this_thread::sleep_for(1s);
   const std::uint64_t used = process_cpu_ns() - cpu0;
   EXPECT_LT(used, 10'000'000u) << "an idle reactor used " << used / 1000 << " us of CPU in 1 s";
-  EXPECT_LE(io.polls().blocking - blocking_before, 5u);
+  // Woken by the watchdog ten times a second (reactor.cpp), and by nothing else.
+  EXPECT_LE(io.polls().blocking - blocking_before, 15u);
 }
 
 // Posting to the polling core while it sleeps in epoll wakes it (the parker's eventfd is watched).

@@ -33,10 +33,13 @@ class parker {
   // The fd a reactor watches for readability while its worker sleeps in epoll.
   int fd() const noexcept { return fd_; }
 
-  // Blocks until woken (or returns at once if a wake is already pending).
+  // Blocks until woken (or returns at once if a wake is already pending), or for at most a
+  // second: a watchdog against a missed kernel wake-up (see the reactor's), which the worker loop
+  // treats like any spurious return. Each one costs an idle worker a spin window (50 us), so
+  // it is rare.
   void wait() noexcept {
     pollfd p{fd_, POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    while (::poll(&p, 1, 1000) < 0 && errno == EINTR) {
     }
     consume();
   }

@@ -175,14 +175,22 @@ reactor_core::reactor_core(runtime& r, const reactor_config& c)
   base_ = make_base();
   wake_ = event_new(base_, polling_core_.park.fd(), EV_READ | EV_PERSIST, &reactor_core::on_wake,
                     &polling_core_.park);
-  if (!wake_ || event_add(wake_, nullptr) != 0) {
+  // The watchdog: a sleep in epoll_wait ends at least this often even if no wake-up arrives.
+  // On this project's VMs a sleeping epoll_wait was seen to miss readiness (an echo benchmark
+  // stalled with every socket readable and the poller asleep, Boost.Asio's too; a signal
+  // unblocked it). Ten wake-ups a second bound such a stall and cost an idle process nothing.
+  watchdog_ = event_new(base_, -1, EV_PERSIST, &reactor_core::on_watchdog, nullptr);
+  const timeval period{0, static_cast<suseconds_t>(idle_watchdog.count())};
+  if (!wake_ || !watchdog_ || event_add(wake_, nullptr) != 0 || event_add(watchdog_, &period) != 0) {
     if (wake_) event_free(wake_);
+    if (watchdog_) event_free(watchdog_);
     event_base_free(base_);
     throw std::runtime_error("hue: cannot watch the worker's wake-up eventfd");
   }
 }
 
 reactor_core::~reactor_core() {
+  event_free(watchdog_);
   event_free(wake_);
   event_base_free(base_);
 }
@@ -200,6 +208,8 @@ void reactor_core::close() {
 }
 
 void reactor_core::on_wake(evutil_socket_t, short, void* arg) { static_cast<parker*>(arg)->consume(); }
+
+void reactor_core::on_watchdog(evutil_socket_t, short, void*) {}  // ending the sleep is the job
 
 void reactor_core::post_poll() noexcept {
   if (closed() || poll_queued_.exchange(true, std::memory_order_acq_rel)) return;

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include <atomic>
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <functional>
@@ -103,10 +104,13 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   void post_poll() noexcept;
   void poll_event() noexcept;  // the Epoll handler
   static void on_wake(evutil_socket_t fd, short what, void* arg);
+  static void on_watchdog(evutil_socket_t fd, short what, void* arg);
+  static constexpr std::chrono::microseconds idle_watchdog{100'000};
 
   core& polling_core_;
   event_base* base_ = nullptr;
   event* wake_ = nullptr;  // the polling core's parker eventfd, read while asleep in epoll
+  event* watchdog_ = nullptr;
   std::atomic<bool> closed_{false};
   std::atomic<bool> poll_queued_{false};
   std::chrono::steady_clock::time_point last_busy_poll_{};
