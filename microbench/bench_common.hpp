@@ -1004,7 +1004,8 @@ class tbb_arena {
 //   hue::runtime_stats stats()          hue's statistics; empty for the peers
 //   std::uint64_t misplaced()           colors fresh_color could not place where asked (hue)
 //
-// Destruction joins the executor's threads, so a workload declares its executor last.
+// Destruction joins the executor's threads, so whatever holds one (fork_join_rounds, below) is
+// declared after everything those threads touch.
 
 struct exec_params {
   unsigned workers = 2;
