@@ -98,6 +98,8 @@ TEST(Task, ColorMutualExclusionHoldsUnderStealing) {
   for (int c = 0; c < colors; ++c) EXPECT_EQ(state[c].counter, per_color * rounds);
 }
 
+// Regression: timers added from a worker while the poller ran callbacks used libevent's cached
+// time and woke up to a few ms early (EVENT_BASE_FLAG_NO_CACHE_TIME, reactor.cpp).
 TEST(Task, SleepForNeverWakesEarlyAndStaysOnItsColor) {
   hue::runtime rt(hue_test::workers(2));
   hue::reactor io(rt);

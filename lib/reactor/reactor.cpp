@@ -50,6 +50,10 @@ event_base* make_base() {
   // lags by up to a tick, and epoll_wait's millisecond timeout rounds; the precise flag makes
   // libevent use CLOCK_MONOTONIC and a timerfd.
   event_config_set_flag(c, EVENT_BASE_FLAG_PRECISE_TIMER);
+  // And libevent caches the time of its last poll while it runs callbacks: a timer added from
+  // another core in that window was measured from a stale "now" and fired early (test_coro's
+  // sleep_for under TSan woke up to a few ms early). Read the clock on every add.
+  event_config_set_flag(c, EVENT_BASE_FLAG_NO_CACHE_TIME);
   event_base* b = event_base_new_with_config(c);
   event_config_free(c);
   if (!b) throw std::runtime_error("hue: cannot create a libevent event_base");
