@@ -20,6 +20,13 @@ inline hue::config workers(unsigned n) {
   return c;
 }
 
+// Two workers stealing with every heuristic: what the server tests run under.
+inline hue::config stealing_workers(unsigned n) {
+  hue::config c = workers(n);
+  c.steal = hue::steal_config::parse("all");
+  return c;
+}
+
 // Polls `pred` until it holds or `limit` passes. Tests assert on the result, so a broken runtime
 // fails with a message instead of hanging the suite.
 template <class Pred>

@@ -1,6 +1,7 @@
 // tests/test_echo.cpp — the echo server in both styles over loopback: many connections, resets,
 // running out of fds.
 #include "echo_server.hpp"
+#include "net_support.hpp"
 #include "support.hpp"
 
 #include <gtest/gtest.h>
@@ -37,7 +38,7 @@ struct fixture {
   std::unique_ptr<echo::coro_server> coroutines;
   std::uint16_t port = 0;
 
-  explicit fixture(style s) : rt(config()), io(std::make_unique<hue::reactor>(rt)) {
+  explicit fixture(style s) : rt(hue_test::stealing_workers(2)), io(std::make_unique<hue::reactor>(rt)) {
     const int fd = hue::net::listen_tcp({"127.0.0.1", 0});
     port = hue::net::local_port(fd);
     if (s == style::handlers) handlers = std::make_unique<echo::handler_server>(*io, fd);
@@ -51,30 +52,12 @@ struct fixture {
     io.reset();
     coroutines.reset();
   }
-  static hue::config config() {
-    hue::config c = hue_test::workers(2);
-    c.steal = hue::steal_config::parse("all");
-    return c;
-  }
   const echo::counters& stats() const { return handlers ? handlers->stats() : coroutines->stats(); }
   std::uint64_t shed() const {
     return handlers ? handlers->acceptor().shed() : coroutines->shed();
   }
 };
 
-int connect_blocking(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 int open_fds() {
   int n = 0;
@@ -157,7 +140,7 @@ TEST_P(Echo, ThousandConcurrentConnectionsEveryByteBack) {
   fixture f(GetParam());
   std::vector<int> fds;
   for (int i = 0; i < clients; ++i) {
-    const int fd = connect_blocking(f.port);
+    const int fd = hue_test::dial_loopback(f.port);
     ASSERT_GE(fd, 0) << "connect " << i << ": " << std::strerror(errno);
     fds.push_back(fd);
   }
@@ -175,7 +158,7 @@ TEST_P(Echo, PeersResettingMidWriteAreClosedCleanly) {
   fixture f(GetParam());
   const int fds_before = open_fds();
   for (int round = 0; round < 20; ++round) {
-    const int fd = connect_blocking(f.port);
+    const int fd = hue_test::dial_loopback(f.port);
     ASSERT_GE(fd, 0);
     std::string big(1 << 20, 'x');  // more than the socket buffers hold: the server's writes block
     std::size_t off = 0;
@@ -191,7 +174,7 @@ TEST_P(Echo, PeersResettingMidWriteAreClosedCleanly) {
   EXPECT_TRUE(eventually([&] { return f.stats().closed.load() == 20; }));
   EXPECT_TRUE(eventually([&] { return open_fds() <= fds_before; })) << open_fds() << " fds open";
   // Still serving.
-  const int fd = connect_blocking(f.port);
+  const int fd = hue_test::dial_loopback(f.port);
   ASSERT_GE(fd, 0);
   std::string why;
   EXPECT_TRUE(echo_all({fd}, 1000, why)) << why;

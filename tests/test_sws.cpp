@@ -1,6 +1,7 @@
 // tests/test_sws.cpp — SWS end to end over loopback, in both styles: conformance, traversal,
 // time-outs, limits, bad peers, and a graceful SIGTERM of the real binary under load.
 #include "server.hpp"
+#include "net_support.hpp"
 #include "support.hpp"
 
 #include <gtest/gtest.h>
@@ -74,7 +75,7 @@ struct sws_fixture {
   std::unique_ptr<hue::reactor> io;
   std::unique_ptr<sws::server> srv;
 
-  sws_fixture(variant v, sws::config cfg) : rt(runtime_config()), io(std::make_unique<hue::reactor>(rt)) {
+  sws_fixture(variant v, sws::config cfg) : rt(hue_test::stealing_workers(2)), io(std::make_unique<hue::reactor>(rt)) {
     const style s = v.s;
     cfg.reactors = v.reactors;
     cfg.root = dir.root.string();
@@ -89,27 +90,8 @@ struct sws_fixture {
     srv.reset();
     io.reset();
   }
-  static hue::config runtime_config() {
-    hue::config c = hue_test::workers(2);
-    c.steal = hue::steal_config::parse("all");
-    return c;
-  }
 };
 
-int dial(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{10, 0};  // a broken server fails the test instead of hanging it
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
 
 void send_all(int fd, std::string_view s) {
   while (!s.empty()) {
@@ -157,7 +139,7 @@ std::optional<reply> read_reply(int fd, std::string& buf, bool head_request = fa
 
 // One request on a fresh connection.
 std::optional<reply> ask(std::uint16_t port, const std::string& request, bool head = false) {
-  const int fd = dial(port);
+  const int fd = hue_test::dial_loopback(port);
   if (fd < 0) return std::nullopt;
   send_all(fd, request);
   std::string buf;
@@ -199,7 +181,7 @@ TEST_P(Sws, ServesFilesWithTheRightHeaders) {
 
 TEST_P(Sws, HeadHasHeadersButNoBody) {
   sws_fixture f(GetParam(), {});
-  const int fd = dial(f.srv->port());
+  const int fd = hue_test::dial_loopback(f.srv->port());
   send_all(fd, "HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n" + get("/sub/b.css"));
   std::string buf;
   auto h = read_reply(fd, buf, true);
@@ -241,7 +223,7 @@ TEST_P(Sws, EveryErrorStatus) {
 
 TEST_P(Sws, PipelinedRequestsAnsweredInOrder) {
   sws_fixture f(GetParam(), {});
-  const int fd = dial(f.srv->port());
+  const int fd = hue_test::dial_loopback(f.srv->port());
   std::string burst;
   const char* targets[] = {"/a.txt", "/sub/b.css", "/nope", "/", "/sub/"};
   for (int round = 0; round < 20; ++round)
@@ -263,7 +245,7 @@ TEST_P(Sws, PipelinedRequestsAnsweredInOrder) {
 
 TEST_P(Sws, RequestSplitByteByByte) {
   sws_fixture f(GetParam(), {});
-  const int fd = dial(f.srv->port());
+  const int fd = hue_test::dial_loopback(f.srv->port());
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const std::string req = get("/sub/b.css") + get("/a.txt");
@@ -284,7 +266,7 @@ TEST_P(Sws, ConnectionCloseAndHttp10) {
   sws_fixture f(GetParam(), {});
   const std::uint16_t port = f.srv->port();
   {  // Connection: close: answered, then closed
-    const int fd = dial(port);
+    const int fd = hue_test::dial_loopback(port);
     send_all(fd, get("/a.txt", "Connection: close\r\n"));
     std::string buf;
     auto r = read_reply(fd, buf);
@@ -294,7 +276,7 @@ TEST_P(Sws, ConnectionCloseAndHttp10) {
     ::close(fd);
   }
   {  // HTTP/1.0: closes by default
-    const int fd = dial(port);
+    const int fd = hue_test::dial_loopback(port);
     send_all(fd, "GET /a.txt HTTP/1.0\r\n\r\n");
     std::string buf;
     auto r = read_reply(fd, buf);
@@ -304,7 +286,7 @@ TEST_P(Sws, ConnectionCloseAndHttp10) {
     ::close(fd);
   }
   {  // HTTP/1.0 with keep-alive: stays open for a second request
-    const int fd = dial(port);
+    const int fd = hue_test::dial_loopback(port);
     send_all(fd, "GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     std::string buf;
     auto r = read_reply(fd, buf);
@@ -320,7 +302,7 @@ TEST_P(Sws, ConnectionCloseAndHttp10) {
 
 TEST_P(Sws, LargeFileServedWhole) {
   sws_fixture f(GetParam(), {});
-  const int fd = dial(f.srv->port());
+  const int fd = hue_test::dial_loopback(f.srv->port());
   send_all(fd, get("/large.bin") + get("/large.bin"));
   std::string buf;
   for (int i = 0; i < 2; ++i) {
@@ -355,7 +337,7 @@ TEST_P(Sws, SlowlorisIsClosedOthersServed) {
   cfg.header_timeout = 300ms;
   sws_fixture f(GetParam(), cfg);
   const std::uint16_t port = f.srv->port();
-  const int slow = dial(port);
+  const int slow = hue_test::dial_loopback(port);
   const auto start = std::chrono::steady_clock::now();
   bool cut = false;
   const std::string req = get("/a.txt", "X-Slow: " + std::string(200, 's') + "\r\n");
@@ -384,7 +366,7 @@ TEST_P(Sws, IdleKeepAliveTimesOut) {
   sws::config cfg;
   cfg.keepalive_timeout = 200ms;
   sws_fixture f(GetParam(), cfg);
-  const int fd = dial(f.srv->port());
+  const int fd = hue_test::dial_loopback(f.srv->port());
   send_all(fd, get("/a.txt"));
   std::string buf;
   ASSERT_TRUE(read_reply(fd, buf));
@@ -401,13 +383,13 @@ TEST_P(Sws, MaxClientsQueuesTheRestAndKeepsServing) {
   const std::uint16_t port = f.srv->port();
   std::vector<int> held;
   for (int i = 0; i < 3; ++i) {
-    held.push_back(dial(port));
+    held.push_back(hue_test::dial_loopback(port));
     send_all(held.back(), get("/a.txt"));
     std::string buf;
     ASSERT_TRUE(read_reply(held.back(), buf));
   }
   // A fourth waits in the backlog...
-  const int waiting = dial(port);
+  const int waiting = hue_test::dial_loopback(port);
   send_all(waiting, get("/sub/b.css"));
   std::this_thread::sleep_for(100ms);
   EXPECT_GE(f.srv->stats().paused_at_max.load(), 1u);
@@ -431,7 +413,7 @@ TEST_P(Sws, ClientResettingMidResponseDoesNotDisturbOthers) {
   sws_fixture f(GetParam(), {});
   const std::uint16_t port = f.srv->port();
   for (int i = 0; i < 10; ++i) {
-    const int fd = dial(port);
+    const int fd = hue_test::dial_loopback(port);
     std::string burst;
     for (int k = 0; k < 8; ++k) burst += get("/large.bin");
     send_all(fd, burst);
@@ -529,7 +511,7 @@ TEST(SwsBinary, SigtermDuringLoadFinishesInFlightAndExitsZero) {
   constexpr int clients = 8;
   std::vector<int> fds;
   for (int i = 0; i < clients; ++i) {
-    fds.push_back(dial(port));
+    fds.push_back(hue_test::dial_loopback(port));
     ASSERT_GE(fds.back(), 0);
     send_all(fds.back(), get("/large.bin") + get("/a.txt"));
   }
