@@ -215,15 +215,19 @@ TEST(Timers, CancelRacesFromAnotherCoreAreExact) {
   std::vector<std::atomic<int>> fired(n);
   std::vector<hue::registration> timers(n);
   std::vector<int> cancel_won(n, -1);
+  // Deadlines on one clock, far enough ahead that registering all 800 (slow under a sanitizer)
+  // ends before the first is due: otherwise every timer fires before its canceller exists.
+  const auto t0 = clk::now() + 100ms;
+  auto at = [](clk::time_point when) { return when - clk::now(); };
   for (int i = 0; i < n; ++i)
-    timers[i] = io.after(std::chrono::microseconds(200 + 10 * i), 1000 + i, [&, i] { ++fired[i]; });
+    timers[i] = io.after(at(t0 + std::chrono::microseconds(10 * i)), 1000 + i, [&, i] { ++fired[i]; });
   std::atomic<int> done{0};
   // Cancel from handlers of other colors, spread over the same window.
   std::mt19937 rng(42);
   std::vector<hue::registration> cancellers;
   for (int i = 0; i < n; ++i) {
-    const auto when = std::chrono::microseconds(rng() % (300 + 10 * n));
-    cancellers.push_back(io.after(when, 5000 + i, [&, i] {
+    const auto when = t0 + std::chrono::microseconds(rng() % (10 * n + 100));
+    cancellers.push_back(io.after(at(when), 5000 + i, [&, i] {
       cancel_won[i] = timers[i].cancel() ? 1 : 0;
       ++done;
     }));
