@@ -488,6 +488,8 @@ INSTANTIATE_TEST_SUITE_P(BothStyles, Sws,
 // signal is answered whole, and the process exits 0.
 TEST(SwsBinary, SigtermDuringLoadFinishesInFlightAndExitsZero) {
   const char* exe = std::getenv("HUE_SWS");
+  // meson test always sets HUE_SWS (tests/meson.build); only a hand-run binary lacks it, and then
+  // there is no server binary to start.
   if (!exe) GTEST_SKIP() << "HUE_SWS (the hue-sws binary) is set by meson test";
   docroot dir;
   int out[2];
