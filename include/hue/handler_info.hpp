@@ -19,10 +19,16 @@
 
 namespace hue {
 
-// A color is any 64-bit key: a socket fd, a connection id, a hash of an object's address.
-// Color 0 is the default: posting everything to color 0 gives the single-threaded semantics of a
-// classic event loop.
+// A color is a 64-bit key. The space is split in two so that colors never collide by accident:
+//   - fixed colors, [0, first_fresh_color): constants the program picks for its long-lived roles
+//     (SWS's Accept is color 1). Color 0 is the default: posting everything to color 0 gives the
+//     single-threaded semantics of a classic event loop.
+//   - fresh colors, [first_fresh_color, 2^64): handed out by `runtime::new_color()`, one per object
+//     (a connection, a file, a reactor's Epoll event), never handed out twice by one runtime.
+// A per-object color derived from something reusable (a socket fd) would collide with the fixed
+// colors and with the next object that gets the same fd; fresh colors cannot.
 using color_t = std::uint64_t;
+inline constexpr color_t first_fresh_color = color_t{1} << 32;
 
 // Priority of an event. A color-queue's priority is the highest priority among its pending events;
 // a core runs higher-priority color-queues first. Priorities never reorder events *within* a color.

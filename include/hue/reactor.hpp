@@ -5,9 +5,9 @@
 // on whichever core owns that color, and can be stolen like any other event.
 //
 //   hue::runtime rt;
-//   hue::reactor io(rt);                                      // polls on worker 0, color 0
+//   hue::reactor io(rt);                                      // polls on worker 0
 //   hue::registration tick = io.every(100ms, /*color*/ 7, [] { heartbeat(); });
-//   hue::registration in = io.watch(fd, hue::readable, /*color*/ fd, [&](hue::io_events) {
+//   hue::registration in = io.watch(fd, hue::readable, rt.new_color(), [&](hue::io_events) {
 //     while (read_some(fd) > 0) {}                           // edge-triggered: read to EAGAIN
 //   });
 //
@@ -37,6 +37,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace hue {
 
@@ -57,7 +58,9 @@ enum class watch_mode {
 
 struct reactor_config {
   unsigned core = 0;   // the worker that polls; the reactor's color is pinned to it
-  color_t color = 0;   // the color of the Epoll handler (SWS: 0)
+  // The color of the Epoll handler. Unset: a fresh color placed on `core` (runtime::new_color_on),
+  // so that no other handler is serialized with polling by accident.
+  std::optional<color_t> color;
   priority_t priority = default_priority;
   // While the polling core is busy, a non-blocking poll costs a syscall each time the Epoll
   // handler's turn comes; this spaces them out. Readiness latency under load is bounded by
@@ -138,6 +141,8 @@ class reactor {
                          priority_t = default_priority) = delete;
 
   runtime& rt() const noexcept;
+  // The color of this reactor's Epoll handler (pinned to its polling core).
+  color_t color() const noexcept;
   // The libevent backend in use ("epoll" on Linux).
   const char* backend() const noexcept;
   // How many times the reactor polled: from the Epoll event while its core was busy, and from

@@ -94,6 +94,15 @@ class runtime {
   }
   on_color on(color_t, const handler_info&&, priority_t = default_priority) = delete;
 
+  // A fresh color (>= first_fresh_color) that this runtime has never handed out before: one per
+  // connection, file or other object whose events must be serialized among themselves only. Thread
+  // safe, lock-free; 2^64 - 2^32 of them, so they do not run out.
+  color_t new_color() noexcept;
+  // A fresh color whose initial placement is worker `core` (where its events run unless stolen):
+  // a connection accepted by a reactor polling on core k stays on core k. Throws
+  // std::out_of_range for a core >= workers().
+  color_t new_color_on(unsigned core);
+
   // Places `color` on worker `core` instead of where its hash would put it (SWS pins its Epoll
   // and Accept colors). Pinned colors are never stolen. Colors that share the pinned color's
   // table slot move with it (placement only: they are still never serialized with it).

@@ -162,6 +162,20 @@ void runtime::pin_color(color_t color, unsigned core) {
   impl_->move_slot(impl_->table.slot_of(color), core, true);
 }
 
+color_t runtime::new_color() noexcept {
+  return impl_->next_fresh_color.fetch_add(1, std::memory_order_relaxed);
+}
+
+color_t runtime::new_color_on(unsigned core) {
+  if (core >= impl_->cfg.workers) throw std::out_of_range("hue: new_color_on a core >= workers()");
+  // Fresh colors hash uniformly over the slots, and slots are spread round-robin over the cores, so
+  // about one draw in workers() lands home on `core`; the others are simply never used.
+  for (;;) {
+    const color_t c = new_color();
+    if (impl_->table.home_of(impl_->table.index_of(c)) == core) return c;
+  }
+}
+
 unsigned runtime::core_of(color_t color) const noexcept {
   return impl_->table.slot_of(color).owner.load(std::memory_order_relaxed);
 }

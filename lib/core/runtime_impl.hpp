@@ -58,6 +58,7 @@ struct runtime_impl {
   // is the order of magnitude the paper reports for Mely (a few thousand cycles).
   std::atomic<std::uint64_t> steal_cost{2000};
   std::atomic<unsigned> sleepers{0};   // workers asleep in the kernel
+  std::atomic<color_t> next_fresh_color{first_fresh_color};  // runtime::new_color
 
   std::vector<std::thread> threads;
   std::mutex join_mu;

@@ -174,7 +174,8 @@ reactor_core::reactor_core(runtime& r, const reactor_config& c)
                                   " >= workers " + std::to_string(impl.cfg.workers));
         if (c.priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
         return impl.cores[c.core];
-      }()) {
+      }()),
+      color(c.color ? *c.color : r.new_color_on(c.core)) {
   init_process_once();
   base_ = make_base();
   wake_ = event_new(base_, polling_core_.park.fd(), EV_READ | EV_PERSIST, &reactor_core::on_wake,
@@ -200,7 +201,7 @@ reactor_core::~reactor_core() {
 }
 
 void reactor_core::start() {
-  rt.pin_color(cfg.color, cfg.core);
+  rt.pin_color(color, cfg.core);
   attach_poller(polling_core_, this);
   post_poll();
 }
@@ -220,7 +221,7 @@ void reactor_core::post_poll() noexcept {
   bool posted = false;
   try {
     posted = rt.post(
-        cfg.color, [self = shared_from_this()] { self->poll_event(); }, epoll_info, cfg.priority);
+        color, [self = shared_from_this()] { self->poll_event(); }, epoll_info, cfg.priority);
   } catch (...) {
   }
   if (!posted) poll_queued_.store(false, std::memory_order_release);
@@ -337,6 +338,7 @@ reactor::~reactor() {
 }
 
 runtime& reactor::rt() const noexcept { return core_->rt; }
+color_t reactor::color() const noexcept { return core_->color; }
 const char* reactor::backend() const noexcept { return event_base_get_method(core_->base()); }
 reactor::poll_counts reactor::polls() const noexcept { return core_->counts(); }
 

@@ -71,6 +71,7 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   runtime& rt;
   runtime_impl& impl;
   const reactor_config cfg;
+  const color_t color;  // of the Epoll handler: cfg.color, else a fresh one placed on cfg.core
 
   event_base* base() const noexcept { return base_; }
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
