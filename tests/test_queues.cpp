@@ -35,8 +35,8 @@ TEST(ColorQueue, take_detaches_at_most_max_in_fifo_order) {
   EXPECT_EQ(q.take(10, n), &ev[3]);
   EXPECT_EQ(n, 2u);
   EXPECT_TRUE(q.empty());
-  EXPECT_EQ(q.head, nullptr);
-  EXPECT_EQ(q.tail, nullptr);
+  EXPECT_EQ(q.events.head, nullptr);
+  EXPECT_EQ(q.events.tail, nullptr);
 }
 
 TEST(ColorQueue, priority_is_the_highest_pending_and_falls_as_events_leave) {
@@ -105,11 +105,11 @@ TEST(ColorTable, chains_find_link_and_unlink_colors_sharing_a_slot) {
   EXPECT_EQ(t.size(), 2u);
   color_queue a(10), b(12), c(14);
   auto& s = t.slot(0);
-  color_table::link(s, &a);
-  color_table::link(s, &b);
-  color_table::link(s, &c);
+  s.chain.push_back(&a);
+  s.chain.push_back(&b);
+  s.chain.push_back(&c);
   EXPECT_EQ(color_table::find(s, 12), &b);
-  color_table::unlink(s, &b);
+  s.chain.remove(&b);
   EXPECT_EQ(color_table::find(s, 12), nullptr);
   EXPECT_EQ(color_table::find(s, 10), &a);
   EXPECT_EQ(color_table::find(s, 14), &c);

@@ -2,8 +2,9 @@
 //
 // A color-queue is the unit of ownership and of stealing: it belongs to exactly one core at a time,
 // holds that color's pending events in FIFO order, and moves between cores whole, which is what
-// keeps per-color order under stealing (paper §4.1). It exists only while its color has pending or
-// running events, so a million short-lived colors cost nothing once they are done.
+// keeps per-color order under stealing. It exists only while its color has pending or running
+// events (or sits on its core's short spare list), so a million short-lived colors cost nothing
+// once they are done.
 //
 // Every field is guarded by the lock of the core that owns the queue. A queue is in exactly one
 // state:
@@ -17,7 +18,8 @@
 //            64; beyond that the oldest is freed or recycled for a new color.
 #pragma once
 
-#include <hue/detail/event.hpp>
+#include "event_fifo.hpp"
+#include "intrusive_list.hpp"
 
 #include <bit>
 #include <cstdint>
@@ -26,26 +28,24 @@ namespace hue::internal {
 
 struct color_queue {
   color_t color = 0;
-  color_queue* slot_next = nullptr;   // other live colors sharing this color's table slot
-  color_queue* prev = nullptr;        // core-queue or spare-list links (queued or spare)
-  color_queue* next = nullptr;
-  detail::event* head = nullptr;
-  detail::event* tail = nullptr;
-  std::uint32_t count = 0;
+  list_hook<color_queue> slot_link;   // the live colors sharing this color's table slot
+  list_hook<color_queue> link;        // core-queue level or spare list (queued or spare)
+  event_fifo events;
   // Pending events per priority level, so the queue's priority (the highest among its events)
   // stays exact as events leave without rescanning the FIFO.
   std::uint32_t level_count[priority_levels] = {};
+  std::uint32_t count = 0;            // pending events
   std::uint8_t levels = 0;            // bit p set <=> level_count[p] > 0
-  // Time left (paper §4.2): the sum over pending events of cost, or cost / penalty with the
-  // penalty-aware heuristic. Kept whenever stealing is on.
-  std::uint64_t time_left = 0;
-  std::uint64_t cost_left = 0;        // the same without penalties: the "stolen time" statistic
-  color_queue* wprev = nullptr;       // stealing-queue links (valid while interval >= 0)
-  color_queue* wnext = nullptr;
-  std::int8_t interval = -1;          // stealing-queue interval, -1 when not listed
   std::uint8_t queued_level = 0;      // the core-queue level this queue is linked at
   enum class state : std::uint8_t { detached, queued, running, spare };
   state st = state::detached;
+  // Kept by a stealing policy, untouched otherwise. Time left: the sum over pending events of their
+  // weight (cost, or cost / penalty); cost left: the same without penalties (the "stolen time"
+  // statistic); a hook and an interval for the policy's own list of worthy queues.
+  std::int8_t interval = -1;          // -1: on no such list
+  std::uint64_t time_left = 0;
+  std::uint64_t cost_left = 0;
+  list_hook<color_queue> steal_link;
 
   explicit color_queue(color_t c) noexcept : color(c) {}
 
@@ -56,28 +56,18 @@ struct color_queue {
   }
 
   void push(detail::event* e) noexcept {
-    e->next = nullptr;
-    if (tail) tail->next = e; else head = e;
-    tail = e;
+    events.push(e);
     ++count;
     if (level_count[e->priority]++ == 0) levels |= std::uint8_t(1u << e->priority);
   }
 
   // Detaches up to `max` events from the front, as a null-terminated chain.
   detail::event* take(unsigned max, unsigned& taken) noexcept {
-    detail::event* first = head;
-    detail::event* last = nullptr;
-    taken = 0;
-    for (detail::event* e = head; e && taken < max; e = e->next, ++taken) {
-      last = e;
+    detail::event* chain = events.take(max, taken, [this](const detail::event* e) {
       if (--level_count[e->priority] == 0) levels &= std::uint8_t(~(1u << e->priority));
-    }
-    if (!last) return nullptr;
-    head = last->next;
-    if (!head) tail = nullptr;
-    last->next = nullptr;
+    });
     count -= taken;
-    return first;
+    return chain;
   }
 };
 

@@ -1,6 +1,6 @@
 // lib/core/color_table.hpp — the color -> core mapping.
 //
-// Colors hash into a fixed array of slots (paper §4.1: Mely's 64 KB statically allocated table).
+// Colors hash into a fixed array of slots (as Mely's statically allocated 64 KB table does).
 // A slot records the core that owns it and chains the color-queues of the live colors that hash
 // there. All colors of a slot live on the slot's owner, and the chain is guarded by that core's
 // lock, so a post needs exactly one lock: read the owner, lock that core, re-check the owner.
@@ -29,7 +29,8 @@ namespace hue::internal {
 struct color_slot {
   std::atomic<std::uint32_t> owner{0};
   bool pinned = false;                 // guarded by the owner's lock
-  color_queue* chain = nullptr;        // guarded by the owner's lock
+  // The live colors of the slot; guarded by the owner's lock.
+  intrusive_list<color_queue, &color_queue::slot_link> chain;
 };
 
 class color_table {
@@ -51,21 +52,9 @@ class color_table {
   // Where slot `index` lives while none of its colors is live: spread by index, as at start.
   std::uint32_t home_of(std::uint32_t index) const noexcept { return index % cores_; }
 
-  // The following need the lock of the slot's owner.
+  // Needs the lock of the slot's owner.
   static color_queue* find(const color_slot& s, color_t color) noexcept {
-    for (color_queue* q = s.chain; q; q = q->slot_next)
-      if (q->color == color) return q;
-    return nullptr;
-  }
-  static void link(color_slot& s, color_queue* q) noexcept {
-    q->slot_next = s.chain;
-    s.chain = q;
-  }
-  static void unlink(color_slot& s, color_queue* q) noexcept {
-    color_queue** p = &s.chain;
-    while (*p != q) p = &(*p)->slot_next;
-    *p = q->slot_next;
-    q->slot_next = nullptr;
+    return s.chain.find_if([color](const color_queue* q) { return q->color == color; });
   }
 
  private:

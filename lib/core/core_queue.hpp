@@ -6,7 +6,7 @@
 // its batch goes to the back, which is what bounds how long any color waits (no starvation).
 //
 // The core-queue also keeps the core's spare (empty, reusable) color-queues on a FIFO list of their
-// own, with the same links: a queue is never on both.
+// own, through the same hook: a queue is never on both.
 //
 // Guarded by the owning core's lock; `ready_hint` may be read without it (see core.hpp).
 #pragma once
@@ -18,17 +18,15 @@
 namespace hue::internal {
 
 class core_queue {
+  using list = intrusive_list<color_queue, &color_queue::link>;
+
  public:
   bool empty() const noexcept { return levels_ == 0; }
   unsigned size() const noexcept { return size_; }  // queued color-queues
 
   void push_back(color_queue* q) noexcept {
     const priority_t p = q->priority();
-    level& l = level_[p];
-    q->next = nullptr;
-    q->prev = l.tail;
-    if (l.tail) l.tail->next = q; else l.head = q;
-    l.tail = q;
+    level_[p].push_back(q);
     levels_ |= 1u << p;
     q->queued_level = p;
     q->st = color_queue::state::queued;
@@ -36,11 +34,9 @@ class core_queue {
   }
 
   void remove(color_queue* q) noexcept {
-    level& l = level_[q->queued_level];
-    if (q->prev) q->prev->next = q->next; else l.head = q->next;
-    if (q->next) q->next->prev = q->prev; else l.tail = q->prev;
-    if (!l.head) levels_ &= ~(1u << q->queued_level);
-    q->prev = q->next = nullptr;
+    list& l = level_[q->queued_level];
+    l.remove(q);
+    if (l.empty()) levels_ &= ~(1u << q->queued_level);
     q->st = color_queue::state::detached;
     --size_;
   }
@@ -55,7 +51,7 @@ class core_queue {
   // The queue to run next: the oldest of the highest non-empty level. Removes it (detached).
   color_queue* pop_front() noexcept {
     if (!levels_) return nullptr;
-    color_queue* q = level_[std::bit_width(levels_) - 1].head;
+    color_queue* q = level_[std::bit_width(levels_) - 1].front();
     remove(q);
     return q;
   }
@@ -65,45 +61,28 @@ class core_queue {
   void for_each(F f) const {
     for (unsigned bits = levels_; bits;) {
       const unsigned l = static_cast<unsigned>(std::bit_width(bits)) - 1;
-      for (color_queue* q = level_[l].head; q;) {
-        color_queue* next = q->next;
-        if (f(q)) return;
-        q = next;
-      }
+      if (level_[l].find_if(f)) return;
       bits &= ~(1u << l);
     }
   }
 
-  // Adds an empty queue to the spare list.
   void keep_spare(color_queue* q) noexcept {
-    q->next = nullptr;
-    q->prev = spares_.tail;
-    if (spares_.tail) spares_.tail->next = q; else spares_.head = q;
-    spares_.tail = q;
+    spares_.push_back(q);
     q->st = color_queue::state::spare;
-    ++spare_count_;
   }
   // Takes `q` off the spare list (its color got an event, or it is being freed or moved).
   void take_spare(color_queue* q) noexcept {
-    if (q->prev) q->prev->next = q->next; else spares_.head = q->next;
-    if (q->next) q->next->prev = q->prev; else spares_.tail = q->prev;
-    q->prev = q->next = nullptr;
+    spares_.remove(q);
     q->st = color_queue::state::detached;
-    --spare_count_;
   }
-  color_queue* oldest_spare() const noexcept { return spares_.head; }
-  unsigned spare_count() const noexcept { return spare_count_; }
+  color_queue* oldest_spare() const noexcept { return spares_.front(); }
+  unsigned spare_count() const noexcept { return static_cast<unsigned>(spares_.size()); }
 
  private:
-  struct level {
-    color_queue* head = nullptr;
-    color_queue* tail = nullptr;
-  };
   unsigned levels_ = 0;  // first: it shares the cache line of the core lock (core.hpp)
-  level level_[priority_levels];
+  list level_[priority_levels];
   unsigned size_ = 0;
-  level spares_;
-  unsigned spare_count_ = 0;
+  list spares_;
 };
 
 }  // namespace hue::internal

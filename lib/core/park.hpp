@@ -2,7 +2,7 @@
 //
 // The sleeper blocks on an eventfd, not a futex, so that a worker which polls the reactor
 // (lib/reactor) can sleep in epoll on the very same wake-up: the reactor registers this eventfd in
-// its event_base, and a post wakes a worker asleep in epoll_wait exactly as one asleep in read().
+// its event_base (poller.hpp), and a post wakes a worker asleep in epoll_wait exactly as one asleep in read().
 // A write costs one syscall, like FUTEX_WAKE.
 //
 // Protocol: the decision to wake is made under the core lock (the `sleeping` flag in core.hpp), so
@@ -57,17 +57,6 @@ class parker {
 
  private:
   int fd_;
-};
-
-// Implemented by the reactor: what a worker does instead of plain sleeping when it polls I/O.
-// Called by the worker thread only, between `attach` and `detach` (see core.hpp).
-class idle_poller {
- public:
-  virtual void poll_now() noexcept = 0;          // non-blocking: dispatch whatever is ready
-  virtual void block(parker& p) noexcept = 0;    // sleep in the kernel until I/O, a timer or a wake
-  virtual void resume() noexcept = 0;            // the worker has work again: poll while busy
- protected:
-  ~idle_poller() = default;
 };
 
 }  // namespace hue::internal

@@ -1,13 +1,18 @@
-// lib/core/runtime_impl.hpp — what a runtime is made of, shared by the files of lib/core.
+// lib/core/runtime_impl.hpp — what a runtime is made of: its configuration, its cores, its color
+// table, its life-cycle flags, and its scheduling mode (scheduler.hpp). Mode-independent.
 #pragma once
 
 #include "color_table.hpp"
 #include "core.hpp"
+#include "scheduler.hpp"
 #include "topology/topology.hpp"
 
 #include <hue/config.hpp>
 #include <hue/runtime.hpp>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -44,9 +49,7 @@ struct runtime_impl {
   color_table table;
   std::unique_ptr<core[]> cores;
   bool oversubscribed;        // more workers than cores: idle workers yield rather than spin
-  bool legacy;                // steal_mode::libasync_smp*: one FIFO per core
-  bool stealing;              // any mode that steals
-  bool profiling;             // sample handler costs (the stealing modes use them)
+  std::unique_ptr<scheduler> sched;  // set once by the runtime's constructor, before any worker
 
   // Read on every post and every batch, written once: a line of their own so they stay shared.
   alignas(64) std::atomic<bool> accepting{true};
@@ -54,9 +57,6 @@ struct runtime_impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> pin_warned{false};
   alignas(64) std::atomic<std::uint64_t> posts_rejected{0};
-  // Cycles one successful steal costs, a moving average measured by the thieves. The first guess
-  // is the order of magnitude the paper reports for Mely (a few thousand cycles).
-  std::atomic<std::uint64_t> steal_cost{2000};
   std::atomic<unsigned> sleepers{0};   // workers asleep in the kernel
   std::atomic<color_t> next_fresh_color{first_fresh_color};  // runtime::new_color
 
@@ -66,50 +66,63 @@ struct runtime_impl {
   std::mutex drain_mu;
   std::condition_variable drain_cv;
 
-  // Queues `e` on the owner of its color. The caller has checked `accepting`.
-  void enqueue(color_t color, detail::event* e);  // throws std::bad_alloc only
-  void enqueue_legacy(color_t color, detail::event* e) noexcept;
-  // Moves every color of `slot` from its owner to core `to`. Waits while one of them is running.
-  void move_slot(color_slot& slot, unsigned to, bool pin);
-  // Moves the color-queues of `slot` (none running) from `from` to `to`, with both locks held,
-  // and points the slot at `to`. Returns the events moved and their expected cycles.
-  struct transferred {
-    std::uint32_t events = 0;
-    std::uint64_t cycles = 0;
-  };
-  transferred transfer_slot(color_slot& slot, core& from, core& to) noexcept;
+  // Calls `f(c)` with the lock of the core `c` that owns `slot` held, re-checking the owner after
+  // locking (a steal or pin_color may move the slot meanwhile: then it retries). The one way in
+  // for every post, whatever the mode (color_table.hpp explains why one lock suffices). `f`
+  // returns true when it is done, false to retry after the lock is released (it needed a block).
+  template <class F>
+  void with_owner(const color_slot& slot, F f) {
+    for (;;) {
+      const unsigned k = slot.owner.load(std::memory_order_acquire);
+      core& c = cores[k];
+      spin_guard g(c.lock);
+      c.note_lock_wait(g.waited);
+      // The re-check must be an acquire too: the owner may have gone k -> other -> k (a steal,
+      // then the slot going home) since the first read, and the chain we are about to read was
+      // last written by the other core before it released the slot. Found by ThreadSanitizer.
+      if (slot.owner.load(std::memory_order_acquire) != k) continue;
+      if (f(c)) return;
+    }
+  }
 
-  // Takes `q` (spare, detached) out of its slot, sending the slot home if it was the last color
-  // there; the caller frees or reuses the block. Core lock held.
-  void release_queue(color_queue* q, const color_slot* keep = nullptr) noexcept;
-  // A spare of `c` turned into a color-queue for `color`, or nullptr. Saves a block allocation
-  // for every fresh color (a server's new connections). Core lock held.
-  color_queue* recycle_spare(core& c, color_t color, const color_slot& into) noexcept;
+  // Moves `slot` to core `to` with both owners' locks held (lower index first: the only place,
+  // with stealing, that holds two). `busy(from)` says a color of the slot is running there: then
+  // it waits and retries. `transfer(from, to)` moves the queued events and returns how many.
+  template <class Busy, class Transfer>
+  void move_slot_with(color_slot& s, unsigned to, bool pin, Busy busy, Transfer transfer) {
+    for (;;) {
+      const unsigned from = s.owner.load(std::memory_order_acquire);
+      core& lo = cores[std::min(from, to)];
+      core& hi = cores[std::max(from, to)];
+      lo.note_lock_wait(lo.lock.lock());
+      if (&hi != &lo) hi.note_lock_wait(hi.lock.lock());
+      bool done = false, wake = false;
+      if (s.owner.load(std::memory_order_acquire) == from && !busy(cores[from])) {
+        const std::uint32_t moved = from == to ? 0 : transfer(cores[from], cores[to]);
+        s.pinned = s.pinned || pin;
+        wake = moved && cores[to].claim_wake();
+        done = true;
+      }
+      if (&hi != &lo) hi.lock.unlock();
+      lo.lock.unlock();
+      if (wake) cores[to].park.wake();
+      if (done) return;
+      sched_yield();  // a running color cannot change cores mid-batch; wait for its batch to end
+    }
+  }
 
-  // --- costs and time left (stealing) ---
-  std::uint32_t cost_of(const handler_info& info) const noexcept;
-  std::uint64_t weight(const detail::event& e) const noexcept;
-  // Re-files `q` in its core's stealing-queue after its time left or state changed (lock held).
-  void restage(core& c, color_queue* q) noexcept;
-  void record_cost(const handler_info& info, std::uint64_t cycles) noexcept;
   // After a post made `busy` worth stealing from: wake one sleeping worker to come and steal.
   void wake_thief(const core& busy) noexcept;
   void wake_all() noexcept;
   bool quiescent() const noexcept;
   void join();
-  void discard_pending() noexcept;
-  void report_exception(core& c, const detail::event& e, color_t color) noexcept;
+  // The current exception, thrown by a handler of `info` on `color`, to the error hook; counted
+  // on `c` (the core that ran it, or the reactor's polling core for a delivery that failed).
+  void report_exception(core& c, const handler_info& info, color_t color) noexcept;
 };
 
-// The worker thread body (worker.cpp).
-void worker_main(runtime_impl& rt, core& me);
-// Phase 3 of the run loop (steal/steal.cpp): one attempt; true when something was stolen.
-bool try_steal(runtime_impl& rt, core& me);
-// Phase 1 in the libasync-smp emulation (legacy/legacy_worker.cpp): runs one event.
-bool run_legacy_event(runtime_impl& rt, core& me);
-bool try_steal_legacy(runtime_impl& rt, core& me);
 // Runs one event's handler, reporting what it throws; frees the event.
-void run_event(runtime_impl& rt, core& me, color_t color, detail::event* e) noexcept;
+void run_event(runtime_impl& rt, core& me, detail::event* e) noexcept;
 
 // The runtime and core whose handler is running on this thread, if any.
 struct worker_context {
@@ -117,18 +130,6 @@ struct worker_context {
   core* me = nullptr;
   color_t color = 0;    // of the running handler; meaningful only while one runs
 };
-
-// The worker calls `p` instead of sleeping plainly from now on (lib/reactor). attach: any thread;
-// the worker picks the poller up at its next park (the caller wakes it). detach: waits until the
-// worker has left the park it is in, if any; the poller may be destroyed once it returns. Neither
-// may be called by the worker of `k` itself while it parks (it never does: handlers run outside).
-void attach_poller(core& k, idle_poller* p) noexcept;
-void detach_poller(core& k, const idle_poller* p) noexcept;
-// Called by the Epoll event on its core: true (and the core remembers to resume polling when it
-// next takes work) when nothing else is queued there, false when it should re-post itself.
-bool poller_may_rest(core& k) noexcept;
-// The worker of `me`, after taking work while its Epoll event rested (core.hpp `poll_dormant`).
-void resume_poller(core& me) noexcept;
 extern thread_local worker_context current_worker;
 
 }  // namespace hue::internal

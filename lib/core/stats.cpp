@@ -81,25 +81,25 @@ core_stats core::snapshot() const {
   s.core = index;
   s.os_cpu = os_cpu.load(std::memory_order_relaxed);
   s.events_posted = events_posted.get();
-  s.events_run = events_run.get();
-  s.batches = batches.get();
-  s.handler_exceptions = handler_exceptions.get();
-  s.steal_attempts = steal_attempts.get();
-  s.steal_successes = steal_successes.get();
-  s.steal_failures = steal_failures.get();
-  s.events_stolen = events_stolen.get();
-  s.colors_stolen = colors_stolen.get();
-  s.steal_cycles = steal_cycles.get();
-  s.stolen_time_cycles = stolen_time_cycles.get();
+  s.events_run = stats.events_run.get();
+  s.batches = stats.batches.get();
+  s.handler_exceptions = stats.handler_exceptions.get();
+  s.steal_attempts = stats.steal_attempts.get();
+  s.steal_successes = stats.steal_successes.get();
+  s.steal_failures = stats.steal_failures.get();
+  s.events_stolen = stats.events_stolen.get();
+  s.colors_stolen = stats.colors_stolen.get();
+  s.steal_cycles = stats.steal_cycles.get();
+  s.stolen_time_cycles = stats.stolen_time_cycles.get();
   s.lock_wait_cycles = lock_wait_cycles.load(std::memory_order_relaxed);
-  s.idle_cycles = idle_cycles.get();
+  s.idle_cycles = stats.idle_cycles.get();
   if (const std::uint64_t start = start_cycles.load(std::memory_order_relaxed)) {
     const std::uint64_t end = end_cycles.load(std::memory_order_relaxed);
     const std::uint64_t lifetime = (end ? end : cycles_now()) - start;
     const std::uint64_t other = s.idle_cycles + s.steal_cycles;
     s.busy_cycles = lifetime > other ? lifetime - other : 0;
   }
-  s.sleeps = sleeps.get();
+  s.sleeps = stats.sleeps.get();
   return s;
 }
 

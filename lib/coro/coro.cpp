@@ -1,5 +1,5 @@
 // lib/coro/coro.cpp — detached coroutines, and the coroutine side of sockets.
-#include "reactor/reactor_core.hpp"
+#include "coro/roots.hpp"
 
 #include <hue/coro.hpp>
 
@@ -20,11 +20,11 @@ constexpr handler_info coroutine_info{.name = "Coroutine"};
 // The frame spawn() creates around the user's task: it lists itself in the reactor while alive,
 // and turns an escaping exception into a handler error of the runtime.
 struct root {
-  struct promise_type : internal::reactor_core::root_node {
-    internal::reactor_core& owner;
+  struct promise_type : internal::coroutine_roots::node {
+    internal::coroutine_roots& owner;
     color_t color;
 
-    promise_type(reactor& io, color_t c, task<void>&) : owner(io.core()), color(c) {
+    promise_type(reactor& io, color_t c, task<void>&) : owner(internal::coroutine_roots::of(io.core())), color(c) {
       frame = std::coroutine_handle<promise_type>::from_promise(*this);
       owner.track(this);
     }

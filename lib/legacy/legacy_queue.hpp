@@ -1,5 +1,5 @@
 // lib/legacy/legacy_queue.hpp — Libasync-smp's per-core event list and the decisions of its naive
-// work stealing (paper §2.2, Fig. 2), emulated for comparison (steal_mode::libasync_smp).
+// work stealing (the Mely paper's Fig. 2), emulated for comparison (steal_mode::libasync_smp).
 //
 // In the legacy runtime a core has ONE FIFO of events of every color. Colors are mapped to cores
 // by hashing (here: hue's color table, so the mapping unit is a table slot), a core runs its list
@@ -9,31 +9,23 @@
 // each decision against Fig. 2 on hand-built lists.
 #pragma once
 
-#include <hue/detail/event.hpp>
+#include "core/event_fifo.hpp"
 
 #include <cstdint>
 #include <optional>
 
 namespace hue::internal {
 
-struct legacy_queue {
-  detail::event* head = nullptr;
-  detail::event* tail = nullptr;
+struct legacy_queue : event_fifo {
   std::uint32_t count = 0;
 
   void push(detail::event* e) noexcept {
-    e->next = nullptr;
-    if (tail) tail->next = e; else head = e;
-    tail = e;
+    event_fifo::push(e);
     ++count;
   }
   detail::event* pop() noexcept {
-    detail::event* e = head;
-    if (!e) return nullptr;
-    head = e->next;
-    if (!head) tail = nullptr;
-    e->next = nullptr;
-    --count;
+    detail::event* e = event_fifo::pop();
+    count -= e != nullptr;
     return e;
   }
 };

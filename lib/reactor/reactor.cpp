@@ -101,7 +101,11 @@ void registration_state::post_delivery() noexcept {
   bool posted = false;
   try {
     posted = owner->rt.post(color, delivery_ref(this), *info, priority);
-  } catch (...) {  // bad_alloc: the delivery is lost, like one refused by a stopped runtime
+  } catch (...) {
+    // Out of memory for the event block (post throws nothing else here). The readiness stays in
+    // `state`, so the next edge merges with it; an edge-triggered watch that gets no further edge
+    // would never fire again, hence the report (counted, with the handler's name), never silence.
+    owner->report(*info, color);
   }
   if (!posted) state.fetch_and(~inflight, std::memory_order_acq_rel);
 }
@@ -168,18 +172,11 @@ void on_timer(evutil_socket_t, short, void* arg) {
 // --- the reactor core ---
 
 reactor_core::reactor_core(runtime& r, const reactor_config& c)
-    : rt(r), impl(impl_of(r)), cfg(c), polling_core_([&]() -> core& {
-        if (c.core >= impl.cfg.workers)
-          throw std::out_of_range("hue: reactor_config::core " + std::to_string(c.core) +
-                                  " >= workers " + std::to_string(impl.cfg.workers));
-        if (c.priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
-        return impl.cores[c.core];
-      }()),
-      color(c.color ? *c.color : r.new_color_on(c.core)) {
+    : rt(r), cfg(c), color(c.color ? *c.color : r.new_color_on(c.core)), host_(r, c.core) {
+  if (c.priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
   init_process_once();
   base_ = make_base();
-  wake_ = event_new(base_, polling_core_.park.fd(), EV_READ | EV_PERSIST, &reactor_core::on_wake,
-                    &polling_core_.park);
+  wake_ = event_new(base_, host_.wake_fd(), EV_READ | EV_PERSIST, &reactor_core::on_wake, this);
   // The watchdog: a sleep in epoll_wait ends at least this often even if no wake-up arrives.
   // On this project's VMs a sleeping epoll_wait was seen to miss readiness (an echo benchmark
   // stalled with every socket readable and the poller asleep, Boost.Asio's too; a signal
@@ -202,17 +199,19 @@ reactor_core::~reactor_core() {
 
 void reactor_core::start() {
   rt.pin_color(color, cfg.core);
-  attach_poller(polling_core_, this);
+  host_.attach(this);
   post_poll();
 }
 
 void reactor_core::close() {
   closed_.store(true, std::memory_order_release);
-  detach_poller(polling_core_, this);  // from here on the worker's park no longer calls us
+  host_.detach(this);  // from here on the worker's park no longer calls us
   reactor_closing(this);
 }
 
-void reactor_core::on_wake(evutil_socket_t, short, void* arg) { static_cast<parker*>(arg)->consume(); }
+void reactor_core::on_wake(evutil_socket_t, short, void* arg) {
+  static_cast<reactor_core*>(arg)->host_.consume_wake();
+}
 
 void reactor_core::on_watchdog(evutil_socket_t, short, void*) {}  // ending the sleep is the job
 
@@ -223,6 +222,7 @@ void reactor_core::post_poll() noexcept {
     posted = rt.post(
         color, [self = shared_from_this()] { self->poll_event(); }, epoll_info, cfg.priority);
   } catch (...) {
+    report(epoll_info, color);  // out of memory: polling goes on from the worker's park only
   }
   if (!posted) poll_queued_.store(false, std::memory_order_release);
 }
@@ -238,7 +238,7 @@ void reactor_core::poll_event() noexcept {
   }
   // Keep polling while the core has other work; with nothing else queued the worker is about to
   // park, and its park polls (and then sleeps in epoll), so re-posting would only spin.
-  if (!poller_may_rest(polling_core_)) post_poll();
+  if (!host_.may_rest()) post_poll();
 }
 
 void reactor_core::poll_now() noexcept {
@@ -256,48 +256,23 @@ void reactor_core::block(parker&) noexcept {
 
 void reactor_core::resume() noexcept { post_poll(); }
 
-void reactor_core::track(root_node* n) noexcept {
-  std::lock_guard l(roots_mu_);
-  n->next = roots_;
-  if (roots_) roots_->prev = n;
-  roots_ = n;
-  n->listed = true;
+void reactor_core::report(const handler_info& info, color_t c) noexcept {
+  host_.report_error(info, c);
 }
 
-void reactor_core::untrack(root_node* n) noexcept {
-  std::lock_guard l(roots_mu_);
-  if (!n->listed) return;  // destroy_roots took it off already
-  if (n->prev) n->prev->next = n->next; else roots_ = n->next;
-  if (n->next) n->next->prev = n->prev;
-  n->listed = false;
+reactor_core::extension& reactor_core::extend(std::unique_ptr<extension> (*make)(reactor_core&)) {
+  std::lock_guard l(ext_mu_);
+  if (!ext_) ext_ = make(*this);
+  return *ext_;
 }
 
-void reactor_core::destroy_roots() noexcept {
+void reactor_core::close_extension() noexcept {
+  extension* e;
   {
-    std::lock_guard l(roots_mu_);
-    if (!roots_) return;
+    std::lock_guard l(ext_mu_);
+    e = ext_.get();
   }
-  // A frame may be running on a worker right now, or be resumed by an event still queued: only
-  // once every worker has returned is destroying them safe. Events left queued hold only coroutine
-  // handles, which the runtime's destructor drops without resuming.
-  if (current_worker.rt == &impl) {
-    std::fprintf(stderr, "hue: a reactor with live coroutines destroyed from its own handler\n");
-    std::abort();
-  }
-  rt.stop();
-  impl.join();
-  for (;;) {
-    root_node* n;
-    {
-      std::lock_guard l(roots_mu_);
-      n = roots_;
-      if (!n) return;
-      roots_ = n->next;
-      if (roots_) roots_->prev = nullptr;
-      n->listed = false;
-    }
-    n->frame.destroy();  // its awaiters cancel their registrations; the base is still alive
-  }
+  if (e) e->close();
 }
 
 reactor::poll_counts reactor_core::counts() const noexcept {
@@ -333,7 +308,7 @@ reactor::reactor(runtime& rt, reactor_config cfg)
 }
 
 reactor::~reactor() {
-  core_->destroy_roots();
+  core_->close_extension();
   core_->close();
 }
 

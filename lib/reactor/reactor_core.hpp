@@ -1,7 +1,9 @@
-// lib/reactor/reactor_core.hpp — what a reactor is made of, shared by the files of lib/reactor.
+// lib/reactor/reactor_core.hpp — what a reactor is made of, shared by the files of lib/reactor
+// (and by lib/coro, which keeps its coroutine roots in a reactor's extension slot). The runtime is
+// reached only through `poll_host` (core/poller.hpp).
 #pragma once
 
-#include "core/runtime_impl.hpp"
+#include "core/poller.hpp"
 
 #include <hue/reactor.hpp>
 
@@ -69,7 +71,6 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   void close();  // the reactor object is going away: stop polling, hand signals over
 
   runtime& rt;
-  runtime_impl& impl;
   const reactor_config cfg;
   const color_t color;  // of the Epoll handler: cfg.color, else a fresh one placed on cfg.core
 
@@ -86,21 +87,26 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
 
   reactor::poll_counts counts() const noexcept;
 
-  // Detached coroutines (lib/coro): listed so that close() can destroy the ones still suspended.
-  struct root_node {
-    root_node* prev = nullptr;
-    root_node* next = nullptr;
-    std::coroutine_handle<> frame;
-    bool listed = false;
+  poll_host& host() noexcept { return host_; }
+
+  // Reports an exception that no handler is there to catch (a delivery that could not be posted)
+  // to the runtime's error hook, as a failure of the handler `info` on `color`.
+  void report(const handler_info& info, color_t color) noexcept;
+
+  // State an upper layer keeps per reactor (lib/coro: its suspended coroutines) and must tear down
+  // first when the reactor goes: `close` runs at the start of the reactor's destructor.
+  class extension {
+   public:
+    virtual ~extension() = default;
+    virtual void close() noexcept = 0;
   };
-  void track(root_node* n) noexcept;
-  void untrack(root_node* n) noexcept;  // a root finishing (its frame is being destroyed)
-  // Stops the runtime if any root is left, then destroys their frames. Not from a handler.
-  void destroy_roots() noexcept;
+  // The extension made by `make` on first use; thread-safe. One kind per process (lib/coro's).
+  extension& extend(std::unique_ptr<extension> (*make)(reactor_core&));
+  void close_extension() noexcept;
 
  private:
-  std::mutex roots_mu_;
-  root_node* roots_ = nullptr;
+  std::mutex ext_mu_;
+  std::unique_ptr<extension> ext_;
 
   void post_poll() noexcept;
   void poll_event() noexcept;  // the Epoll handler
@@ -108,7 +114,7 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   static void on_watchdog(evutil_socket_t fd, short what, void* arg);
   static constexpr std::chrono::microseconds idle_watchdog{100'000};
 
-  core& polling_core_;
+  poll_host host_;
   event_base* base_ = nullptr;
   event* wake_ = nullptr;  // the polling core's parker eventfd, read while asleep in epoll
   event* watchdog_ = nullptr;

@@ -1,4 +1,5 @@
-// lib/steal/stealing_queue.hpp — a core's worthy colors, by time left (paper §4.2).
+// lib/steal/stealing_queue.hpp — a core's worthy colors, by time left (the Mely paper's
+// stealing-queue).
 //
 // A color is *worthy* when its time left exceeds what stealing it costs, and it is not running.
 // The stealing-queue lists a core's worthy color-queues in three time-left intervals, unordered
@@ -32,8 +33,16 @@ class stealing_queue {
   // Lists `q` in `interval` (-1: not listed). Cheap when nothing changes.
   void restage(color_queue* q, int interval) noexcept {
     if (q->interval == interval) return;
-    if (q->interval >= 0) unlink(q);
-    if (interval >= 0) link(q, interval);
+    if (q->interval >= 0) {
+      list& l = head_[q->interval];
+      l.remove(q);
+      if (l.empty()) nonempty_ &= ~(1u << q->interval);
+    }
+    q->interval = static_cast<std::int8_t>(interval);
+    if (interval >= 0) {
+      head_[interval].push_front(q);
+      nonempty_ |= 1u << interval;
+    }
   }
 
   // The best candidate for a thief: from the highest non-empty interval, the queue with the most
@@ -43,7 +52,7 @@ class stealing_queue {
     for (int i = intervals - 1; i >= 0; --i) {
       color_queue* pick = nullptr;
       unsigned seen = 0;
-      for (color_queue* q = head_[i]; q && seen < scan; q = q->wnext, ++seen)
+      for (color_queue* q = head_[i].front(); q && seen < scan; q = list::next(q), ++seen)
         if ((!pick || q->time_left > pick->time_left) && eligible(q)) pick = q;
       if (pick) return pick;
     }
@@ -51,24 +60,8 @@ class stealing_queue {
   }
 
  private:
-  void link(color_queue* q, int i) noexcept {
-    q->wprev = nullptr;
-    q->wnext = head_[i];
-    if (head_[i]) head_[i]->wprev = q;
-    head_[i] = q;
-    q->interval = static_cast<std::int8_t>(i);
-    nonempty_ |= 1u << i;
-  }
-  void unlink(color_queue* q) noexcept {
-    const int i = q->interval;
-    if (q->wprev) q->wprev->wnext = q->wnext; else head_[i] = q->wnext;
-    if (q->wnext) q->wnext->wprev = q->wprev;
-    if (!head_[i]) nonempty_ &= ~(1u << i);
-    q->wprev = q->wnext = nullptr;
-    q->interval = -1;
-  }
-
-  color_queue* head_[intervals] = {};
+  using list = intrusive_list<color_queue, &color_queue::steal_link>;
+  list head_[intervals];
   unsigned nonempty_ = 0;
 };
 

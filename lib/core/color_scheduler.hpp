@@ -1,0 +1,266 @@
+// lib/core/color_scheduler.hpp — hue's scheduling on color-queues, for any stealing policy: where
+// a posted event goes, how a batch is taken and given back, how color-queues are created, recycled
+// and moved between cores.
+//
+// The stealing policy is a template parameter, so each mode's post path and run loop are compiled
+// for that mode alone (scheduler.hpp). A `Policy` (lib/steal) provides:
+//   keeps_time_left        constexpr: posts and batches maintain time_left / cost_left
+//   cost_of(info)          an event's expected cycles (annotation or measured)
+//   weight(e)              what an event adds to its color's time left
+//   restage(c, q)          q's time left or state changed (lock held): re-file it for thieves
+//   thief_wanted(c, q, was_queued, was_interval)   a post just made c worth visiting (lock held)
+//   try_steal(me, sched)   phase 2 of the run loop
+//   measured_only          profile every handler, annotations ignored
+//
+// Locking rules, enforced here: a post holds exactly one core lock (the slot owner's, through
+// runtime_impl::with_owner); moving a slot holds the old and the new owner's locks, lower index
+// first; a slot whose last color dies goes home under the old owner's lock alone (color_table.hpp
+// says why).
+#pragma once
+
+#include "block_pool.hpp"
+#include "run_loop.hpp"
+
+#include <utility>
+
+namespace hue::internal {
+
+template <class Policy>
+class color_scheduler final : public scheduler {
+ public:
+  template <class... Args>
+  explicit color_scheduler(runtime_impl& rt, Args&&... args)
+      : rt_(rt), policy_(rt, std::forward<Args>(args)...) {}
+
+  // --- scheduler ---
+
+  void post(color_t color, detail::event* e) override {
+    e->color = color;
+    if constexpr (Policy::keeps_time_left) e->cost = policy_.cost_of(*e->info);
+    color_slot& s = rt_.table.slot_of(color);
+    // A new color needs a block for its color-queue. It is allocated outside the lock (allocation
+    // may throw, and must not lengthen the critical section), and only once the color was seen
+    // absent.
+    void* block = nullptr;
+    core* owner = nullptr;
+    bool wake = false, call_thief = false;
+    for (;;) {
+      bool need_block = false;
+      rt_.with_owner(s, [&](core& c) {
+        color_queue* q = color_table::find(s, color);
+        if (!q) q = new_queue(c, color, s, block);
+        if (!q) return need_block = true;
+        enqueue(c, q, e, wake, call_thief);
+        owner = &c;
+        return true;
+      });
+      if (!need_block) break;
+      block = detail::allocate_block();  // may throw: runtime::post frees the event
+    }
+    if (wake) owner->park.wake();
+    if (call_thief) rt_.wake_thief(*owner);
+    if (block) detail::free_block(block);  // someone else created the color meanwhile
+  }
+
+  void run(core& me) override { worker_main(rt_, me, *this); }
+
+  void move_slot(color_slot& s, unsigned to, bool pin) override {
+    rt_.move_slot_with(
+        s, to, pin,
+        [&s](const core&) {
+          return s.chain.find_if([](const color_queue* q) {
+            return q->st == color_queue::state::running;
+          }) != nullptr;
+        },
+        [&](core& from, core& dest) { return transfer_slot(s, from, dest).events; });
+  }
+
+  bool runs_slot(const core& me, const color_slot& s) const noexcept override {
+    return me.running_queue && &rt_.table.slot_of(me.running_queue->color) == &s;
+  }
+
+  void discard_pending() noexcept override {
+    for (std::uint32_t i = 0; i < rt_.table.size(); ++i) {
+      color_slot& s = rt_.table.slot(i);
+      while (color_queue* q = s.chain.pop_front()) {
+        unsigned n;
+        for (detail::event* e = q->take(~0u, n); e;) {
+          detail::event* next = e->next;
+          e->op(e, detail::event_op::discard);
+          detail::free_block(e);
+          e = next;
+        }
+        q->~color_queue();
+        detail::free_block(q);
+      }
+    }
+  }
+
+  // --- the run loop's phases (run_loop.hpp) ---
+
+  // Phase 1. Returns false when the core-queue is empty. The color-queue of the previous batch,
+  // still marked running, is given back in the same critical section that takes the next batch:
+  // one lock round trip per batch instead of two (a batch is often one event).
+  bool run_batch(core& me) {
+    color_queue* q;
+    detail::event* chain;
+    bool dormant;
+    {
+      spin_guard g(me.lock);
+      me.note_lock_wait(g.waited);
+      if (me.running_queue) finish_batch(me);
+      q = me.ready.pop_front();
+      if (!q) return false;
+      dormant = std::exchange(me.poll.dormant, false);
+      // From here until the batch is finished no other core may take this color (mutual
+      // exclusion); posts to it append to `q` but leave it out of the core-queue.
+      q->st = color_queue::state::running;
+      me.running_queue = q;
+      unsigned taken;
+      chain = q->take(rt_.cfg.batch, taken);
+      me.pending -= taken;
+      if constexpr (Policy::keeps_time_left) {
+        for (const detail::event* e = chain; e; e = e->next) {
+          q->time_left -= policy_.weight(*e);
+          q->cost_left -= e->cost;
+        }
+        policy_.restage(me, q);  // out of the stealing-queue while it runs
+      }
+      me.update_hint();
+    }
+    resume_poller_if_dormant(me, dormant);
+    current_worker.color = q->color;
+    run_chain<Policy::keeps_time_left>(rt_, me, chain, policy_.measured_only);
+    return true;
+  }
+
+  bool try_steal(core& me) { return policy_.try_steal(me, *this); }
+
+  void finish(core& me) {
+    spin_guard g(me.lock);
+    if (me.running_queue) finish_batch(me);
+  }
+
+  // --- for stealing policies ---
+
+  struct transferred {
+    std::uint32_t events = 0;
+    std::uint64_t cycles = 0;  // expected run time of what moved (the "stolen time")
+  };
+  // Moves the color-queues of `s` (none running) from `from` to `to`, with both locks held, and
+  // points the slot at `to`.
+  transferred transfer_slot(color_slot& s, core& from, core& to) noexcept {
+    transferred t;
+    s.chain.find_if([&](color_queue* q) {
+      if (q->st == color_queue::state::queued) {
+        policy_.unstage(from, q);
+        from.ready.remove(q);
+        to.ready.push_back(q);
+        policy_.restage(to, q);
+      } else {
+        from.ready.take_spare(q);
+        to.ready.keep_spare(q);
+      }
+      t.events += q->count;
+      t.cycles += q->cost_left;
+      return false;
+    });
+    from.pending -= t.events;
+    to.pending += t.events;
+    s.owner.store(to.index, std::memory_order_release);
+    from.update_hint();
+    to.update_hint();
+    return t;
+  }
+
+  runtime_impl& rt() noexcept { return rt_; }
+
+ private:
+  // Empty color-queues kept per core, least recently used first out. They are what keeps a stolen
+  // color mapped to its thief after its queue drains (its slot goes home when the last spare of
+  // it is freed), and their blocks serve new colors. Enough for the colors a core juggles at once
+  // (its connections' colors in a server) at 8 KiB per core; picked without data, tune later.
+  static constexpr unsigned max_spares = 64;
+
+  // A color-queue for a color seen absent from `s`, on core `c` (lock held): a recycled spare of
+  // the core, else `block` (taken), else nullptr (the caller allocates one and retries).
+  color_queue* new_queue(core& c, color_t color, color_slot& s, void*& block) noexcept {
+    color_queue* q = nullptr;
+    if (color_queue* old = c.ready.oldest_spare()) {
+      c.ready.take_spare(old);
+      // The old slot may be `s` itself: it must not go home, the recycled queue is about to join.
+      release_queue(old, &s);
+      old->~color_queue();
+      q = ::new (static_cast<void*>(old)) color_queue(color);
+    } else if (block) {
+      q = ::new (std::exchange(block, nullptr)) color_queue(color);
+    }
+    if (q) s.chain.push_back(q);
+    return q;
+  }
+
+  void enqueue(core& c, color_queue* q, detail::event* e, bool& wake, bool& call_thief) noexcept {
+    const bool was_queued = q->st == color_queue::state::queued;
+    const int was_interval = q->interval;
+    q->push(e);
+    if constexpr (Policy::keeps_time_left) {
+      q->time_left += policy_.weight(*e);
+      q->cost_left += e->cost;
+    }
+    ++c.pending;
+    c.events_posted.add();
+    switch (q->st) {
+      case color_queue::state::queued:
+        c.ready.reprioritize(q);
+        break;
+      case color_queue::state::running:
+        break;  // its worker re-queues it when the batch ends
+      case color_queue::state::spare:
+        c.ready.take_spare(q);
+        [[fallthrough]];
+      case color_queue::state::detached:
+        c.ready.push_back(q);
+        break;
+    }
+    policy_.restage(c, q);
+    c.update_hint();
+    call_thief = policy_.thief_wanted(c, q, was_queued, was_interval);
+    wake = c.claim_wake();
+  }
+
+  // Takes `q` out of its slot, sending the slot home if it was the last color there (unless it is
+  // `keep`); the caller frees or reuses the block. Core lock held.
+  void release_queue(color_queue* q, const color_slot* keep = nullptr) noexcept {
+    const std::uint32_t index = rt_.table.index_of(q->color);
+    color_slot& s = rt_.table.slot(index);
+    s.chain.remove(q);
+    if (s.chain.empty() && !s.pinned && &s != keep)
+      s.owner.store(rt_.table.home_of(index), std::memory_order_release);
+  }
+
+  // With the lock held: the color-queue of the batch that just ran goes back to the end of its
+  // level if it still has events (so other colors of that priority get their turn: batching), else
+  // it becomes a spare. The spare's slot is owned by this core (all colors of a slot live on its
+  // owner), so its chain is ours to edit.
+  void finish_batch(core& me) noexcept {
+    color_queue* q = std::exchange(me.running_queue, nullptr);
+    if (!q->empty()) {
+      me.ready.push_back(q);
+      policy_.restage(me, q);
+      return;
+    }
+    me.ready.keep_spare(q);
+    if (me.ready.spare_count() > max_spares) {
+      color_queue* old = me.ready.oldest_spare();
+      me.ready.take_spare(old);
+      release_queue(old);
+      old->~color_queue();
+      detail::free_block(old);
+    }
+  }
+
+  runtime_impl& rt_;
+  Policy policy_;
+};
+
+}  // namespace hue::internal

@@ -1,0 +1,54 @@
+// lib/core/event_fifo.hpp — pending events in posting order: a color-queue's events, and the one
+// FIFO per core of the libasync-smp emulation.
+//
+// Singly linked through `event::next` (intrusive_list.hpp says why events have no second link).
+// It keeps no count: its owners count what they need, where their layout has room (a color-queue
+// must fit in one 128-byte block). Guarded by the lock of the core that owns the FIFO.
+#pragma once
+
+#include <hue/detail/event.hpp>
+
+#include <cstdint>
+
+namespace hue::internal {
+
+struct event_fifo {
+  detail::event* head = nullptr;
+  detail::event* tail = nullptr;
+
+  bool empty() const noexcept { return head == nullptr; }
+
+  void push(detail::event* e) noexcept {
+    e->next = nullptr;
+    if (tail) tail->next = e; else head = e;
+    tail = e;
+  }
+
+  detail::event* pop() noexcept {
+    detail::event* e = head;
+    if (!e) return nullptr;
+    head = e->next;
+    if (!head) tail = nullptr;
+    e->next = nullptr;
+    return e;
+  }
+
+  // Detaches up to `max` events from the front as a null-terminated chain; `on_take(e)` sees each.
+  template <class F>
+  detail::event* take(unsigned max, unsigned& taken, F on_take) noexcept {
+    detail::event* first = head;
+    detail::event* last = nullptr;
+    taken = 0;
+    for (detail::event* e = head; e && taken < max; e = e->next, ++taken) {
+      last = e;
+      on_take(e);
+    }
+    if (!last) return nullptr;
+    head = last->next;
+    if (!head) tail = nullptr;
+    last->next = nullptr;
+    return first;
+  }
+};
+
+}  // namespace hue::internal

@@ -1,0 +1,110 @@
+// lib/core/run_loop.cpp — the mode-independent parts of the run loop (run_loop.hpp): a worker's
+// set-up, running one event, and the park.
+#include "run_loop.hpp"
+
+#include "block_pool.hpp"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace hue::internal {
+
+thread_local worker_context current_worker;
+
+void run_event(runtime_impl& rt, core& me, detail::event* e) noexcept {
+  try {
+    e->op(e, detail::event_op::run);
+  } catch (...) {
+    rt.report_exception(me, *e->info, e->color);
+  }
+  detail::free_block(e);
+}
+
+namespace {
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+void pin(runtime_impl& rt, core& me) {
+  me.os_cpu.store(-1, std::memory_order_relaxed);
+  if (!rt.cfg.pin) return;
+  const unsigned machine_core = me.index % rt.topo.cores();
+  const std::string why = rt.topo.bind_current_thread(machine_core);
+  if (why.empty()) {
+    me.os_cpu.store(rt.topo.first_os_cpu(machine_core), std::memory_order_relaxed);
+  } else if (!rt.pin_warned.exchange(true)) {
+    std::fprintf(stderr, "hue: cannot pin workers to cores (%s); running unpinned\n", why.c_str());
+  }
+}
+
+}  // namespace
+
+worker_scope::worker_scope(runtime_impl& rt, core& me) : me_(me) {
+  me.start_cycles.store(cycles_now(), std::memory_order_relaxed);
+  const std::string name = rt.cfg.name + "/" + std::to_string(me.index);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());  // the kernel's limit
+  pin(rt, me);
+  current_worker = {&rt, &me};
+}
+
+worker_scope::~worker_scope() {
+  current_worker = {};
+  me_.end_cycles.store(cycles_now(), std::memory_order_relaxed);
+}
+
+bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*),
+                   void* arg) {
+  // A post that arrives within the spin window is picked up without a syscall on either side.
+  const std::uint64_t deadline = now_ns() + rt.cfg.idle_spin_ns;
+  for (unsigned i = rt.cfg.idle_spin_ns ? 0 : 63;; ++i) {  // a zero spin checks once, then sleeps
+    if (me.ready_hint.load(std::memory_order_relaxed) ||
+        rt.stopping.load(std::memory_order_relaxed))
+      return true;
+    if (rt.oversubscribed) sched_yield(); else cpu_relax();
+    if ((i & 63) == 63) {
+      // I/O readiness is picked up while spinning too: a ping-pong peer must not wait for the
+      // spin window to end. Its callbacks post, which sets our ready_hint if the work is ours.
+      if (poller) poller->poll_now();
+      // Work may appear on another core while we spin; a post only wakes sleepers.
+      if (steal(arg)) return true;
+      if (now_ns() >= deadline) return false;
+    }
+  }
+}
+
+void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
+  {
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    if (me.pending || rt.stopping.load(std::memory_order_relaxed)) return;
+    me.sleeping = true;
+    me.asleep.store(true, std::memory_order_relaxed);
+  }
+  // The last worker to fall asleep gives back what bursts needed. Not every sleeper: a thief that
+  // naps between rounds would empty the depot that the busy core's next burst draws on.
+  if (rt.sleepers.fetch_add(1, std::memory_order_relaxed) + 1 == rt.cfg.workers)
+    detail::trim_block_pool();
+  if (rt.draining.load(std::memory_order_relaxed)) {
+    std::lock_guard l(rt.drain_mu);
+    rt.drain_cv.notify_all();
+  }
+  me.stats.sleeps.add();
+  if (poller)
+    poller->block(me.park);  // epoll_wait, with the parker's eventfd among the watched fds
+  else
+    me.park.wait();
+  rt.sleepers.fetch_sub(1, std::memory_order_relaxed);
+  me.asleep.store(false, std::memory_order_relaxed);
+  // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
+  // needless eventfd write.
+  spin_guard g(me.lock);
+  me.note_lock_wait(g.waited);
+  me.sleeping = false;
+}
+
+}  // namespace hue::internal

@@ -1,0 +1,94 @@
+// lib/core/run_loop.hpp — the run loop of one core, the same in every scheduling mode.
+//
+// `worker_main` is a sequence of named phases, described in the same order in docs/design.md:
+//   1. run a batch: the mode takes work off this core's queues and runs it (hue: at most `batch`
+//      events of the first color-queue of the core-queue; libasync-smp: the first event of the
+//      core's FIFO). The reactor's polling is one of these events (its Epoll handler).
+//   2. steal: when the core has nothing to run, the mode's stealing policy (none, in mode `off`)
+//      tries to take a whole color from another core;
+//   3. park: spin briefly watching this core's queues, polling the reactor if one polls here and
+//      retrying the steal; then sleep in the kernel (in epoll_wait when a reactor polls here) until
+//      a post, a thief call or I/O wakes the core.
+// The loop ends when the runtime stops; `finish` gives back the last batch's color-queue.
+//
+// Shutdown, step by step: stop() clears `accepting` (posts are refused from then on), sets
+// `stopping`, and wakes every core. A worker checks `stopping` between batches, so the batch it is
+// running completes, then the thread returns. Events still queued stay in their queues until the
+// runtime's destructor discards them, after every worker has been joined.
+//
+// `Mode` provides: bool run_batch(core&), bool try_steal(core&), void finish(core&).
+#pragma once
+
+#include "moving_average.hpp"
+#include "runtime_impl.hpp"
+
+namespace hue::internal {
+
+// Thread name, pinning, current_worker and the worker's lifetime in cycles, for one worker's life.
+class worker_scope {
+ public:
+  worker_scope(runtime_impl& rt, core& me);
+  ~worker_scope();
+  worker_scope(const worker_scope&) = delete;
+  worker_scope& operator=(const worker_scope&) = delete;
+
+ private:
+  core& me_;
+};
+
+// Phase 3 up to the spin: spins for the idle-spin window, polling the reactor (`poller`) and calling
+// `steal` every 64 turns. True when work arrived (here, or by a steal) or the runtime stops.
+bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*), void* arg);
+// Phase 3 after the spin: sleeps unless work arrived meanwhile.
+void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller);
+
+template <class Steal>
+void park(runtime_impl& rt, core& me, Steal& steal) {
+  const std::uint64_t idle_start = cycles_now();
+  {
+    const poller_lease poller(me);
+    auto call = [](void* s) { return (*static_cast<Steal*>(s))(); };
+    if (!spin_for_work(rt, me, poller.get(), call, &steal)) sleep_until_woken(rt, me, poller.get());
+  }
+  me.stats.idle_cycles.add(cycles_now() - idle_start);
+}
+
+template <class Mode>
+void worker_main(runtime_impl& rt, core& me, Mode& mode) {
+  const worker_scope scope(rt, me);
+  auto steal = [&] { return mode.try_steal(me); };
+  while (!rt.stopping.load(std::memory_order_relaxed)) {
+    if (mode.run_batch(me)) continue;   // 1
+    if (steal()) continue;              // 2
+    park(rt, me, steal);                // 3
+  }
+  mode.finish(me);
+}
+
+// Runs a chain of events taken off one color. With `Profile`, samples one event in 16 for the
+// automatic cost profiling: reading the TSC costs ~18 ns on this kind of VM, and the average lives
+// in the handler_info, a line every core running the handler shares. Handlers whose annotation is in
+// use (`measured_only` false and a cost given) are not measured at all.
+template <bool Profile>
+void run_chain(runtime_impl& rt, core& me, detail::event* chain, bool measured_only) {
+  for (detail::event* e = chain; e;) {
+    detail::event* next = e->next;  // read before run_event frees the block
+    if (Profile && (++me.profile_tick & 15) == 0 && (measured_only || e->info->cost == 0)) {
+      const handler_info* info = e->info;
+      const std::uint64_t t0 = cycles_now();
+      run_event(rt, me, e);
+      const std::uint64_t spent = cycles_now() - t0;
+      // Racy by design: two workers updating at once lose one sample, which an average affords.
+      info->measured_cost.store(
+          moving_average(info->measured_cost.load(std::memory_order_relaxed), spent),
+          std::memory_order_relaxed);
+    } else {
+      run_event(rt, me, e);
+    }
+    me.stats.events_run.add();  // per event: counts trail a handler by one event, not by a batch
+    e = next;
+  }
+  me.stats.batches.add();
+}
+
+}  // namespace hue::internal

@@ -1,0 +1,151 @@
+// lib/runtime/runtime.cpp — the public runtime: its life (start, stop, drain, destroy), posting,
+// colors, and the choice of its scheduling mode, made once here. The layers below: lib/core (what
+// every mode shares), lib/steal (hue's stealing policies), lib/legacy (the libasync-smp emulation).
+#include "core/runtime_impl.hpp"
+#include "legacy/legacy_scheduler.hpp"
+#include "steal/policies.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+
+namespace hue {
+namespace internal {
+
+namespace {
+
+std::unique_ptr<scheduler> make_scheduler(runtime_impl& rt) {
+  const steal_mode m = rt.cfg.steal.mode;
+  if (m == steal_mode::libasync_smp || m == steal_mode::libasync_smp_off)
+    return make_legacy_scheduler(rt);
+  return make_color_scheduler(rt);
+}
+
+}  // namespace
+
+runtime_impl& impl_of(runtime& rt) noexcept { return *rt.impl_; }
+
+bool called_from_worker_of(const runtime_impl* rt) noexcept { return current_worker.rt == rt; }
+
+}  // namespace internal
+
+runtime::runtime(config cfg) : impl_(std::make_unique<internal::runtime_impl>(this, cfg)) {
+  impl_->sched = internal::make_scheduler(*impl_);
+  try {
+    for (unsigned i = 0; i < impl_->cfg.workers; ++i)
+      impl_->threads.emplace_back([this, i] { impl_->sched->run(impl_->cores[i]); });
+  } catch (...) {
+    stop();
+    impl_->join();
+    throw;
+  }
+}
+
+runtime::~runtime() {
+  if (internal::called_from_worker_of(impl_.get())) {
+    std::fprintf(stderr, "hue: a runtime was destroyed by one of its own handlers\n");
+    std::terminate();
+  }
+  stop();
+  impl_->join();
+  impl_->sched->discard_pending();
+}
+
+bool runtime::post_event(color_t color, detail::event* e) {
+  if (!impl_->accepting.load(std::memory_order_relaxed)) {
+    impl_->posts_rejected.fetch_add(1, std::memory_order_relaxed);
+    e->op(e, detail::event_op::discard);
+    detail::free_block(e);
+    return false;
+  }
+  try {
+    impl_->sched->post(color, e);
+  } catch (...) {
+    e->op(e, detail::event_op::discard);
+    detail::free_block(e);
+    throw;
+  }
+  return true;
+}
+
+void runtime::pin_color(color_t color, unsigned core) {
+  if (core >= impl_->cfg.workers) throw std::out_of_range("hue: pin_color to a core >= workers()");
+  const internal::worker_context& w = internal::current_worker;
+  internal::color_slot& slot = impl_->table.slot_of(color);
+  if (w.rt == impl_.get() && impl_->sched->runs_slot(*w.me, slot)) {
+    // move_slot would wait for the running batch to end, which is this very handler.
+    throw std::logic_error("hue: pin_color called from a handler of a color it would move");
+  }
+  impl_->sched->move_slot(slot, core, true);
+}
+
+color_t runtime::new_color() noexcept {
+  return impl_->next_fresh_color.fetch_add(1, std::memory_order_relaxed);
+}
+
+color_t runtime::new_color_on(unsigned core) {
+  if (core >= impl_->cfg.workers) throw std::out_of_range("hue: new_color_on a core >= workers()");
+  // Fresh colors hash uniformly over the slots, and slots are spread round-robin over the cores, so
+  // about one draw in workers() lands home on `core`; the others are simply never used.
+  for (;;) {
+    const color_t c = new_color();
+    if (impl_->table.home_of(impl_->table.index_of(c)) == core) return c;
+  }
+}
+
+unsigned runtime::core_of(color_t color) const noexcept {
+  return impl_->table.slot_of(color).owner.load(std::memory_order_relaxed);
+}
+
+void runtime::stop() noexcept {
+  impl_->accepting.store(false, std::memory_order_relaxed);
+  impl_->stopping.store(true, std::memory_order_relaxed);
+  impl_->wake_all();
+}
+
+void runtime::drain() {
+  if (internal::called_from_worker_of(impl_.get()))
+    throw std::logic_error("hue: drain() called from a handler of the runtime it drains");
+  impl_->draining.store(true, std::memory_order_relaxed);
+  {
+    // Workers notify when they go to sleep while draining; the timeout covers a worker that
+    // is spinning, not yet asleep, when the last event completes.
+    std::unique_lock l(impl_->drain_mu);
+    while (!impl_->quiescent() && !impl_->stopping.load(std::memory_order_relaxed))
+      impl_->drain_cv.wait_for(l, std::chrono::milliseconds(1));
+  }
+  stop();
+  impl_->join();
+}
+
+void runtime::wait() {
+  if (internal::called_from_worker_of(impl_.get()))
+    throw std::logic_error("hue: wait() called from a handler of the runtime it waits for");
+  impl_->join();
+}
+
+unsigned runtime::workers() const noexcept { return impl_->cfg.workers; }
+unsigned runtime::batch() const noexcept { return impl_->cfg.batch; }
+
+runtime_stats runtime::stats() const {
+  runtime_stats s;
+  s.cores.reserve(impl_->cfg.workers);
+  for (unsigned i = 0; i < impl_->cfg.workers; ++i) s.cores.push_back(impl_->cores[i].snapshot());
+  s.posts_rejected = impl_->posts_rejected.load(std::memory_order_relaxed);
+  return s;
+}
+
+runtime* runtime::current() noexcept {
+  return internal::current_worker.rt ? internal::current_worker.rt->self : nullptr;
+}
+
+unsigned runtime::current_core() noexcept {
+  return internal::current_worker.me ? internal::current_worker.me->index : no_core;
+}
+
+std::optional<color_t> runtime::current_color() noexcept {
+  if (!internal::current_worker.rt) return std::nullopt;
+  return internal::current_worker.color;
+}
+
+}  // namespace hue
