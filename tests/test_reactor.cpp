@@ -1,4 +1,4 @@
-// tests/test_reactor.cpp — readiness, timers and signals as colored events (SPEC §3).
+// tests/test_reactor.cpp — readiness, timers and signals as colored events.
 #include "support.hpp"
 
 #include <hue/hue.hpp>
@@ -16,6 +16,8 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <algorithm>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -360,4 +362,81 @@ TEST(ReactorIdle, PostsWakeTheSleepingPoller) {
     std::this_thread::sleep_for(200us);
   }
   EXPECT_TRUE(eventually([&] { return ran.load() == 100; }));
+}
+
+// No silent error: whatever a watch, timer or signal handler throws reaches the runtime's error
+// hook with the handler's name and is counted, and the registration goes on delivering (an
+// edge-triggered watch whose failed delivery were dropped would never fire again).
+TEST(Reactor, handler_exceptions_reach_on_error_with_the_handler_name_and_the_watch_goes_on) {
+  static constexpr hue::handler_info watch_info{.name = "ThrowingWatch"};
+  static constexpr hue::handler_info timer_info{.name = "ThrowingTimer"};
+  static constexpr hue::handler_info signal_info{.name = "ThrowingSignal"};
+  std::mutex mu;
+  std::vector<std::string> names, messages;
+  hue::config cfg = hue_test::workers(2);
+  cfg.on_error = [&](const hue::handler_error& e) {
+    std::lock_guard l(mu);
+    names.push_back(e.info->name);
+    messages.push_back(e.what());
+  };
+  hue::runtime rt(cfg);
+  hue::reactor io(rt);
+  socket_pair p;
+  std::atomic<int> runs{0};
+  const hue::color_t color = rt.new_color();
+  hue::registration w = io.watch(
+      p.fd[0], hue::readable, color,
+      [&](hue::io_events) {
+        char buf[64];
+        while (::read(p.fd[0], buf, sizeof buf) > 0) {
+        }
+        ++runs;
+        throw std::runtime_error("watch failed");
+      },
+      hue::watch_mode::persistent, watch_info);
+  hue::registration t = io.after(1ms, color, [] { throw std::runtime_error("timer failed"); },
+                                 timer_info);
+  hue::registration s = io.on_signal(SIGUSR2, color, [](int) { throw 42; }, signal_info);
+  hue_test::stop_at_exit stop(rt);
+
+  ASSERT_EQ(::write(p.fd[1], "x", 1), 1);
+  ASSERT_TRUE(eventually([&] { return runs.load() == 1; }));
+  ASSERT_EQ(::write(p.fd[1], "y", 1), 1);  // the next edge still arrives after a throw
+  ASSERT_TRUE(eventually([&] { return runs.load() == 2; }));
+  ::raise(SIGUSR2);
+  auto seen = [&](const char* name) {
+    std::lock_guard l(mu);
+    return std::count(names.begin(), names.end(), name);
+  };
+  ASSERT_TRUE(eventually([&] {
+    return seen("ThrowingWatch") == 2 && seen("ThrowingTimer") == 1 && seen("ThrowingSignal") == 1;
+  }));
+  EXPECT_EQ(rt.stats().total().handler_exceptions, 4u);
+  std::lock_guard l(mu);
+  EXPECT_NE(std::find(messages.begin(), messages.end(), "watch failed"), messages.end());
+  EXPECT_NE(std::find(messages.begin(), messages.end(), "timer failed"), messages.end());
+}
+
+// Colors from the API never collide: fresh colors are above the fixed ones and never repeat, a
+// reactor's Epoll color is one of them, and new_color_on places a color where it says.
+TEST(Reactor, fresh_colors_never_collide_with_fixed_colors_or_each_other) {
+  hue::runtime rt(hue_test::workers(2));
+  hue::reactor io0(rt, hue::reactor_config{.core = 0});
+  hue::reactor io1(rt, hue::reactor_config{.core = 1});
+  EXPECT_GE(io0.color(), hue::first_fresh_color);
+  EXPECT_NE(io0.color(), io1.color());
+  EXPECT_EQ(rt.core_of(io0.color()), 0u);
+  EXPECT_EQ(rt.core_of(io1.color()), 1u);
+  std::vector<hue::color_t> seen{io0.color(), io1.color()};
+  for (int i = 0; i < 1000; ++i) {
+    const unsigned core = static_cast<unsigned>(i % 2);
+    const hue::color_t c = i % 3 ? rt.new_color() : rt.new_color_on(core);
+    EXPECT_GE(c, hue::first_fresh_color);
+    if (i % 3 == 0) EXPECT_EQ(rt.core_of(c), core);
+    seen.push_back(c);
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end());
+  EXPECT_THROW(rt.new_color_on(2), std::out_of_range);
+  EXPECT_EQ(hue::reactor(rt, hue::reactor_config{.core = 1, .color = 5}).color(), 5u);
 }
