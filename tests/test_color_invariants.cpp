@@ -1,4 +1,4 @@
-// The two absolute guarantees of a color (SPEC §1.3), under stress: handlers of one color never
+// The two absolute guarantees of a color, under stress: handlers of one color never
 // overlap, and one producer's events of one color run in the order posted.
 #include "support.hpp"
 

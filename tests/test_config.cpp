@@ -1,5 +1,5 @@
 // Configuration: program values win, environment fills unset fields, garbage is an error, and
-// pinning that cannot be done is reported once while the runtime goes on unpinned (SPEC §1.1).
+// pinning that cannot be done is reported once while the runtime goes on unpinned.
 #include <hue/hue.hpp>
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// tests/test_coro.cpp — coroutines on colors (SPEC §4): tasks, moving between colors, mutual
+// tests/test_coro.cpp — coroutines on colors: tasks, moving between colors, mutual
 // exclusion under stealing, timers, and clean shutdown with suspended frames.
 #include "support.hpp"
 

@@ -1,4 +1,4 @@
-// An idle runtime sleeps: below 1% of one CPU over a second (SPEC §1.7), and wakes on a post.
+// An idle runtime sleeps: below 1% of one CPU over a second, and wakes on a post.
 #include "support.hpp"
 
 #include <hue/hue.hpp>

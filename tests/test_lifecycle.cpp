@@ -1,4 +1,4 @@
-// Errors, stopping, draining, destruction, and who may post (SPEC §1.1, §1.2, §1.8, §1.9).
+// Errors, stopping, draining, destruction, and who may post.
 #include "support.hpp"
 
 #include <hue/hue.hpp>

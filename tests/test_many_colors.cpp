@@ -1,4 +1,4 @@
-// A million distinct colors: all run, they run in parallel (no false serialization, SPEC §1.4),
+// A million distinct colors: all run, they run in parallel (no false serialization),
 // and memory returns to its baseline afterwards (color-queues exist only while colors are live).
 #include "support.hpp"
 

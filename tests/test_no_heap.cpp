@@ -1,4 +1,4 @@
-// The hot path does not touch the global heap for ordinary small lambdas (SPEC §1.2): once the
+// The hot path does not touch the global heap for ordinary small lambdas: once the
 // block pool has warmed up, posting and running them performs no operator new at all.
 #include "support.hpp"
 

@@ -1,4 +1,4 @@
-// How a core picks work: priorities, batching, placement by hash, pin_color (SPEC §1.5, §1.6).
+// How a core picks work: priorities, batching, placement by hash, pin_color.
 #include "support.hpp"
 
 #include <hue/hue.hpp>

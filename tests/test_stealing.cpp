@@ -1,4 +1,4 @@
-// Work stealing (SPEC §2): every mode keeps the color invariants under constant stealing, the
+// Work stealing: every mode keeps the color invariants under constant stealing, the
 // running color never moves, and each heuristic makes the choice the paper describes.
 #include "support.hpp"
 

@@ -34,7 +34,7 @@
 
 namespace hue {
 
-// Work stealing (SPEC §2): what an idle core does about busy ones.
+// Work stealing: what an idle core does about busy ones.
 enum class steal_mode : std::uint8_t {
   off,               // hue's color-queues, no stealing
   base,              // hue's color-queues, the libasync-smp policy of the paper's Fig. 2

@@ -1,4 +1,4 @@
-// hue/coro.hpp — coroutines on colors: thread-like code at event-loop cost (SPEC §4).
+// hue/coro.hpp — coroutines on colors: thread-like code at event-loop cost.
 //
 //   hue::task<void> echo(hue::reactor& io, hue::async_socket s) {
 //     char buf[4096];

@@ -1,4 +1,4 @@
-// hue/net.hpp — non-blocking TCP helpers for handlers (SPEC §3.5).
+// hue/net.hpp — non-blocking TCP helpers for handlers.
 //
 // Plain functions over fds, so that handler-style code, the coroutine helpers (hue/coro.hpp) and
 // the servers share one implementation of the error cases:

@@ -1,4 +1,4 @@
-// hue/reactor.hpp — readiness, timers and signals as colored events (SPEC §3).
+// hue/reactor.hpp — readiness, timers and signals as colored events.
 //
 // A reactor owns a libevent event_base (epoll on Linux) and feeds what it reports into a runtime:
 // each callback posts a colored event, so an fd's handler runs under its color's mutual exclusion

@@ -1,4 +1,4 @@
-// hue/task.hpp — hue::task<T>, a lazy coroutine that another coroutine awaits (SPEC §4).
+// hue/task.hpp — hue::task<T>, a lazy coroutine that another coroutine awaits.
 //
 //   hue::task<int> answer() { co_return 42; }
 //   hue::task<void> caller() { int x = co_await answer(); ... }

@@ -1,7 +1,7 @@
 // lib/steal/victims.hpp — construct_core_set: the order in which a thief visits the other cores.
 //
 // Fig. 2 (and the base policy): the most loaded core first, then the following core numbers,
-// wrapping around. Locality-aware (paper §3.1, §4.2): nearest cores in the cache hierarchy first
+// wrapping around. Locality-aware (the Mely paper): nearest cores in the cache hierarchy first
 // (shared L2, then L3, package, NUMA node, machine), the most loaded first among equals.
 // `loads` are racy snapshots of each core's pending events: only an ordering hint.
 #pragma once

@@ -6,7 +6,7 @@
 // this VM is not, so tests can check locality on the paper's Xeon E5410 or a NUMA box; such a
 // topology is "not this system" and is never used for pinning.
 //
-// Distances between cores, for locality-aware stealing (paper §3.1): the level of the nearest
+// Distances between cores, for locality-aware stealing (the Mely paper): the level of the nearest
 // thing two cores share, from a shared L2 (closest) to nothing but the machine.
 #pragma once
 
