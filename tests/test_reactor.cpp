@@ -432,7 +432,9 @@ TEST(Reactor, fresh_colors_never_collide_with_fixed_colors_or_each_other) {
     const unsigned core = static_cast<unsigned>(i % 2);
     const hue::color_t c = i % 3 ? rt.new_color() : rt.new_color_on(core);
     EXPECT_GE(c, hue::first_fresh_color);
-    if (i % 3 == 0) EXPECT_EQ(rt.core_of(c), core);
+    if (i % 3 == 0) {
+      EXPECT_EQ(rt.core_of(c), core);
+    }
     seen.push_back(c);
   }
   std::sort(seen.begin(), seen.end());

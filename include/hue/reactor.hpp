@@ -60,7 +60,7 @@ struct reactor_config {
   unsigned core = 0;   // the worker that polls; the reactor's color is pinned to it
   // The color of the Epoll handler. Unset: a fresh color placed on `core` (runtime::new_color_on),
   // so that no other handler is serialized with polling by accident.
-  std::optional<color_t> color;
+  std::optional<color_t> color = std::nullopt;
   priority_t priority = default_priority;
   // While the polling core is busy, a non-blocking poll costs a syscall each time the Epoll
   // handler's turn comes; this spaces them out. Readiness latency under load is bounded by

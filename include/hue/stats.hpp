@@ -33,11 +33,16 @@ struct core_stats {
   std::uint64_t colors_stolen = 0;
   std::uint64_t steal_cycles = 0;        // cycles spent in stealing, successful or not
   std::uint64_t stolen_time_cycles = 0;  // run time of the stolen events, in cycles
+  // Colors stolen that their own core would have reached within one steal's cost (the work queued
+  // ahead of them was smaller): a steal that bought nothing, and cost a cache-cold run.
+  std::uint64_t regret_steals = 0;
 
   std::uint64_t lock_wait_cycles = 0;    // cycles any thread spun on this core's lock
   std::uint64_t busy_cycles = 0;         // cycles not idle nor stealing: handlers and queue work
   std::uint64_t idle_cycles = 0;         // cycles spent spinning idle or asleep
   std::uint64_t sleeps = 0;              // times the worker went to sleep in the kernel
+  // Sleeps ended by the watchdog (no wake-up came) that found work waiting: a missed wake-up.
+  std::uint64_t rescues = 0;
 
   core_stats& operator+=(const core_stats& o);
   // Counters over an interval: later snapshot minus earlier one (core and os_cpu are kept).

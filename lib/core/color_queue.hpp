@@ -73,4 +73,11 @@ struct color_queue {
 
 static_assert(sizeof(color_queue) <= detail::block_size, "a color-queue must fit in one block");
 
+// A batch of `q`'s events run by another core than its owner (color_scheduler::lend).
+struct color_loan {
+  color_queue* q;
+  detail::event* chain;
+  unsigned events;
+};
+
 }  // namespace hue::internal

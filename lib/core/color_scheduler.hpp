@@ -8,7 +8,8 @@
 //   cost_of(info)          an event's expected cycles (annotation or measured)
 //   weight(e)              what an event adds to its color's time left
 //   restage(c, q)          q's time left or state changed (lock held): re-file it for thieves
-//   thief_wanted(c, q, was_queued, was_interval)   a post just made c worth visiting (lock held)
+//   thief_wanted(c, q, was_queued, was_interval, was_time_left)   a post just made c worth a
+//                          thief's visit (lock held; was_time_left: c.time_left before the post)
 //   try_steal(me, sched)   phase 2 of the run loop
 //   measured_only          profile every handler, annotations ignored
 //
@@ -76,7 +77,8 @@ class color_scheduler final : public scheduler {
   }
 
   bool runs_slot(const core& me, const color_slot& s) const noexcept override {
-    return me.running_queue && &rt_.table.slot_of(me.running_queue->color) == &s;
+    const color_queue* q = me.loaned_queue ? me.loaned_queue : me.running_queue;
+    return q && &rt_.table.slot_of(q->color) == &s;
   }
 
   void discard_pending() noexcept override {
@@ -120,10 +122,7 @@ class color_scheduler final : public scheduler {
       chain = q->take(rt_.cfg.batch, taken);
       me.pending -= taken;
       if constexpr (Policy::keeps_time_left) {
-        for (const detail::event* e = chain; e; e = e->next) {
-          q->time_left -= policy_.weight(*e);
-          q->cost_left -= e->cost;
-        }
+        account_taken(me, q, chain);
         policy_.restage(me, q);  // out of the stealing-queue while it runs
       }
       me.update_hint();
@@ -142,6 +141,46 @@ class color_scheduler final : public scheduler {
   }
 
   // --- for stealing policies ---
+
+  // A loan: a batch of a color-queue of `home` run by another core, without moving the color. The
+  // queue stays owned by `home` and is marked running for the length of the loan, which keeps the
+  // color's mutual exclusion and order exactly as a batch run at home would (posts meanwhile
+  // append to it and wait); once the batch has run, the queue goes back into home's core-queue, or
+  // onto home's spare list. Later events of the color are posted home as before: a color fed by
+  // the reactor is not turned into a stream of cross-core posts and wake-ups by one steal, which
+  // migrating it would do.
+  // With `home` locked: takes the queued `q` out of home's core-queue and detaches up to `batch`
+  // of its events. Returns the expected cycles of the events taken.
+  std::uint64_t lend(core& home, color_queue* q, color_loan& out) noexcept {
+    policy_.unstage(home, q);
+    home.ready.remove(q);
+    q->st = color_queue::state::running;
+    out.q = q;
+    out.chain = q->take(rt_.cfg.batch, out.events);
+    home.pending -= out.events;
+    const std::uint64_t cycles = account_taken(home, q, out.chain);
+    home.update_hint();
+    return cycles;
+  }
+
+  // Runs the loans on `me`, then gives them back to `home` in one critical section.
+  void run_loans(core& me, core& home, const color_loan* loans, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      me.loaned_queue = loans[i].q;
+      current_worker.color = loans[i].q->color;
+      run_chain<Policy::keeps_time_left>(rt_, me, loans[i].chain, policy_.measured_only);
+    }
+    me.loaned_queue = nullptr;
+    bool wake = false;
+    {
+      spin_guard g(home.lock);
+      home.note_lock_wait(g.waited);
+      for (std::size_t i = 0; i < n; ++i) give_back(home, loans[i].q);
+      home.update_hint();
+      wake = home.pending && home.claim_wake();
+    }
+    if (wake) home.park.wake();
+  }
 
   struct transferred {
     std::uint32_t events = 0;
@@ -163,6 +202,8 @@ class color_scheduler final : public scheduler {
       }
       t.events += q->count;
       t.cycles += q->cost_left;
+      from.time_left -= q->time_left;
+      to.time_left += q->time_left;
       return false;
     });
     from.pending -= t.events;
@@ -202,10 +243,13 @@ class color_scheduler final : public scheduler {
   void enqueue(core& c, color_queue* q, detail::event* e, bool& wake, bool& call_thief) noexcept {
     const bool was_queued = q->st == color_queue::state::queued;
     const int was_interval = q->interval;
+    const std::uint64_t was_time_left = c.time_left;
     q->push(e);
     if constexpr (Policy::keeps_time_left) {
-      q->time_left += policy_.weight(*e);
+      const std::uint64_t w = policy_.weight(*e);
+      q->time_left += w;
       q->cost_left += e->cost;
+      c.time_left += w;
     }
     ++c.pending;
     c.events_posted.add();
@@ -224,7 +268,7 @@ class color_scheduler final : public scheduler {
     }
     policy_.restage(c, q);
     c.update_hint();
-    call_thief = policy_.thief_wanted(c, q, was_queued, was_interval);
+    call_thief = policy_.thief_wanted(c, q, was_queued, was_interval, was_time_left);
     wake = c.claim_wake();
   }
 
@@ -238,12 +282,27 @@ class color_scheduler final : public scheduler {
       s.owner.store(rt_.table.home_of(index), std::memory_order_release);
   }
 
+  // With the lock held: `chain` (taken off `q` on core `c`) leaves their time left. Returns its
+  // expected cycles.
+  std::uint64_t account_taken(core& c, color_queue* q, const detail::event* chain) noexcept {
+    std::uint64_t weight = 0, cycles = 0;
+    for (const detail::event* e = chain; e; e = e->next) {
+      weight += policy_.weight(*e);
+      cycles += e->cost;
+    }
+    q->time_left -= weight;
+    q->cost_left -= cycles;
+    c.time_left -= weight;
+    return cycles;
+  }
+
   // With the lock held: the color-queue of the batch that just ran goes back to the end of its
   // level if it still has events (so other colors of that priority get their turn: batching), else
   // it becomes a spare. The spare's slot is owned by this core (all colors of a slot live on its
   // owner), so its chain is ours to edit.
-  void finish_batch(core& me) noexcept {
-    color_queue* q = std::exchange(me.running_queue, nullptr);
+  void finish_batch(core& me) noexcept { give_back(me, std::exchange(me.running_queue, nullptr)); }
+
+  void give_back(core& me, color_queue* q) noexcept {
     if (!q->empty()) {
       me.ready.push_back(q);
       policy_.restage(me, q);

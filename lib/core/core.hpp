@@ -49,6 +49,8 @@ struct core_counters {
   counter colors_stolen;
   counter steal_cycles;
   counter stolen_time_cycles;
+  counter regret_steals;
+  counter rescues;
 };
 
 struct alignas(64) core {
@@ -65,6 +67,8 @@ struct alignas(64) core {
   std::atomic<std::uint64_t> lock_wait_cycles{0};
   core_queue ready;
   std::uint32_t pending = 0;               // events waiting in this core's queues, whatever the mode
+  // The sum of the pending events' weights (their colors' time left), kept by stealing policies.
+  std::uint64_t time_left = 0;
   color_queue* running_queue = nullptr;    // the color-queue whose batch runs now, if any
   // Racy copy of `pending` for thieves choosing a victim without taking its lock.
   std::atomic<std::uint32_t> pending_hint{0};
@@ -77,6 +81,9 @@ struct alignas(64) core {
   alignas(64) unsigned index = 0;
   std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
   unsigned profile_tick = 0;       // samples one event in 16 for cost profiling
+  // A color-queue of another core whose batch this worker runs now (a loan: color_scheduler.hpp).
+  // Read only by this worker (pin_color from that batch's handlers).
+  const color_queue* loaned_queue = nullptr;
   // Busy time is derived (lifetime - idle - stealing) rather than timed per batch: two TSC reads
   // per batch cost as much as the post of a small event.
   std::atomic<std::uint64_t> start_cycles{0};

@@ -66,6 +66,16 @@ class core_queue {
     }
   }
 
+  // The same in the opposite order: what this core would run last, first.
+  template <class F>
+  void for_each_reverse(F f) const {
+    for (unsigned bits = levels_; bits;) {
+      const unsigned l = static_cast<unsigned>(std::countr_zero(bits));
+      if (level_[l].find_if_reverse(f)) return;
+      bits &= bits - 1;
+    }
+  }
+
   void keep_spare(color_queue* q) noexcept {
     spares_.push_back(q);
     q->st = color_queue::state::spare;

@@ -37,6 +37,7 @@ class intrusive_list {
   T* front() const noexcept { return head_; }
   T* back() const noexcept { return tail_; }
   static T* next(const T* x) noexcept { return (x->*Hook).next; }
+  static T* prev(const T* x) noexcept { return (x->*Hook).prev; }
 
   void push_back(T* x) noexcept {
     list_hook<T>& h = x->*Hook;
@@ -77,6 +78,16 @@ class intrusive_list {
       T* n = next(x);
       if (f(x)) return x;
       x = n;
+    }
+    return nullptr;
+  }
+  // The same from the back.
+  template <class F>
+  T* find_if_reverse(F f) const {
+    for (T* x = tail_; x;) {
+      T* p = prev(x);
+      if (f(x)) return x;
+      x = p;
     }
     return nullptr;
   }

@@ -23,10 +23,12 @@ void each_counter(core_stats& a, const core_stats& b, Op op) {
   op(a.colors_stolen, b.colors_stolen);
   op(a.steal_cycles, b.steal_cycles);
   op(a.stolen_time_cycles, b.stolen_time_cycles);
+  op(a.regret_steals, b.regret_steals);
   op(a.lock_wait_cycles, b.lock_wait_cycles);
   op(a.busy_cycles, b.busy_cycles);
   op(a.idle_cycles, b.idle_cycles);
   op(a.sleeps, b.sleeps);
+  op(a.rescues, b.rescues);
 }
 
 }  // namespace
@@ -100,6 +102,8 @@ core_stats core::snapshot() const {
     s.busy_cycles = lifetime > other ? lifetime - other : 0;
   }
   s.sleeps = stats.sleeps.get();
+  s.regret_steals = stats.regret_steals.get();
+  s.rescues = stats.rescues.get();
   return s;
 }
 

@@ -35,7 +35,9 @@ class no_stealing {
   std::uint64_t weight(const detail::event&) const noexcept { return 0; }
   void restage(core&, color_queue*) noexcept {}
   void unstage(core&, color_queue*) noexcept {}
-  bool thief_wanted(const core&, const color_queue*, bool, int) const noexcept { return false; }
+  bool thief_wanted(const core&, const color_queue*, bool, int, std::uint64_t) const noexcept {
+    return false;
+  }
   template <class Sched>
   bool try_steal(core&, Sched&) noexcept { return false; }
 };
@@ -73,11 +75,7 @@ class stealing_policy {
   template <class Sched, class Choose>
   bool steal_with(core& me, Sched& sched, Choose choose) {
     return thieves_.steal(
-        rt_, me,
-        [this](thieves::thief& t, unsigned self) {
-          if (locality_) nearest_first(t.loads, t.distance, self, t.victims);
-          else most_loaded_then_successive(t.loads, self, t.victims);
-        },
+        rt_, me, [this](thieves::thief& t, unsigned self) { order(t, self); },
         [&](core& victim) {
           steal_take got;
           color_queue* q = choose(victim);
@@ -92,6 +90,12 @@ class stealing_policy {
           got.cycles = moved.cycles;
           return got;
         });
+  }
+
+  // construct_core_set.
+  void order(thieves::thief& t, unsigned self) const {
+    if (locality_) nearest_first(t.loads, t.distance, self, t.victims);
+    else most_loaded_then_successive(t.loads, self, t.victims);
   }
 
   runtime_impl& rt_;
@@ -112,7 +116,8 @@ class fig2_stealing : public stealing_policy<Penalty> {
 
   // Edge-triggered, so a hot color that cannot be stolen does not wake a sleeper on every post:
   // the core just got its second color (the paper's can_be_stolen), counting the running one.
-  bool thief_wanted(const core& c, const color_queue* q, bool was_queued, int) const noexcept {
+  bool thief_wanted(const core& c, const color_queue* q, bool was_queued, int,
+                    std::uint64_t) const noexcept {
     return !was_queued && q->st == color_queue::state::queued &&
            c.ready.size() + (c.running_queue ? 1 : 0) == 2 &&
            this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
@@ -165,7 +170,12 @@ class time_left_stealing : public stealing_policy<Penalty> {
 
  public:
   time_left_stealing(runtime_impl& rt, bool locality)
-      : base(rt, locality), worthy_(new stealing_queue[rt.cfg.workers]) {}
+      : base(rt, locality), per_core_(new scratch[rt.cfg.workers]) {
+    for (unsigned i = 0; i < rt.cfg.workers; ++i) {
+      per_core_[i].loans.reserve(max_loans);   // no allocation on the thief's path
+      per_core_[i].picks.reserve(max_loans);
+    }
+  }
 
   // The running color is never worthy: it cannot move until its batch ends; nor is a pinned one.
   void restage(core& c, color_queue* q) noexcept {
@@ -173,28 +183,94 @@ class time_left_stealing : public stealing_policy<Penalty> {
         q->st == color_queue::state::queued && !this->rt_.table.slot_of(q->color).pinned
             ? stealing_queue::interval_for(q->time_left, this->thieves_.steal_cost())
             : -1;
-    worthy_[c.index].restage(q, interval);
+    per_core_[c.index].worthy.restage(q, interval);
   }
-  void unstage(core& c, color_queue* q) noexcept { worthy_[c.index].restage(q, -1); }
+  void unstage(core& c, color_queue* q) noexcept { per_core_[c.index].worthy.restage(q, -1); }
 
-  // Edge-triggered: a color that just became worthy.
-  bool thief_wanted(const core&, const color_queue* q, bool, int was_interval) const noexcept {
-    return was_interval < 0 && q->interval >= 0 &&
+  // Edge-triggered, so that a busy core does not wake a sleeper on every post: a color that just
+  // became worthy, or the core's whole time left just crossed what a steal takes at most.
+  bool thief_wanted(const core& c, const color_queue* q, bool, int was_interval,
+                    std::uint64_t was_time_left) const noexcept {
+    // Only a post to a color a thief could take counts: posts to a running or pinned color (a hot
+    // connection, a reactor's Epoll color) cross the threshold again after every batch, and
+    // would wake a sleeper each time for nothing (the wake-storm regression test).
+    const std::uint64_t enough = 2 * this->thieves_.steal_cost();
+    return ((was_interval < 0 && q->interval >= 0) ||
+            (was_time_left <= enough && c.time_left > enough && lendable(q))) &&
            this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
   }
 
+  // A steal lends the thief a set of the victim's colors (color_scheduler::lend): first the worthy
+  // ones, best interval first (the paper's stealing-queue), then, from the back of the victim's
+  // core-queue (what it would run last), small ones that are worth a steal only together. It takes
+  // up to half of the victim's time left, within a budget that bounds how long the victim's lock is
+  // held; a set whose time left does not exceed the steal cost is refused, as a lone unworthy color
+  // is. The thief runs the set, then gives it back; the colors stay at home.
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
-    return this->steal_with(me, sched, [this](core& victim) {
-      const std::uint64_t cost = this->thieves_.steal_cost();
-      // Intervals were computed with the steal cost of the time; re-check worthiness now.
-      return worthy_[victim.index].best(
-          [&](const color_queue* q) { return q->time_left > cost && this->movable(q); });
-    });
+    scratch& s = per_core_[me.index];
+    s.loans.clear();
+    core* home = nullptr;
+    const bool stolen = this->thieves_.steal(
+        this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
+        [&](core& victim) {
+          steal_take got;
+          const std::uint64_t cost = this->thieves_.steal_cost();
+          const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
+          if (budget <= cost) return got;
+          std::uint64_t sum = 0;
+          per_core_[victim.index].worthy.for_each_best([&](color_queue* q) {
+            if (q->time_left > cost && lendable(q)) s.picks.push_back(q), sum += q->time_left;
+            return sum >= budget || s.picks.size() == max_loans;
+          });
+          const std::size_t worthy = s.picks.size();
+          if (sum < budget && worthy < max_loans) {
+            victim.ready.for_each_reverse([&](color_queue* q) {
+              if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
+              return sum >= budget || s.picks.size() == max_loans;
+            });
+          }
+          if (sum > cost) {
+            // Regret: what the victim would have run before a lent color took less than a steal.
+            std::uint64_t ahead = victim.time_left;
+            for (color_queue* q : s.picks) {
+              ahead -= std::min(ahead, q->time_left);
+              if (ahead < cost) me.stats.regret_steals.add();
+              s.loans.emplace_back();
+              got.cycles += sched.lend(victim, q, s.loans.back());
+              got.events += s.loans.back().events;
+              ++got.colors;
+            }
+            home = &victim;
+          }
+          s.picks.clear();
+          return got;
+        });
+    if (stolen) sched.run_loans(me, *home, s.loans.data(), s.loans.size());
+    return stolen;
   }
 
  private:
-  std::unique_ptr<stealing_queue[]> worthy_;  // per core, guarded by that core's lock
+  // A loan needs less than a migration (movable): the slot's owner does not change, so its other
+  // colors may be running; the lent queue itself must be waiting, and not pinned to its core.
+  bool lendable(const color_queue* q) const noexcept {
+    return q->st == color_queue::state::queued && !this->rt_.table.slot_of(q->color).pinned;
+  }
+
+  // One steal takes at most this much time left, and this many colors: both bound the time the
+  // victim's lock is held (the victim waits on it to post or to take its next batch). A fixed
+  // figure rather than a multiple of the measured steal cost: the measured cost grows with the
+  // set moved, and a budget that followed it would grow without bound. ~100 us of work at a few
+  // GHz: a thief comes back for more well before a victim's round of small events is over.
+  static constexpr std::uint64_t max_loaned_cycles = 256'000;
+  static constexpr std::size_t max_loans = 64;
+
+  struct scratch {
+    stealing_queue worthy;                 // guarded by this core's lock
+    std::vector<color_queue*> picks;       // the thief's
+    std::vector<color_loan> loans;         // the thief's
+  };
+  std::unique_ptr<scratch[]> per_core_;
 };
 
 // The color-queue scheduler for `rt`'s steal configuration (mode off, base or heuristics).

@@ -45,6 +45,13 @@ class stealing_queue {
     }
   }
 
+  // Calls f(q) on listed queues, highest interval first, until f returns true.
+  template <class F>
+  void for_each_best(F f) const {
+    for (int i = intervals - 1; i >= 0; --i)
+      if (head_[i].find_if(f)) return;
+  }
+
   // The best candidate for a thief: from the highest non-empty interval, the queue with the most
   // time left among its first `scan` entries that `eligible` accepts; lower intervals next.
   template <class Pred>
