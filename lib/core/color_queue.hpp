@@ -12,6 +12,9 @@
 //   queued   it has events and sits in its core's core-queue;
 //   running  its core is executing a batch taken off it; new events still append here, but it is
 //            outside the core-queue, so no core can take it (this is the mutual exclusion);
+//   blocked  its color's previous event is in a core's lane (a fresh color's first event skips the
+//            color-queue: color_scheduler.hpp); events append here and wait, as behind a running
+//            batch, until that event has run and the lane gives the queue back
 //   spare    it is empty and parked on its core's spare list, so the next post to this color finds
 //            it without allocating or relinking (a busy connection's color empties and refills
 //            constantly), and so that a stolen color stays with its thief. A core keeps at most
@@ -37,7 +40,7 @@ struct color_queue {
   std::uint32_t count = 0;            // pending events
   std::uint8_t levels = 0;            // bit p set <=> level_count[p] > 0
   std::uint8_t queued_level = 0;      // the core-queue level this queue is linked at
-  enum class state : std::uint8_t { detached, queued, running, spare };
+  enum class state : std::uint8_t { detached, queued, running, blocked, spare };
   state st = state::detached;
   // Kept by a stealing policy, untouched otherwise. Time left: the sum over pending events of their
   // weight (cost, or cost / penalty); cost left: the same without penalties (the "stolen time"
@@ -61,6 +64,13 @@ struct color_queue {
     if (level_count[e->priority]++ == 0) levels |= std::uint8_t(1u << e->priority);
   }
 
+  // An event that was ahead of all of this queue's (its color's lane event, color_scheduler.hpp).
+  void push_front(detail::event* e) noexcept {
+    events.push_front(e);
+    ++count;
+    if (level_count[e->priority]++ == 0) levels |= std::uint8_t(1u << e->priority);
+  }
+
   // Detaches up to `max` events from the front, as a null-terminated chain.
   detail::event* take(unsigned max, unsigned& taken) noexcept {
     detail::event* chain = events.take(max, taken, [this](const detail::event* e) {
@@ -72,12 +82,5 @@ struct color_queue {
 };
 
 static_assert(sizeof(color_queue) <= detail::block_size, "a color-queue must fit in one block");
-
-// A batch of `q`'s events run by another core than its owner (color_scheduler::lend).
-struct color_loan {
-  color_queue* q;
-  detail::event* chain;
-  unsigned events;
-};
 
 }  // namespace hue::internal

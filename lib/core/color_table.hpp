@@ -29,6 +29,13 @@ namespace hue::internal {
 struct color_slot {
   std::atomic<std::uint32_t> owner{0};
   bool pinned = false;                 // guarded by the owner's lock
+  // A fresh color's first event may skip the color-queue and wait in its owner's lane (see
+  // color_scheduler.hpp); at most one event of a slot is in a lane at a time, and while it is
+  // (from its post until the lane has run it and cleared this) later events of `lane_color` wait
+  // in a blocked color-queue. Guarded by the owner's lock; the slot does not move meanwhile.
+  bool lane_busy = false;
+  bool lane_running = false;           // taken off the lane: running here or on a thief
+  color_t lane_color = 0;
   // The live colors of the slot; guarded by the owner's lock.
   intrusive_list<color_queue, &color_queue::slot_link> chain;
 };

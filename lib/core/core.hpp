@@ -8,6 +8,7 @@
 // other thread writes.
 #pragma once
 
+#include "color_table.hpp"
 #include "core_queue.hpp"
 #include "park.hpp"
 #include "poller.hpp"
@@ -65,6 +66,11 @@ struct alignas(64) core {
   counter events_posted;
   // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
   std::atomic<std::uint64_t> lock_wait_cycles{0};
+  // Events of fresh colors, each the only one of its slot in flight, in posting order: a color with
+  // one pending event needs no color-queue (color_scheduler.hpp, "the lane").
+  event_fifo lane;
+  std::uint32_t lane_count = 0;
+  std::uint64_t lane_time_left = 0;       // its share of `time_left`
   core_queue ready;
   std::uint32_t pending = 0;               // events waiting in this core's queues, whatever the mode
   // The sum of the pending events' weights (their colors' time left), kept by stealing policies.
@@ -84,6 +90,13 @@ struct alignas(64) core {
   // A color-queue of another core whose batch this worker runs now (a loan: color_scheduler.hpp).
   // Read only by this worker (pin_color from that batch's handlers).
   const color_queue* loaned_queue = nullptr;
+  // Lane events this worker runs now (own or lent), and the slots of those it ran last: their
+  // marks are cleared in the next critical section on this core (color_scheduler::run_batch).
+  bool in_lane = false;
+  bool lane_next = false;          // the lane's turn alternates with the core-queue's
+  std::uint32_t lane_ran = 0;
+  static constexpr unsigned max_lane_chunk = 64;
+  color_slot* lane_slots[max_lane_chunk];
   // Busy time is derived (lifetime - idle - stealing) rather than timed per batch: two TSC reads
   // per batch cost as much as the post of a small event.
   std::atomic<std::uint64_t> start_cycles{0};

@@ -22,6 +22,8 @@ class core_queue {
 
  public:
   bool empty() const noexcept { return levels_ == 0; }
+  // Some queued color-queue has a priority above the default (the lane's events have the default).
+  bool above_default() const noexcept { return levels_ > 1; }
   unsigned size() const noexcept { return size_; }  // queued color-queues
 
   void push_back(color_queue* q) noexcept {

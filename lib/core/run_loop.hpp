@@ -73,6 +73,7 @@ template <bool Profile>
 void run_chain(runtime_impl& rt, core& me, detail::event* chain, bool measured_only) {
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
+    current_worker.color = e->color;  // one color per batch, but a lane chunk has many
     if (Profile && (++me.profile_tick & 15) == 0 && (measured_only || e->info->cost == 0)) {
       const handler_info* info = e->info;
       const std::uint64_t t0 = cycles_now();

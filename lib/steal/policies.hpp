@@ -18,6 +18,7 @@
 // or a pinned slot, never moves.
 #pragma once
 
+#include "core/loan.hpp"
 #include "steal/steal_loop.hpp"
 #include "steal/stealing_queue.hpp"
 #include "steal/victims.hpp"
@@ -38,6 +39,8 @@ class no_stealing {
   bool thief_wanted(const core&, const color_queue*, bool, int, std::uint64_t) const noexcept {
     return false;
   }
+  bool lane_fits(const detail::event&) const noexcept { return true; }
+  bool thief_wanted_lane(const core&, std::uint64_t) const noexcept { return false; }
   template <class Sched>
   bool try_steal(core&, Sched&) noexcept { return false; }
 };
@@ -50,7 +53,10 @@ class stealing_policy {
 
   stealing_policy(runtime_impl& rt, bool locality)
       : measured_only(rt.cfg.costs == cost_source::measured), rt_(rt), thieves_(rt),
-        locality_(locality) {}
+        locality_(locality) {
+    loan_sets_.reserve(rt.cfg.workers);
+    for (unsigned i = 0; i < rt.cfg.workers; ++i) loan_sets_.emplace_back(max_loans);
+  }
 
   const bool measured_only;
 
@@ -63,33 +69,13 @@ class stealing_policy {
   }
 
  protected:
-  // A slot may move when it is not pinned and none of its colors is running.
+  // A slot may move when it is not pinned, none of its colors is running and none has an event in
+  // a lane (moving it would mean a walk of the lane, under the victim's lock).
   bool movable(const color_queue* q) const noexcept {
     const color_slot& s = rt_.table.slot_of(q->color);
-    return !s.pinned && !s.chain.find_if([](const color_queue* c) {
+    return !s.pinned && !s.lane_busy && !s.chain.find_if([](const color_queue* c) {
       return c->st == color_queue::state::running;
     });
-  }
-
-  // Steals with `choose(victim)` picking a color-queue (victim locked), moving its whole slot.
-  template <class Sched, class Choose>
-  bool steal_with(core& me, Sched& sched, Choose choose) {
-    return thieves_.steal(
-        rt_, me, [this](thieves::thief& t, unsigned self) { order(t, self); },
-        [&](core& victim) {
-          steal_take got;
-          color_queue* q = choose(victim);
-          if (!q) return got;
-          color_slot& s = rt_.table.slot_of(q->color);
-          s.chain.find_if([&](const color_queue* c) {
-            got.colors += c->count > 0;
-            return false;  // visit them all
-          });
-          const auto moved = sched.transfer_slot(s, victim, me);
-          got.events = moved.events;
-          got.cycles = moved.cycles;
-          return got;
-        });
   }
 
   // construct_core_set.
@@ -98,8 +84,13 @@ class stealing_policy {
     else most_loaded_then_successive(t.loads, self, t.victims);
   }
 
+  // At most this many color-queues, and this many lane events, in one steal: a bound on the time
+  // the victim's lock is held (the victim waits on it to post or to take its next batch).
+  static constexpr std::size_t max_loans = 64;
+
   runtime_impl& rt_;
   thieves thieves_;
+  std::vector<loan_set> loan_sets_;  // one per thief, reserved: no allocation on its path
 
  private:
   const bool locality_;
@@ -118,14 +109,44 @@ class fig2_stealing : public stealing_policy<Penalty> {
   // the core just got its second color (the paper's can_be_stolen), counting the running one.
   bool thief_wanted(const core& c, const color_queue* q, bool was_queued, int,
                     std::uint64_t) const noexcept {
-    return !was_queued && q->st == color_queue::state::queued &&
-           c.ready.size() + (c.running_queue ? 1 : 0) == 2 &&
+    return !was_queued && q->st == color_queue::state::queued && colors(c) == 2 &&
            this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
   }
+  bool lane_fits(const detail::event&) const noexcept { return true; }
+  bool thief_wanted_lane(const core& c, std::uint64_t) const noexcept {
+    return colors(c) == 2 && this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
+  }
 
+  // A steal moves the chosen color's whole slot to the thief; when the victim has no such color
+  // but single-event colors in its lane, the thief borrows a batch of those instead.
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
-    return this->steal_with(me, sched, [this](core& victim) { return choose(victim); });
+    loan_set& set = this->loan_sets_[me.index];
+    core* home = nullptr;
+    const bool stolen = this->thieves_.steal(
+        this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
+        [&](core& victim) {
+          steal_take got;
+          if (colors(victim) < 2) return got;
+          if (color_queue* q = choose(victim)) {
+            color_slot& s = this->rt_.table.slot_of(q->color);
+            s.chain.find_if([&](const color_queue* c) {
+              got.colors += c->count > 0;
+              return false;  // visit them all
+            });
+            const auto moved = sched.transfer_slot(s, victim, me);
+            got.events = moved.events;
+            got.cycles = moved.cycles;
+          } else if (!victim.lane.empty()) {
+            const unsigned max = std::min<unsigned>(this->rt_.cfg.batch, base::max_loans);
+            got.cycles = sched.lend_lane(victim, max, UINT64_MAX, set);
+            got.events = got.colors = static_cast<std::uint32_t>(set.lane_slots.size());
+            home = &victim;
+          }
+          return got;
+        });
+    if (home) sched.run_loans(me, *home, set);  // a lane chunk: run it, give it back
+    return stolen;
   }
 
  private:
@@ -142,11 +163,14 @@ class fig2_stealing : public stealing_policy<Penalty> {
     return found;
   }
 
-  // can_be_stolen + choose_color_to_steal, with `victim` locked. nullptr: nothing to take.
+  // Colors a core holds: running, queued, and waiting in its lane. Lock held.
+  static std::uint32_t colors(const core& c) noexcept {
+    return c.ready.size() + c.lane_count + (c.running_queue ? 1 : 0);
+  }
+
+  // choose_color_to_steal, with `victim` locked and holding two colors (can_be_stolen).
+  // nullptr: no color-queue to take.
   color_queue* choose(core& victim) const {
-    unsigned colors = victim.running_queue ? 1 : 0;
-    first_queued(victim, 2, [&](color_queue*) { return ++colors >= 2; });
-    if (colors < 2) return nullptr;
     auto small_enough = [&](const color_queue* q) { return 2 * q->count < victim.pending; };
     if constexpr (Penalty) {
       // Penalty-aware without time-left: among the Fig. 2 candidates, the one with the most time
@@ -171,10 +195,7 @@ class time_left_stealing : public stealing_policy<Penalty> {
  public:
   time_left_stealing(runtime_impl& rt, bool locality)
       : base(rt, locality), per_core_(new scratch[rt.cfg.workers]) {
-    for (unsigned i = 0; i < rt.cfg.workers; ++i) {
-      per_core_[i].loans.reserve(max_loans);   // no allocation on the thief's path
-      per_core_[i].picks.reserve(max_loans);
-    }
+    for (unsigned i = 0; i < rt.cfg.workers; ++i) per_core_[i].picks.reserve(base::max_loans);
   }
 
   // The running color is never worthy: it cannot move until its batch ends; nor is a pinned one.
@@ -187,29 +208,39 @@ class time_left_stealing : public stealing_policy<Penalty> {
   }
   void unstage(core& c, color_queue* q) noexcept { per_core_[c.index].worthy.restage(q, -1); }
 
+  // Only events worth less than a steal use the lane: a worthy one is better stolen on its own,
+  // best first, as the stealing-queue does (and its penalty then counts).
+  bool lane_fits(const detail::event& e) const noexcept {
+    return e.cost <= this->thieves_.steal_cost();
+  }
+
   // Edge-triggered, so that a busy core does not wake a sleeper on every post: a color that just
-  // became worthy, or the core's whole time left just crossed what a steal takes at most.
+  // became worthy, or the core's whole time left just crossed what makes a steal worth it.
   bool thief_wanted(const core& c, const color_queue* q, bool, int was_interval,
                     std::uint64_t was_time_left) const noexcept {
     // Only a post to a color a thief could take counts: posts to a running or pinned color (a hot
     // connection, a reactor's Epoll color) cross the threshold again after every batch, and
     // would wake a sleeper each time for nothing (the wake-storm regression test).
-    const std::uint64_t enough = 2 * this->thieves_.steal_cost();
     return ((was_interval < 0 && q->interval >= 0) ||
-            (was_time_left <= enough && c.time_left > enough && lendable(q))) &&
+            (crossed(c, was_time_left) && lendable(q))) &&
            this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
   }
+  bool thief_wanted_lane(const core& c, std::uint64_t was_time_left) const noexcept {
+    return crossed(c, was_time_left) && this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
+  }
 
-  // A steal lends the thief a set of the victim's colors (color_scheduler::lend): first the worthy
-  // ones, best interval first (the paper's stealing-queue), then, from the back of the victim's
-  // core-queue (what it would run last), small ones that are worth a steal only together. It takes
-  // up to half of the victim's time left, within a budget that bounds how long the victim's lock is
-  // held; a set whose time left does not exceed the steal cost is refused, as a lone unworthy color
-  // is. The thief runs the set, then gives it back; the colors stay at home.
+  // A steal lends the thief a set of the victim's work (color_scheduler::lend, lend_lane): first
+  // the worthy colors, best interval first (the paper's stealing-queue); then a chunk off the
+  // front of the lane (single-event colors, each worth less than a steal); then, from the back of
+  // the victim's core-queue (what it would run last), small colors worth a steal only together.
+  // It takes up to half of the victim's time left, within a budget that bounds how long the
+  // victim's lock is held; a set whose time left does not exceed the steal cost is refused, as a
+  // lone unworthy color is. The thief runs the set, then gives it back: the colors stay home, so
+  // a color that the reactor feeds on the victim is not turned into cross-core posts by a steal.
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
     scratch& s = per_core_[me.index];
-    s.loans.clear();
+    loan_set& set = this->loan_sets_[me.index];
     core* home = nullptr;
     const bool stolen = this->thieves_.steal(
         this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
@@ -219,34 +250,41 @@ class time_left_stealing : public stealing_policy<Penalty> {
           const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
           if (budget <= cost) return got;
           std::uint64_t sum = 0;
+          auto full = [&] { return sum >= budget || s.picks.size() == base::max_loans; };
           per_core_[victim.index].worthy.for_each_best([&](color_queue* q) {
             if (q->time_left > cost && lendable(q)) s.picks.push_back(q), sum += q->time_left;
-            return sum >= budget || s.picks.size() == max_loans;
+            return full();
           });
           const std::size_t worthy = s.picks.size();
-          if (sum < budget && worthy < max_loans) {
+          // The lane's share is known before its walk: its time left, up to what the budget leaves.
+          const std::uint64_t lane = std::min(victim.lane_time_left, budget - std::min(budget, sum));
+          sum += lane;
+          if (!full()) {
             victim.ready.for_each_reverse([&](color_queue* q) {
               if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
-              return sum >= budget || s.picks.size() == max_loans;
+              return full();
             });
           }
           if (sum > cost) {
             // Regret: what the victim would have run before a lent color took less than a steal.
+            // (Not counted for the lane's front, which both cores drain like one shared FIFO.)
             std::uint64_t ahead = victim.time_left;
-            for (color_queue* q : s.picks) {
+            for (std::size_t i = 0; i < s.picks.size(); ++i) {
+              color_queue* q = s.picks[i];
               ahead -= std::min(ahead, q->time_left);
               if (ahead < cost) me.stats.regret_steals.add();
-              s.loans.emplace_back();
-              got.cycles += sched.lend(victim, q, s.loans.back());
-              got.events += s.loans.back().events;
+              got.cycles += sched.lend(victim, q, set);
+              got.events += set.loans.back().events;
               ++got.colors;
+              if (i + 1 == worthy && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
             }
+            if (worthy == 0 && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
             home = &victim;
           }
           s.picks.clear();
           return got;
         });
-    if (stolen) sched.run_loans(me, *home, s.loans.data(), s.loans.size());
+    if (home) sched.run_loans(me, *home, set);
     return stolen;
   }
 
@@ -257,18 +295,30 @@ class time_left_stealing : public stealing_policy<Penalty> {
     return q->st == color_queue::state::queued && !this->rt_.table.slot_of(q->color).pinned;
   }
 
-  // One steal takes at most this much time left, and this many colors: both bound the time the
-  // victim's lock is held (the victim waits on it to post or to take its next batch). A fixed
-  // figure rather than a multiple of the measured steal cost: the measured cost grows with the
-  // set moved, and a budget that followed it would grow without bound. ~100 us of work at a few
-  // GHz: a thief comes back for more well before a victim's round of small events is over.
+  // A post just took the core's time left above what makes a steal worth it (twice its cost).
+  bool crossed(const core& c, std::uint64_t was_time_left) const noexcept {
+    const std::uint64_t enough = 2 * this->thieves_.steal_cost();
+    return was_time_left <= enough && c.time_left > enough;
+  }
+
+  template <class Sched>
+  static std::uint64_t lend_lane(Sched& sched, core& victim, std::uint64_t budget, loan_set& set,
+                                 steal_take& got) {
+    const std::uint64_t cycles = sched.lend_lane(victim, base::max_loans, budget, set);
+    got.events += static_cast<std::uint32_t>(set.lane_slots.size());
+    got.colors += static_cast<std::uint32_t>(set.lane_slots.size());
+    return cycles;
+  }
+
+  // One steal takes at most this much time left: with max_loans, a bound on how long the victim's
+  // lock is held. A fixed figure rather than a multiple of the measured steal cost: the measured
+  // cost grows with the set moved, and a budget that followed it would grow without bound. ~100 us
+  // of work at a few GHz: a thief comes back for more well before a round of small events is over.
   static constexpr std::uint64_t max_loaned_cycles = 256'000;
-  static constexpr std::size_t max_loans = 64;
 
   struct scratch {
     stealing_queue worthy;                 // guarded by this core's lock
     std::vector<color_queue*> picks;       // the thief's
-    std::vector<color_loan> loans;         // the thief's
   };
   std::unique_ptr<scratch[]> per_core_;
 };
