@@ -93,6 +93,47 @@ TEST_P(EveryMode, keeps_color_invariants_under_constant_stealing) {
   EXPECT_EQ(s.events_stolen >= s.steal_successes, true);
 }
 
+// Regression guard for the lane (lib/core/color_scheduler.hpp): a fresh color's first event
+// waits in its core's lane, its later ones in a color-queue blocked behind it, an urgent one pulls
+// the lane event out, and thieves borrow lane chunks. Bursts of one to three events on colors that
+// go idle and come back (so they enter the lane again and again), some urgent, from two
+// producers: no color may run on two cores at once, and each producer's order per color holds.
+TEST_P(EveryMode, lane_colors_keep_exclusion_and_order) {
+  constexpr unsigned colors = 4096, producers = 2, bursts = 60'000;
+  hue::runtime rt(with_mode(GetParam(), 4));
+  std::vector<hue::color_t> ids(colors);
+  for (auto& c : ids) c = rt.new_color();
+  std::vector<std::atomic<int>> inside(colors);
+  std::vector<std::array<std::uint64_t, producers>> last(colors);  // handler-private per color
+  for (auto& l : last) l.fill(0);
+  std::atomic<std::uint64_t> overlaps{0}, out_of_order{0}, ran{0}, posted{0};
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < producers; ++p)
+    threads.emplace_back([&, p] {
+      std::uint64_t seq = 0;
+      for (unsigned i = 0; i < bursts; ++i) {
+        const unsigned k = (i * 2654435761u + p * 977u) % colors;
+        for (unsigned b = 0; b <= i % 3; ++b) {
+          const hue::priority_t prio = b == 1 && i % 5 == 0 ? 3 : 0;
+          rt.post(ids[k], [&, k, p, s = ++seq] {
+            if (inside[k].fetch_add(1, std::memory_order_acq_rel) != 0) overlaps.fetch_add(1);
+            if (last[k][p] >= s) out_of_order.fetch_add(1);
+            last[k][p] = s;
+            busy(k % 64 == 0 ? 3000 : 30);
+            inside[k].fetch_sub(1, std::memory_order_acq_rel);
+            ran.fetch_add(1, std::memory_order_relaxed);
+          }, hue::anonymous_handler, prio);
+          posted.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  rt.drain();
+  EXPECT_EQ(overlaps.load(), 0u);
+  EXPECT_EQ(out_of_order.load(), 0u);
+  EXPECT_EQ(ran.load(), posted.load());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stealing, EveryMode,
                          testing::Values("off", "base", "libasync-smp", "libasync-smp-off",
                                          "time-left", "penalty", "locality", "all"),
