@@ -1,9 +1,9 @@
-// tools/injector/response_parser.hpp — HTTP/1.x response framing for the load injector: where
-// one response ends and the next begins on a keep-alive (possibly pipelined) connection, and
-// whether the server means to close after it. Nothing else of the response is kept: the body is
-// counted and skipped, never stored.
+// tools/injector/http_session.hpp — hue-injector's session of the shared load client
+// (tools/load/load_client.hpp): the GET requests a client sends, and HTTP/1.x response framing:
+// where one response ends and the next begins on a keep-alive (possibly pipelined) connection, and
+// whether the server means to close after it. The body is counted and skipped, never stored.
 //
-// Framing follows RFC 9112 §6.3, for responses to GET (the injector sends nothing else):
+// Framing follows HTTP/1.1's message-length rules (RFC 9112), for responses to GET:
 //   1xx            interim, skipped (the final response follows on the same connection)
 //   204, 304       no body
 //   Transfer-Encoding ending in chunked   chunked body, trailers skipped
@@ -11,37 +11,36 @@
 //   otherwise      the body runs to the end of the connection (then it closes)
 // `Connection: close` (or HTTP/1.0 without `Connection: keep-alive`) marks the last response.
 //
-//   response_parser p;
-//   while (p < end) switch (p.feed(p, end)) {  // advances p past what it consumed
-//     case response_parser::result::complete: use(p.last()); break;
-//     case response_parser::result::need_more: read more; break;
-//     case response_parser::result::error: give the connection up; break;
-//   }
-//   at end of stream: p.finish_at_eof() completes a read-to-close body, or says it was cut.
-//
 // The header block is parsed in place when it arrives whole in one read (the usual case: a 1 KB
 // response fits one segment); only a block split across reads is copied, up to max_head_bytes.
 #pragma once
+
+#include "load_client.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace injector {
 
-class response_parser {
+using load::result;
+
+class http_session {
  public:
   static constexpr std::size_t max_head_bytes = 64 * 1024;
+  static constexpr const char* bad_answer = "a response that is not valid HTTP/1.x framing";
 
-  enum class result { need_more, complete, error };
+  // `requests`: one whole GET per path, taken round-robin from `first`; it outlives the session.
+  http_session(const std::vector<std::string>& requests, std::size_t first)
+      : requests_(&requests), next_(first % requests.size()) {}
 
-  struct response {
-    int status = 0;
-    bool close = false;        // the server closes the connection after this response
-    std::uint64_t bytes = 0;   // on the wire: status line, headers, body (chunk framing included)
-  };
+  void request(std::string& out) {
+    out += (*requests_)[next_];
+    if (++next_ == requests_->size()) next_ = 0;
+  }
 
   // Consumes bytes from [p, end), advancing p. Stops after one complete response (so the caller
   // can account it before the next), when the input runs out, or on malformed input.
@@ -134,7 +133,7 @@ class response_parser {
   // True once any byte of a response has arrived and it is not yet complete.
   bool in_progress() const { return state_ != state::head || !head_.empty(); }
 
-  const response& last() const { return last_; }
+  const load::answer& last() const { return last_; }
 
   void reset() {
     state_ = state::head;
@@ -272,7 +271,7 @@ class response_parser {
           if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) return fail();
           v = v * 10 + static_cast<unsigned>(c - '0');
         }
-        if (have_length && v != length) return fail();  // conflicting lengths: RFC 9112 §6.3
+        if (have_length && v != length) return fail();  // conflicting lengths: ambiguous framing
         have_length = true;
         length = v;
       } else if (iequals(name, "transfer-encoding")) {
@@ -308,8 +307,10 @@ class response_parser {
 
   state state_ = state::head;
   std::string head_;               // a header block split across reads, until it is whole
-  response cur_;                   // the response being read
-  response last_;                  // the last complete one
+  const std::vector<std::string>* requests_;
+  std::size_t next_;
+  load::answer cur_;                   // the response being read
+  load::answer last_;                  // the last complete one
   std::uint64_t remaining_ = 0;    // body or chunk bytes still to skip; chunk size being read
   std::size_t line_bytes_ = 0;     // length of the current trailer line
   unsigned digits_ = 0;            // hex digits of the chunk size read so far

@@ -1,8 +1,8 @@
-// tools/injector/latency_histogram.hpp — a log-linear latency histogram (HdrHistogram's layout,
+// tools/load/latency_histogram.hpp — a log-linear latency histogram (HdrHistogram's layout,
 // in 60 lines): exact below 128 ns, then every power-of-two range split into 64 buckets, so any
 // recorded value is known to within 1/64 (1.6%) of itself, from nanoseconds to hours, in ~30 KB.
 //
-// One histogram per injector thread, recorded without locks, merged once at the end:
+// One histogram per load thread (load_client.hpp), recorded without locks, merged once at the end:
 //
 //   latency_histogram h;
 //   h.record(ns);                 // hot path: a bit_width, a shift, an increment
@@ -15,7 +15,7 @@
 #include <bit>
 #include <cstdint>
 
-namespace injector {
+namespace load {
 
 class latency_histogram {
  public:
@@ -76,4 +76,4 @@ class latency_histogram {
   std::uint64_t max_ = 0;
 };
 
-}  // namespace injector
+}  // namespace load
