@@ -37,7 +37,6 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <fstream>
 #include <future>
 #include <sstream>
 
@@ -237,6 +236,8 @@ void bench(benchmark::State& st, row* r) {
       st.counters["msgs_per_s"] = f.msgs_per_s;
       st.counters["p50_us"] = f.p50_us;
       st.counters["p99_us"] = f.p99_us;
+      if (std::isfinite(f.busy_polls_per_s)) st.counters["busy_polls_per_s"] = f.busy_polls_per_s;
+      if (std::isfinite(f.load)) st.counters["bg_load"] = f.load;
     } catch (const std::exception& e) {
       ++r->failures;
       std::fprintf(stderr, "echo: %s, %u conns: FAILED: %s\n", r->label.c_str(), r->conns, e.what());
@@ -244,14 +245,12 @@ void bench(benchmark::State& st, row* r) {
     }
 }
 
-// A figure over a row's repetitions: at = 0 the minimum, 0.5 the median, 1 the maximum.
-double over_reps(const row* r, double figures::*m, double at = 0.5) {
+// The median of a figure over a row's repetitions; NaN without any.
+double over_reps(const row* r, double figures::*m) {
   std::vector<double> v;
   for (const figures& f : r ? r->reps : std::vector<figures>{}) v.push_back(f.*m);
   std::sort(v.begin(), v.end());
-  if (v.empty()) return NAN;
-  const double i = at * (v.size() - 1);
-  return (v[static_cast<std::size_t>(std::floor(i))] + v[static_cast<std::size_t>(std::ceil(i))]) / 2;
+  return v.empty() ? NAN : (v[(v.size() - 1) / 2] + v[v.size() / 2]) / 2;
 }
 const row* find(const std::string& key) {
   for (const row& r : rows)
@@ -262,27 +261,9 @@ double ratio(const std::string& a, const std::string& b, double figures::*m) {
   return over_reps(find(a), m) / over_reps(find(b), m);
 }
 
-void print_summary() {
-  std::printf("\necho ping-pong over loopback: %u-byte messages, %u workers / Asio threads, %g s "
-              "window, median [min..max] of %u repetitions\n%-22s %5s %28s %8s %8s %10s %8s\n",
-              opt.size, opt.workers, opt.seconds, opt.reps, "server", "conns", "msgs/s", "p50 us",
-              "p99 us", "busy pl/s", "bg load");
-  auto cell = [](double v, int decimals, const char* unit = "") {  // "-": nothing measured
-    char b[32] = "-";
-    if (std::isfinite(v)) std::snprintf(b, sizeof b, "%.*f%s", decimals, v, unit);
-    return std::string(b);
-  };
-  for (const row& r : rows) {
-    auto m = [&r](double figures::*f, double at = 0.5) { return over_reps(&r, f, at); };
-    const std::string msgs = r.reps.empty() ? "FAILED" : cell(m(&figures::msgs_per_s), 0) + " [" +
-        cell(m(&figures::msgs_per_s, 0), 0) + ".." + cell(m(&figures::msgs_per_s, 1), 0) + "]";
-    std::printf("%-22s %5u %28s %8s %8s %10s %8s\n", r.label.c_str(), r.conns, msgs.c_str(),
-                cell(m(&figures::p50_us), 1).c_str(), cell(m(&figures::p99_us), 1).c_str(),
-                cell(m(&figures::busy_polls_per_s), 0).c_str(),
-                cell(100 * m(&figures::load), 0, "%").c_str());
-  }
-  std::printf("busy pl/s: polls by the reactor's Epoll event while its core had other work (hue);\n"
-              "bg load (loaded): background busy-wait / (window x workers).\n\n");
+// The headline figures, medians over the repetitions, for scripts (the names are kept stable).
+void print_keys() {
+  std::printf("\n");
   std::printf("echo_workers=%u\necho_size_bytes=%u\necho_asio_available=%d\n", opt.workers,
               opt.size, echo_asio::built);
   auto key = [](const row& r, const char* name, double figures::*m, int decimals) {
@@ -309,25 +290,6 @@ void print_summary() {
     std::printf("echo_ratio_loaded_over_unloaded_p99_c1=%.3f\n", v);
 }
 
-// Throughput in thousands of messages/s (kmsgs_per_s, _min, _max): tools/plot_bench.py's columns.
-bool write_csv() {
-  std::ofstream out(opt.csv);
-  out << "scenario,label,system,connections,size_bytes,workers,reps_ok,failures,kmsgs_per_s,"
-         "kmsgs_min,kmsgs_max,p50_us,p99_us,busy_polls_per_s,background_load\n";
-  for (const row& r : rows) {
-    out << r.key << ",\"" << r.label << "\"," << (r.server == "asio" ? "asio" : "hue") << ','
-        << r.conns << ',' << opt.size << ',' << opt.workers << ',' << r.reps.size() << ','
-        << r.failures;
-    for (double v : {over_reps(&r, &figures::msgs_per_s) / 1e3, over_reps(&r, &figures::msgs_per_s, 0) / 1e3,
-                     over_reps(&r, &figures::msgs_per_s, 1) / 1e3, over_reps(&r, &figures::p50_us),
-                     over_reps(&r, &figures::p99_us), over_reps(&r, &figures::busy_polls_per_s),
-                     over_reps(&r, &figures::load)})
-      out << ',' << (std::isfinite(v) ? std::to_string(v) : "");
-    out << '\n';
-  }
-  return static_cast<bool>(out.flush());
-}
-
 int run(int argc, char** argv) {
   CLI::App app{"Echo ping-pong over loopback: hue handlers, hue coroutines, Boost.Asio and hue "
                "handlers with every worker busy (loaded); messages/s and round-trip p50/p99.", "echo"};
@@ -345,7 +307,7 @@ int run(int argc, char** argv) {
   load::number(app, "--load-us", opt.load_us, 1u, 1'000'000u, "loaded: busy-wait per event, us");
   app.add_option("--only", opt.only, "rows among handlers,coroutines,asio,loaded")
       ->default_str("all")->delimiter(',')->check(CLI::IsMember({"handlers", "coroutines", "asio", "loaded"}));
-  app.add_option("--csv", opt.csv, "also write the rows to this file as CSV");
+  app.add_option("--csv", opt.csv, "also write the runs to this file as CSV (Google Benchmark's)");
   app.footer("Google Benchmark's --benchmark_* flags pass through (--benchmark_out=FILE for JSON).\n"
              "Ends with key=value lines (echo_*). Exit 1 when a repetition failed.\n");
   try {
@@ -380,17 +342,18 @@ int run(int argc, char** argv) {
   std::string interleave = "--benchmark_enable_random_interleaving=true";
   gb.push_back(interleave.data());
   std::vector<std::string> rest = app.remaining();  // kept: gb points into it
+  if (!opt.csv.empty()) rest.insert(rest.end(), {"--benchmark_out=" + opt.csv, "--benchmark_out_format=csv"});
   for (std::string& a : rest) gb.push_back(a.data());
   int gb_argc = static_cast<int>(gb.size());
   benchmark::Initialize(&gb_argc, gb.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, gb.data())) return 2;
   benchmark::RunSpecifiedBenchmarks();
-  print_summary();
+  print_keys();
   unsigned failures = 0;
   for (const row& r : rows) failures += r.failures;
   std::printf("echo_failures=%u\n", failures);
   std::fflush(stdout);
-  return failures || (!opt.csv.empty() && !write_csv()) ? 1 : 0;
+  return failures ? 1 : 0;
 }
 
 }  // namespace

@@ -25,8 +25,9 @@
 // warm-up are reported apart. Server closes that lose nothing (`Connection: close`, an idle close
 // between requests) are not errors: `server_closes`. Percentiles have 1.6% resolution.
 //
-// Output: a table, then `key=value` lines (race.sh reads them); --csv appends the same figures as
-// one row. Exit status 0 when any 2xx response was measured, 1 when none, 2 on bad options.
+// Output: a line saying what ran, the first error if any, then `key=value` lines (race.sh reads
+// them); --csv appends the same figures as one row. Exit status 0 when any 2xx response was
+// measured, 1 when none, 2 on bad options.
 // The client itself (epoll, framing hooks, counters) is tools/load/load_client.hpp, shared with
 // microbench/echo; http_session.hpp holds what is HTTP about it.
 #include "http_session.hpp"
@@ -96,8 +97,8 @@ bool parse(int argc, char** argv, options& o) {
   load::number(app, "--threads", o.threads, 1u, 256u, "threads, each with its share of clients");
   app.add_option("--csv", o.csv, "append one CSV row to this file (header first if it is new)");
   app.add_option("--label", o.label, "the CSV row's first column (default host:port)");
-  app.footer("Prints a table, then key=value lines: requests_per_s, mb_per_s, p50_us, p90_us,\n"
-             "p99_us, max_us and the error counts. Exit 0 if any 2xx response was measured.");
+  app.footer("Prints key=value lines: requests_per_s, mb_per_s, p50_us, p90_us, p99_us, max_us\n"
+             "and the error counts. Exit 0 if any 2xx response was measured.\n");
   try {
     app.parse(argc, argv);
     for (const std::string& p : paths) add_path(o, p, "--path");
@@ -158,22 +159,6 @@ void write_csv(const std::string& path, const std::string& label,
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 
-void report(const options& o, const std::string& target, double secs, const load::counters& t) {
-  const load::latency_histogram& h = t.latency;
-  std::printf("hue-injector: %s, %u clients on %u thread(s), %s requests per connection, "
-              "pipeline %u, %zu path(s); %.2f s measured after %.2f s warm-up\n",
-              target.c_str(), o.clients, std::min(o.threads, o.clients),
-              o.per_connection ? std::to_string(o.per_connection).c_str() : "unlimited",
-              o.pipeline, o.paths.size(), secs, o.warmup);
-  std::printf("%12s %9s %9s %9s %9s %9s %9s %8s\n", "requests/s", "MB/s", "p50 ms", "p90 ms",
-              "p99 ms", "max ms", "conn/s", "errors");
-  std::printf("%12.1f %9.2f %9.3f %9.3f %9.3f %9.3f %9.1f %8llu\n", t.ok / secs,
-              t.bytes / secs / 1e6, h.percentile(0.50) / 1e6, h.percentile(0.90) / 1e6,
-              h.percentile(0.99) / 1e6, h.max() / 1e6, t.connections / secs,
-              static_cast<unsigned long long>(t.errors()));
-  if (!t.first_error.empty()) std::printf("first error: %s\n", t.first_error.c_str());
-}
-
 int run(int argc, char** argv) {
   options o;
   if (!parse(argc, argv, o)) return 0;
@@ -213,7 +198,12 @@ int run(int argc, char** argv) {
     return 1;
   }
   const double secs = (stopped - warm_end) / 1e9;
-  report(o, target.text, secs, total);
+  std::printf("hue-injector: %s, %u clients on %u thread(s), %s requests per connection, "
+              "pipeline %u, %zu path(s); %.2f s measured after %.2f s warm-up\n",
+              target.text.c_str(), o.clients, std::min(o.threads, o.clients),
+              o.per_connection ? std::to_string(o.per_connection).c_str() : "unlimited",
+              o.pipeline, o.paths.size(), secs, o.warmup);
+  if (!total.first_error.empty()) std::printf("first error: %s\n", total.first_error.c_str());
   const auto figs = figures(o, secs, total);
   for (const auto& [k, v] : figs) std::printf("%s=%s\n", k, v.c_str());
   try {

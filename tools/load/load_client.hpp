@@ -12,8 +12,8 @@
 //   const answer& last() const;
 //   static constexpr const char* bad_answer;         // what `error` from feed means, for reports
 //
-//   load::target t = load::resolve_loopback("127.0.0.1", 8080);
-//   load::counters c = load::run<my_session>(t, shape, clients, threads, window, make, stop);
+//   load::counters c = load::run<my_session>(load::resolve_loopback("127.0.0.1", 8080), shape,
+//                                            clients, threads, window, make_session, stop);
 //
 // Each client is a small state machine: waiting (to connect, maybe after a back-off) ->
 // connecting -> open -> dropped after its K-th answer, an error or a server close -> waiting.
@@ -21,13 +21,11 @@
 // necessary (read to a short read or EAGAIN, write to EAGAIN) are at read_all and flush.
 #pragma once
 
-#include "latency_histogram.hpp"
+#include "counters.hpp"
 #include "loopback.hpp"
 
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,9 +34,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <memory>
-#include <stdexcept>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -60,34 +55,9 @@ inline std::uint64_t now_ns() {
 
 constexpr std::uint64_t ms = 1'000'000;
 constexpr std::uint64_t connect_backoff = 10 * ms;  // a dead server is not hammered
-// How often each thread looks for time-outs and clients due to reconnect; also the longest
-// epoll_wait, so a thread notices the end of the run within this.
+// How often a thread looks for time-outs and reconnects due; also its longest epoll_wait, so it
+// notices the end of the run within this. Both picked without data: small against any window.
 constexpr std::uint64_t scan_period = 10 * ms;
-
-// What the threads measured. Errors count in the window only; earlier ones in warmup_errors.
-struct counters {
-  std::uint64_t ok = 0, bytes = 0, connections = 0;  // 2xx answers, their bytes, connects
-  std::uint64_t connect_errors = 0, resets = 0, timeouts = 0, non_2xx = 0, bad_responses = 0;
-  std::uint64_t server_closes = 0;  // the server closed, losing no request: not an error
-  std::uint64_t warmup_errors = 0;
-  std::uint64_t unanswered = 0;     // requests in flight when the run ended (a stall shows here)
-  std::string first_error;          // the earliest error, for the report
-  std::uint64_t first_error_at = UINT64_MAX;
-  latency_histogram latency;        // queued request -> last byte of its 2xx answer
-
-  std::uint64_t errors() const {
-    return connect_errors + resets + timeouts + non_2xx + bad_responses;
-  }
-  void merge(const counters& o) {
-    ok += o.ok, bytes += o.bytes, connections += o.connections;
-    connect_errors += o.connect_errors, resets += o.resets, timeouts += o.timeouts;
-    non_2xx += o.non_2xx, bad_responses += o.bad_responses, server_closes += o.server_closes;
-    warmup_errors += o.warmup_errors, unanswered += o.unanswered;
-    if (o.first_error_at < first_error_at) first_error = o.first_error;
-    first_error_at = std::min(first_error_at, o.first_error_at);
-    latency.merge(o.latency);
-  }
-};
 
 // How clients behave: requests per connection (0: never close), requests in flight, and how long
 // a connection may make no progress.
@@ -97,8 +67,7 @@ struct shape {
   std::uint64_t timeout_ns = 5'000'000'000;
 };
 
-// Measuring in [warm_end, end) on now_ns()'s clock.
-struct window {
+struct window {  // measuring in [warm_end, end) on now_ns()'s clock
   std::uint64_t warm_end, end;
 };
 
