@@ -1,7 +1,9 @@
 // microbench/echo.cpp — echo ping-pong over loopback: messages/s and round-trip latency of the echo
 // server of apps/echo written with colored handlers, the same server written with coroutines, and
 // a Boost.Asio echo server, all driven by the load client hue-injector uses (tools/load), on
-// Google Benchmark (repetitions interleaved at random, JSON with --benchmark_out=FILE).
+// Google Benchmark: --reps repetitions of each row, interleaved at random; its table shows each
+// one and their mean, median, stddev and cv; --benchmark_out=FILE writes JSON, --csv FILE CSV.
+// Then key=value lines (echo_<row>_msgs_per_s, _p50_us, _p99_us, ratios): medians, for scripts.
 //
 // Rows (a fresh server for every repetition):
 //   handlers    echo::handler_server: colored handlers, one color per connection
@@ -240,7 +242,8 @@ void bench(benchmark::State& st, row* r) {
       if (std::isfinite(f.load)) st.counters["bg_load"] = f.load;
     } catch (const std::exception& e) {
       ++r->failures;
-      std::fprintf(stderr, "echo: %s, %u conns: FAILED: %s\n", r->label.c_str(), r->conns, e.what());
+      std::fprintf(stderr, "echo: %s, %u conns: FAILED: %s\n", r->label.c_str(), r->conns,
+                   e.what());
       st.SkipWithError("failed (the message is above)");
     }
 }
@@ -280,7 +283,8 @@ void print_keys() {
     std::printf("echo_%s_failures=%u\n", r.key.c_str(), r.failures);
   }
   for (unsigned c : opt.connections)
-    for (const char* pair : {"coroutines_over_handlers", "handlers_over_asio", "coroutines_over_asio"}) {
+    for (const char* pair :
+         {"coroutines_over_handlers", "handlers_over_asio", "coroutines_over_asio"}) {
       const std::string p = pair, c_ = "_c" + std::to_string(c);
       const std::size_t over = p.find("_over_");
       const double v = ratio(p.substr(0, over) + c_, p.substr(over + 6) + c_, &figures::msgs_per_s);
@@ -291,8 +295,10 @@ void print_keys() {
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"Echo ping-pong over loopback: hue handlers, hue coroutines, Boost.Asio and hue "
-               "handlers with every worker busy (loaded); messages/s and round-trip p50/p99.", "echo"};
+  CLI::App app{
+      "Echo ping-pong over loopback: hue handlers, hue coroutines, Boost.Asio and hue "
+      "handlers with every worker busy (loaded); messages/s and round-trip p50/p99.",
+      "echo"};
   app.option_defaults()->always_capture_default();
   app.allow_extras();  // --benchmark_* flags, for Google Benchmark
   std::string conns;
@@ -306,23 +312,28 @@ int run(int argc, char** argv) {
   load::number(app, "--load-colors", opt.load_colors, 1u, 1'000'000u, "loaded: background colors");
   load::number(app, "--load-us", opt.load_us, 1u, 1'000'000u, "loaded: busy-wait per event, us");
   app.add_option("--only", opt.only, "rows among handlers,coroutines,asio,loaded")
-      ->default_str("all")->delimiter(',')->check(CLI::IsMember({"handlers", "coroutines", "asio", "loaded"}));
+      ->default_str("all")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"handlers", "coroutines", "asio", "loaded"}));
   app.add_option("--csv", opt.csv, "also write the runs to this file as CSV (Google Benchmark's)");
-  app.footer("Google Benchmark's --benchmark_* flags pass through (--benchmark_out=FILE for JSON).\n"
-             "Ends with key=value lines (echo_*). Exit 1 when a repetition failed.\n");
+  app.footer(
+      "Google Benchmark's --benchmark_* flags pass through (--benchmark_out=FILE for JSON).\n"
+      "Ends with key=value lines (echo_*). Exit 1 when a repetition failed.\n");
   try {
     app.parse(argc, argv);
     if (!conns.empty()) opt.connections.clear();
     for (std::size_t at = 0; at < conns.size();) {
       const std::size_t comma = std::min(conns.find(',', at), conns.size());
-      opt.connections.push_back(load::strict("--connections", conns.substr(at, comma - at), 1u, 10'000u));
+      opt.connections.push_back(
+          load::strict("--connections", conns.substr(at, comma - at), 1u, 10'000u));
       at = comma + 1;
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   auto add = [](const char* server, unsigned c, const char* label) {
-    const bool wanted = opt.only.empty() || std::find(opt.only.begin(), opt.only.end(), server) != opt.only.end();
+    const bool wanted =
+        opt.only.empty() || std::find(opt.only.begin(), opt.only.end(), server) != opt.only.end();
     if (wanted && (echo_asio::built || std::string_view(server) != "asio"))
       rows.push_back({server, c, server + ("_c" + std::to_string(c)), label, {}, 0});
   };
@@ -342,7 +353,8 @@ int run(int argc, char** argv) {
   std::string interleave = "--benchmark_enable_random_interleaving=true";
   gb.push_back(interleave.data());
   std::vector<std::string> rest = app.remaining();  // kept: gb points into it
-  if (!opt.csv.empty()) rest.insert(rest.end(), {"--benchmark_out=" + opt.csv, "--benchmark_out_format=csv"});
+  if (!opt.csv.empty())
+    rest.insert(rest.end(), {"--benchmark_out=" + opt.csv, "--benchmark_out_format=csv"});
   for (std::string& a : rest) gb.push_back(a.data());
   int gb_argc = static_cast<int>(gb.size());
   benchmark::Initialize(&gb_argc, gb.data());
