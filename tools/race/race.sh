@@ -28,17 +28,16 @@
 #
 # Each server runs in the foreground from a config generated in a temporary directory, on a free
 # port of 127.0.0.1 below the ephemeral range; /etc and the packages' own services are never
-# touched. Against each, in turn: wrk -t1 -c100 --latency on /index.html (keep-alive, never
-# closed), then hue-injector at each client count (150 requests per connection over the 101
-# files, then reconnect: the paper's injector); then SIGTERM. hue's rows are hue-sws with
-# --steal all (hue-all; -coro: --style coroutines; -2r: --reactors N), --steal off (hue-off) and
-# the libasync-smp emulation with and without its stealing.
+# touched. Against each in turn: wrk -t1 -c100 --latency on /index.html (keep-alive, never closed),
+# then hue-injector at each client count (150 requests per connection over the 101 files, then
+# reconnect: the paper's injector); then SIGTERM. hue's rows are hue-sws with --steal all
+# (hue-all; -coro: --style coroutines; -2r: --reactors N), --steal off, and the libasync-smp
+# emulation with and without its stealing.
 #
-# Fairness: the same --workers everywhere; access logs off; keep-alive with limits no run reaches;
-# each server's own way of sending a file; Debian's packages as they are; the peers' open-file
-# caches sized to the document root where they have one (nginx; lighttpd caches stat() by default;
-# h2o 2.2 has no such setting). The load generator shares the cores with the server, as on any
-# one-machine loopback test: the numbers are only as good as the machine is quiet.
+# Fairness: the same --workers everywhere; access logs off; keep-alive limits no run reaches; each
+# server's own way of sending a file; the peers' open-file caches sized to the document root where
+# they have one (nginx; lighttpd caches stat() by default; h2o 2.2 has no such setting). The load
+# generator shares the cores with the server: the numbers are only as good as the machine is quiet.
 #
 # In DIR: the raw outputs (wrk-*.txt, injector-*.txt), meta.txt (machine line, versions, load),
 # and from tools/race/race.py: runs.csv, race.csv (median and min..max over the reps), table.txt
