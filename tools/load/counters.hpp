@@ -1,8 +1,8 @@
-// tools/injector/latency_histogram.hpp — a log-linear latency histogram (HdrHistogram's layout,
-// in 60 lines): exact below 128 ns, then every power-of-two range split into 64 buckets, so any
-// recorded value is known to within 1/64 (1.6%) of itself, from nanoseconds to hours, in ~30 KB.
-//
-// One histogram per injector thread, recorded without locks, merged once at the end:
+// tools/load/counters.hpp — what a load run measures (load_client.hpp): counters kept per thread
+// without locks and merged once at the end, and their latency histogram, log-linear as
+// HdrHistogram lays it out: exact below 128 ns, then every power-of-two range split into 64
+// buckets, so any recorded value is known to within 1/64 (1.6%) of itself, from nanoseconds to
+// hours, in ~30 KB.
 //
 //   latency_histogram h;
 //   h.record(ns);                 // hot path: a bit_width, a shift, an increment
@@ -14,8 +14,9 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <string>
 
-namespace injector {
+namespace load {
 
 class latency_histogram {
  public:
@@ -76,4 +77,29 @@ class latency_histogram {
   std::uint64_t max_ = 0;
 };
 
-}  // namespace injector
+// What the threads measured. Errors count in the window only; earlier ones in warmup_errors.
+struct counters {
+  std::uint64_t ok = 0, bytes = 0, connections = 0;  // 2xx answers, their bytes, connects
+  std::uint64_t connect_errors = 0, resets = 0, timeouts = 0, non_2xx = 0, bad_responses = 0;
+  std::uint64_t server_closes = 0;  // the server closed, losing no request: not an error
+  std::uint64_t warmup_errors = 0;
+  std::uint64_t unanswered = 0;     // requests in flight when the run ended (a stall shows here)
+  std::string first_error;          // the earliest error, for the report
+  std::uint64_t first_error_at = UINT64_MAX;
+  latency_histogram latency;        // queued request -> last byte of its 2xx answer
+
+  std::uint64_t errors() const {
+    return connect_errors + resets + timeouts + non_2xx + bad_responses;
+  }
+  void merge(const counters& o) {
+    ok += o.ok, bytes += o.bytes, connections += o.connections;
+    connect_errors += o.connect_errors, resets += o.resets, timeouts += o.timeouts;
+    non_2xx += o.non_2xx, bad_responses += o.bad_responses, server_closes += o.server_closes;
+    warmup_errors += o.warmup_errors, unanswered += o.unanswered;
+    if (o.first_error_at < first_error_at) first_error = o.first_error;
+    first_error_at = std::min(first_error_at, o.first_error_at);
+    latency.merge(o.latency);
+  }
+};
+
+}  // namespace load

@@ -1,0 +1,59 @@
+# tools/lib.sh — what the benchmark scripts share, sourced (tools/race/race.sh; tools/bench-all.sh
+# may do the same): progress lines, --help from a script's header, the machine line that heads
+# every results table, the busy-machine warning, and the Python that has Debian's matplotlib.
+#
+#   . "$(dirname "$0")/../lib.sh"     # from tools/race/; tools/bench-all.sh: "$(dirname "$0")/lib.sh"
+
+say() { printf '== %s\n' "$*" >&2; }
+
+# Script $1's header comment (line 2 up to `set -euo`), as its --help.
+usage_of() { sed -n '2,/^set -euo/p' "$1" | sed '$d; s/^# \{0,1\}//'; }
+
+# positive_int PROG OPTION VALUE: exits 2 unless VALUE is a positive decimal integer.
+positive_int() {
+  case "$3" in ''|*[!0-9]*|0*) echo "$1: $2 wants a positive integer, got '$3'" >&2; exit 2 ;; esac
+}
+
+cache_size() {  # getconf NAME -> "1 MiB", "512 KiB", or "?" where the CPU does not say
+  local b
+  b=$(getconf "$1" 2>/dev/null) || b=0
+  case "$b" in ''|*[!0-9]*) b=0 ;; esac
+  if [ "$b" -ge 1048576 ]; then echo "$((b / 1048576)) MiB"
+  elif [ "$b" -gt 0 ]; then echo "$((b / 1024)) KiB"
+  else echo "?"; fi
+}
+
+# One line naming what a table was measured on: CPU model and count, TSC rate (the kernel's
+# calibration from dmesg; where dmesg is not readable, /proc/cpuinfo's "cpu MHz", which a VM may
+# report as anything), L2 and L3 as the CPU reports them (per core or shared: getconf does not
+# say), kernel, date. On a shared VM the speed still drifts under this line: compare within a run.
+machine_line() {
+  local cpu tsc
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  tsc=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1 MHz/p' | tail -1)
+  [ -n "$tsc" ] || tsc="$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -1) MHz (cpu MHz)"
+  printf 'machine: %s x%s, TSC %s, L2 %s, L3 %s, Linux %s, %s\n' "${cpu:-unknown CPU}" "$(nproc)" \
+    "$tsc" "$(cache_size LEVEL2_CACHE_SIZE)" "$(cache_size LEVEL3_CACHE_SIZE)" "$(uname -r)" \
+    "$(date -Iseconds)"
+}
+
+# The head of a results directory's meta.txt: the machine, the commit, the load.
+meta_head() {
+  machine_line
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD \
+    2>/dev/null || echo ' (dirty tree)')"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Anything else running shows up in the numbers; say so before they are taken.
+warn_if_busy() {
+  local load1
+  load1=$(cut -d' ' -f1 /proc/loadavg)
+  if awk -v l="$load1" 'BEGIN { exit !(l >= 0.5) }'; then
+    say "WARNING: load average $load1 before starting: something else runs; the numbers will be noisy"
+  fi
+}
+
+# Debian's matplotlib (python3-matplotlib) is installed for /usr/bin/python3, which may not be the
+# first python3 on PATH (pyenv): prefer it.
+system_python() { if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi; }
