@@ -104,6 +104,10 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   // needless eventfd write.
   spin_guard g(me.lock);
   me.note_lock_wait(g.waited);
+  // Every post, give-back or move that leaves work here while `sleeping` is set claims the wake
+  // (and clears it). Still set with work pending: this sleep ended on the watchdog's timeout, and
+  // the work would have waited for it. Counted, so a missed wake-up cannot hide.
+  if (me.sleeping && me.pending) me.stats.rescues.add();
   me.sleeping = false;
 }
 
