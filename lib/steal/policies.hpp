@@ -9,13 +9,15 @@
 //                      in core-queue order, holding fewer than half of the victim's events. With
 //                      penalty-aware on, the candidate with the most time left (cost / penalty)
 //                      wins; with locality-aware on, nearest victims first.
-//   time_left_stealing only worthy colors (time left > measured steal cost), from the best interval
-//                      of the victim's stealing-queue; penalty-aware and locality-aware as above.
+//   time_left_stealing a set borrowed in one lock hold (color_scheduler::lend, lend_lane): worthy
+//                      colors (time left > measured steal cost) best first from the victim's
+//                      stealing-queue, a chunk of its lane, then small colors from the back of its
+//                      core-queue; refused below the steal cost. The colors stay home.
 //
-// On hue's structures construct_event_set is free: the color's events already sit in one
-// color-queue. What moves is the color's table slot: every live color of the slot goes, the slot's
-// owner becomes the thief, and later posts of those colors come to it. A slot with a running color,
-// or a pinned slot, never moves.
+// Fig. 2 moves what it takes: the color's table slot, with every live color of the slot; the
+// slot's owner becomes the thief, and later posts of those colors come to it. A slot with a
+// running color, a pinned slot, or one with an event in a lane never moves. Borrowing (time-left,
+// and Fig. 2 for lane events) moves nothing: the thief runs the events and gives the queues back.
 #pragma once
 
 #include "core/loan.hpp"
@@ -192,10 +194,21 @@ template <bool Penalty>
 class time_left_stealing : public stealing_policy<Penalty> {
   using base = stealing_policy<Penalty>;
 
+  struct scratch {
+    stealing_queue worthy;                 // guarded by this core's lock
+    std::vector<color_queue*> picks;       // the thief's
+    // The thief's view of each victim's progress: its batch count, and when that last changed.
+    std::vector<std::uint64_t> seen_batches, seen_at;
+  };
+
  public:
   time_left_stealing(runtime_impl& rt, bool locality)
       : base(rt, locality), per_core_(new scratch[rt.cfg.workers]) {
-    for (unsigned i = 0; i < rt.cfg.workers; ++i) per_core_[i].picks.reserve(base::max_loans);
+    for (unsigned i = 0; i < rt.cfg.workers; ++i) {
+      per_core_[i].picks.reserve(base::max_loans);
+      per_core_[i].seen_batches.resize(rt.cfg.workers);
+      per_core_[i].seen_at.resize(rt.cfg.workers);
+    }
   }
 
   // The running color is never worthy: it cannot move until its batch ends; nor is a pinned one.
@@ -214,14 +227,17 @@ class time_left_stealing : public stealing_policy<Penalty> {
     return e.cost <= this->thieves_.steal_cost();
   }
 
-  // Edge-triggered, so that a busy core does not wake a sleeper on every post: a color that just
-  // became worthy, or the core's whole time left just crossed what makes a steal worth it.
+  // Edge-triggered, so that a busy core does not wake a sleeper on every post: the core's time
+  // left just crossed a backlog, or a color worth a backlog on its own just became worthy. A
+  // wake-up costs the poster a write and the sleeper a few microseconds before it can steal: for
+  // less work than a backlog it costs more than it brings (a server of short handlers lost a
+  // quarter of its throughput to such wakes, one per request).
   bool thief_wanted(const core& c, const color_queue* q, bool, int was_interval,
                     std::uint64_t was_time_left) const noexcept {
     // Only a post to a color a thief could take counts: posts to a running or pinned color (a hot
     // connection, a reactor's Epoll color) cross the threshold again after every batch, and
     // would wake a sleeper each time for nothing (the wake-storm regression test).
-    return ((was_interval < 0 && q->interval >= 0) ||
+    return ((was_interval < 0 && q->interval >= 0 && q->time_left >= backlog) ||
             (crossed(c, was_time_left) && lendable(q))) &&
            this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
   }
@@ -246,6 +262,7 @@ class time_left_stealing : public stealing_policy<Penalty> {
         this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
         [&](core& victim) {
           steal_take got;
+          if (victim.time_left < backlog && !stalled(s, victim)) return got;
           const std::uint64_t cost = this->thieves_.steal_cost();
           const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
           if (budget <= cost) return got;
@@ -295,10 +312,25 @@ class time_left_stealing : public stealing_policy<Penalty> {
     return q->st == color_queue::state::queued && !this->rt_.table.slot_of(q->color).pinned;
   }
 
-  // A post just took the core's time left above what makes a steal worth it (twice its cost).
-  bool crossed(const core& c, std::uint64_t was_time_left) const noexcept {
-    const std::uint64_t enough = 2 * this->thieves_.steal_cost();
-    return was_time_left <= enough && c.time_left > enough;
+  // A post just took the core's time left above a backlog.
+  static bool crossed(const core& c, std::uint64_t was_time_left) noexcept {
+    return was_time_left < backlog && c.time_left >= backlog;
+  }
+
+  // Whether `victim` has taken no batch for `stall_cycles`, as far as this thief has watched (an
+  // idle thief retries every few microseconds). A victim that drains its queue will reach work
+  // queued behind a short batch sooner than a thief could take it, run it cache-cold and give it
+  // back: the victim's wait must outlast a steal and a remote wake-up before stealing pays (the
+  // idea of Go's runnext back-off and of Linux's migration cost). A victim stuck in a long handler,
+  // or descheduled, stalls and is robbed.
+  bool stalled(scratch& s, const core& victim) const noexcept {
+    const std::uint64_t now = cycles_now(), batches = victim.stats.batches.get();
+    if (batches != s.seen_batches[victim.index]) {
+      s.seen_batches[victim.index] = batches;
+      s.seen_at[victim.index] = now;
+      return false;
+    }
+    return now - s.seen_at[victim.index] >= stall_cycles;
   }
 
   template <class Sched>
@@ -315,11 +347,13 @@ class time_left_stealing : public stealing_policy<Penalty> {
   // cost grows with the set moved, and a budget that followed it would grow without bound. ~100 us
   // of work at a few GHz: a thief comes back for more well before a round of small events is over.
   static constexpr std::uint64_t max_loaned_cycles = 256'000;
+  // Time left that a core cannot clear soon on its own (~50 us at a few GHz): a thief takes some
+  // at once, and a sleeping one is woken for it. Below it, only a stalled core is robbed.
+  static constexpr std::uint64_t backlog = 128'000;
+  // How long a core with work must make no progress before a thief takes some: a steal and a
+  // remote wake-up, a few microseconds (a steal measures 2-5k cycles here; a wake ~10k).
+  static constexpr std::uint64_t stall_cycles = 10'000;
 
-  struct scratch {
-    stealing_queue worthy;                 // guarded by this core's lock
-    std::vector<color_queue*> picks;       // the thief's
-  };
   std::unique_ptr<scratch[]> per_core_;
 };
 
