@@ -2,8 +2,9 @@
 // coroutines on colors. Both accept on color 1 (as SWS's Accept) and give each connection a fresh
 // color of its own (runtime::new_color), so a connection's code never runs on two cores at once
 // while different connections run in parallel and can be stolen. The fresh color's hash picks its
-// home core, which spreads connections over every worker. (A color derived from the socket's fd
-// collided with the fixed colors: the connection on fd 1 shared Accept's color.)
+// home core, which spreads connections over every worker. Hazard: a color derived from the
+// socket's fd collides with the fixed colors (fd 1 is Accept's) and with the next connection on
+// that fd.
 //
 // Shutdown: stop the runtime and wait() for it before destroying a server (a connection's handler
 // could otherwise be running while it is freed). Coroutine sessions still suspended are destroyed

@@ -13,9 +13,9 @@
 //   404                conn      answers 404
 // "conn" is the connection's own color, a fresh one from the runtime (`connection_color`): a
 // connection's handlers never run at the same time, different connections run in parallel, and
-// idle cores steal connections. It used to be derived from the socket's fd (16 + fd), which
-// collided with fixed colors and with `--reactors` Epoll colors (100 + k: the connection on fd
-// 84 + k shared reactor k's pinned color); fresh colors cannot collide with anything.
+// idle cores steal connections. Hazard: a color derived from the socket's fd collides with fixed
+// colors, with other reactors' Epoll colors (a connection on a pinned Epoll color is serialized
+// with polling and never stolen) and with the next connection on that fd; fresh colors cannot.
 //
 // The coroutine style (coroutines.cpp) keeps Epoll, Accept, DecClientAccepted and the timers, and
 // replaces the per-connection handlers with one coroutine per connection that calls the same
