@@ -16,6 +16,9 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,11 +41,12 @@ struct fixture {
   std::unique_ptr<echo::coro_server> coroutines;
   std::uint16_t port = 0;
 
-  explicit fixture(style s) : rt(hue_test::stealing_workers(2)), io(std::make_unique<hue::reactor>(rt)) {
+  explicit fixture(style s, echo::open_hook on_open = {})
+      : rt(hue_test::stealing_workers(2)), io(std::make_unique<hue::reactor>(rt)) {
     const int fd = hue::net::listen_tcp({"127.0.0.1", 0});
     port = hue::net::local_port(fd);
-    if (s == style::handlers) handlers = std::make_unique<echo::handler_server>(*io, fd);
-    else coroutines = std::make_unique<echo::coro_server>(*io, fd);
+    if (s == style::handlers) handlers = std::make_unique<echo::handler_server>(*io, fd, on_open);
+    else coroutines = std::make_unique<echo::coro_server>(*io, fd, on_open);
   }
   // The documented order: stop and wait for the runtime, then the server, then the reactor.
   ~fixture() {
@@ -152,6 +156,58 @@ TEST_P(Echo, ThousandConcurrentConnectionsEveryByteBack) {
   EXPECT_TRUE(eventually([&] { return f.stats().closed.load() == clients; }));
   EXPECT_EQ(f.stats().accepted.load(), static_cast<std::uint64_t>(clients));
   EXPECT_EQ(f.stats().bytes.load(), 20'000ull * clients);
+}
+
+// Regression: a connection's color was its fd, so the connection on fd 1 shared Accept's color
+// (fixed color 1), one on fd 0 the default color 0, and a reused fd the previous connection's
+// color. Each connection now gets a fresh color: never a fixed color, never the Epoll color,
+// never another connection's, and its handlers run on it.
+TEST_P(Echo, ConnectionColorsAreFreshNeverFixedOrEpollColors) {
+  struct opened {
+    hue::color_t color;
+    std::optional<hue::color_t> ran_on;
+  };
+  std::mutex mu;
+  std::vector<opened> seen;
+  fixture f(GetParam(), [&](hue::color_t c) {
+    std::lock_guard l(mu);
+    seen.push_back({c, hue::runtime::current_color()});
+  });
+  // Two rounds held open together: the second reuses the first one's fd numbers.
+  constexpr int rounds = 2, per_round = 150;
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<int> fds;
+    for (int i = 0; i < per_round; ++i) {
+      const int fd = hue_test::dial_loopback(f.port);
+      ASSERT_GE(fd, 0) << "connect " << i << ": " << std::strerror(errno);
+      fds.push_back(fd);
+    }
+    std::string why;
+    ASSERT_TRUE(echo_all(fds, 16, why)) << why;  // every connection open and served
+    for (int fd : fds) ::close(fd);
+  }
+  ASSERT_TRUE(eventually([&] { return f.stats().closed.load() == rounds * per_round; }));
+  std::lock_guard l(mu);
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(rounds * per_round));
+  std::set<hue::color_t> distinct;
+  std::size_t fixed = 0, on_epoll = 0, elsewhere = 0;
+  for (const opened& o : seen) {
+    fixed += o.color < hue::first_fresh_color;  // 0, 1 (Accept) and every other constant
+    on_epoll += o.color == f.io->color();
+    elsewhere += o.ran_on != o.color;
+    distinct.insert(o.color);
+  }
+  EXPECT_EQ(fixed, 0u) << "connections on fixed colors, as fd-derived ones were";
+  EXPECT_EQ(on_epoll, 0u) << "connections on the Epoll color";
+  EXPECT_EQ(elsewhere, 0u) << "a connection's open ran on another color";
+  EXPECT_EQ(distinct.size(), seen.size()) << "two connections shared a color";
+  // Placement kept: the colors' hash spreads connections over every core. A runtime of the same
+  // shape, with nothing stolen or pinned, names each color's home core.
+  hue::runtime probe(hue_test::workers(f.rt.workers()));
+  std::vector<std::size_t> per_core(f.rt.workers(), 0);
+  for (const opened& o : seen) ++per_core[probe.core_of(o.color)];
+  for (std::size_t k = 0; k < per_core.size(); ++k)
+    EXPECT_GE(per_core[k], seen.size() / 10) << "core " << k << " got almost no connections";
 }
 
 // A peer that resets while the server writes to it (it sent a lot and reads nothing) must not kill

@@ -162,7 +162,7 @@ TEST(Reactor, WatchRejectsBadArguments) {
   EXPECT_THROW((void)io.watch(0, 0, 0, [](hue::io_events) {}), std::invalid_argument);
   EXPECT_THROW((void)io.every(0ms, 0, [] {}), std::invalid_argument);
   EXPECT_THROW((void)io.on_signal(SIGKILL, 0, [](int) {}), std::invalid_argument);
-  EXPECT_THROW(hue::reactor(rt, {.core = 5}), std::out_of_range);
+  EXPECT_THROW(hue::reactor(rt, {.core = 5, .color = std::nullopt}), std::out_of_range);
 }
 
 TEST(Timers, FireInOrderAndNeverEarly) {
@@ -421,8 +421,8 @@ TEST(Reactor, handler_exceptions_reach_on_error_with_the_handler_name_and_the_wa
 // reactor's Epoll color is one of them, and new_color_on places a color where it says.
 TEST(Reactor, fresh_colors_never_collide_with_fixed_colors_or_each_other) {
   hue::runtime rt(hue_test::workers(2));
-  hue::reactor io0(rt, hue::reactor_config{.core = 0});
-  hue::reactor io1(rt, hue::reactor_config{.core = 1});
+  hue::reactor io0(rt, hue::reactor_config{.core = 0, .color = std::nullopt});
+  hue::reactor io1(rt, hue::reactor_config{.core = 1, .color = std::nullopt});
   EXPECT_GE(io0.color(), hue::first_fresh_color);
   EXPECT_NE(io0.color(), io1.color());
   EXPECT_EQ(rt.core_of(io0.color()), 0u);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -474,6 +476,77 @@ TEST_P(Sws, AccessLogHasOneLinePerRequest) {
   std::remove(name);
   EXPECT_NE(all.find("GET /a.txt 200"), std::string::npos) << all;
   EXPECT_NE(all.find(" 404"), std::string::npos) << all;
+}
+
+// Regression: connections were colored 16 + fd, and reactor k's Epoll event 100 + k, so with
+// --reactors 2 the connection on fd 85 ran on reactor 1's pinned Epoll color (serialized with
+// its polling, never stolen), and a connection on a reused fd took the previous one's color.
+// Each connection now gets a fresh color: never a fixed color (Accept's), never an Epoll color,
+// never another connection's. The access log names each request's color.
+TEST_P(Sws, ConnectionColorsAreFreshNeverEpollOrAcceptColors) {
+  char name[] = "/tmp/hue-sws-log-XXXXXX";
+  const int lfd = ::mkstemp(name);
+  ASSERT_GE(lfd, 0);
+  ::close(lfd);
+  // Two rounds of connections held open together: the second reuses the first one's fd numbers,
+  // and the server's ends take about half of the numbers up to a few hundred, so colors derived
+  // from fds would hit 84 + k.
+  constexpr int rounds = 2, per_round = 150;
+  std::vector<hue::color_t> epoll;
+  unsigned workers = 0;
+  {
+    sws::config cfg;
+    cfg.access_log = name;
+    sws_fixture f(GetParam(), cfg);
+    epoll = f.srv->epoll_colors();
+    ASSERT_EQ(epoll.size(), GetParam().reactors);
+    workers = f.rt.workers();
+    for (int round = 0; round < rounds; ++round) {
+      std::vector<int> fds;
+      for (int i = 0; i < per_round; ++i) {
+        const int fd = hue_test::dial_loopback(f.srv->port());
+        ASSERT_GE(fd, 0) << "connect " << i << ": " << std::strerror(errno);
+        fds.push_back(fd);
+        send_all(fd, get("/a.txt"));
+      }
+      for (int fd : fds) {
+        std::string buf;
+        auto r = read_reply(fd, buf);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200);
+        ::close(fd);
+      }
+    }
+  }  // the server closes (and so flushes) its log
+  std::ifstream in(name);
+  std::vector<hue::color_t> colors;
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(" color=");
+    ASSERT_NE(at, std::string::npos) << line;
+    colors.push_back(std::strtoull(line.c_str() + at + 7, nullptr, 10));
+  }
+  std::remove(name);
+  ASSERT_EQ(colors.size(), static_cast<std::size_t>(rounds * per_round));
+  std::size_t fixed = 0, on_epoll = 0;
+  for (const hue::color_t c : colors) {
+    fixed += c < hue::first_fresh_color;  // Accept's color among them
+    on_epoll += std::count(epoll.begin(), epoll.end(), c);
+  }
+  EXPECT_EQ(fixed, 0u) << "connections on fixed colors, as fd-derived ones were";
+  EXPECT_EQ(on_epoll, 0u) << "connections on a reactor's Epoll color";
+  EXPECT_EQ(std::set<hue::color_t>(colors.begin(), colors.end()).size(), colors.size())
+      << "two connections shared a color";
+  for (const hue::color_t e : epoll) EXPECT_GE(e, hue::first_fresh_color);
+  EXPECT_EQ(std::set<hue::color_t>(epoll.begin(), epoll.end()).size(), epoll.size());
+
+  // Placement kept: reactor 0's connections spread over every core by their colors' hash (reactor
+  // k's stay on core k), so no core is left without connections. A runtime of the same shape,
+  // with nothing stolen or pinned yet, names each color's home core.
+  hue::runtime probe(hue_test::workers(workers));
+  std::vector<unsigned> per_core(workers, 0);
+  for (const hue::color_t c : colors) ++per_core[probe.core_of(c)];
+  for (unsigned k = 0; k < workers; ++k)
+    EXPECT_GE(per_core[k], colors.size() / 10) << "core " << k << " got almost no connections";
 }
 
 INSTANTIATE_TEST_SUITE_P(BothStyles, Sws,

@@ -3,6 +3,8 @@
 // Posts the same CPU-bound jobs twice: once with one color per job (they spread over the workers
 // and run in parallel), once all on one color (they run one at a time, in posting order). It
 // watches how many handlers of each color run at once, prints the timings and the per-core stats.
+#include "command_line.hpp"
+
 #include <hue/hue.hpp>
 
 #include <algorithm>
@@ -43,12 +45,15 @@ round_result run_round(hue::runtime& rt, int jobs, int ms, bool one_color) {
   std::atomic<std::uint64_t> sink{0};
   std::atomic<int> left{jobs};
 
+  // Fresh colors: a job's color is its own, shared with nothing else the runtime runs.
+  std::vector<hue::color_t> colors(one_color ? 1 : static_cast<std::size_t>(jobs));
+  for (hue::color_t& c : colors) c = rt.new_color();
   const auto start = std::chrono::steady_clock::now();
   for (int j = 0; j < jobs; ++j) {
-    const hue::color_t color = one_color ? 1000 : 1000 + static_cast<hue::color_t>(j);
-    rt.post(color, [&, j, color] {
-      auto& in = inside[color - 1000];
-      const int now = in.fetch_add(1) + 1;  // handlers of this color running right now
+    const std::size_t k = one_color ? 0 : static_cast<std::size_t>(j);
+    rt.post(colors[k], [&, j, k] {
+      auto& in = inside[k];  // handlers of this color running right now
+      const int now = in.fetch_add(1) + 1;
       int w = worst.load();
       while (now > w && !worst.compare_exchange_weak(w, now)) {}
       sink += burn(ms);
@@ -67,13 +72,24 @@ round_result run_round(hue::runtime& rt, int jobs, int ms, bool one_color) {
 
 }  // namespace
 
-int main() {
-  hue::runtime rt;
-  const int jobs = 8, ms = 40;
-  std::printf("hue demo: %u workers, %d jobs of ~%d ms each\n\n", rt.workers(), jobs, ms);
+int main(int argc, char** argv) {
+  hue::config cfg;
+  unsigned jobs = 8, ms = 40;
+  CLI::App app{"Colors and parallelism at work: the same CPU-bound jobs, one color per job and\n"
+               "then all on one color.",
+               "hue-demo"};
+  hue_apps::init(app);
+  // Bounded so that a typo cannot keep the demo busy for hours.
+  hue_apps::add_number(app, "--jobs", jobs, "jobs per round")->check(CLI::Range(1, 10'000));
+  hue_apps::add_number(app, "--ms", ms, "milliseconds of work per job")->check(CLI::Range(0, 10'000));
+  hue_apps::add_runtime_options(app, cfg);
+  if (const auto code = hue_apps::parse(app, argc, argv)) return *code;
 
-  const round_result many = run_round(rt, jobs, ms, false);
-  const round_result one = run_round(rt, jobs, ms, true);
+  hue::runtime rt(cfg);
+  std::printf("hue demo: %u workers, %u jobs of ~%u ms each\n\n", rt.workers(), jobs, ms);
+
+  const round_result many = run_round(rt, static_cast<int>(jobs), static_cast<int>(ms), false);
+  const round_result one = run_round(rt, static_cast<int>(jobs), static_cast<int>(ms), true);
 
   std::printf("one color per job : %7.1f ms wall, speed-up x%.2f over one color\n", many.wall_ms,
               one.wall_ms / many.wall_ms);

@@ -2,12 +2,15 @@
 #include "echo_server.hpp"
 
 #include <system_error>
+#include <utility>
 
 namespace echo {
 
 namespace {
 
-hue::task<void> session(std::shared_ptr<counters> stats, hue::async_socket s) {
+hue::task<void> session(std::shared_ptr<counters> stats, hue::async_socket s, hue::color_t color,
+                        open_hook on_open) {
+  if (on_open) on_open(color);
   char buf[16384];
   bool reset = false;
   try {
@@ -23,7 +26,7 @@ hue::task<void> session(std::shared_ptr<counters> stats, hue::async_socket s) {
 }
 
 hue::task<void> accept_loop(hue::reactor& io, std::shared_ptr<counters> stats,
-                            std::shared_ptr<hue::async_listener> listener) {
+                            std::shared_ptr<hue::async_listener> listener, open_hook on_open) {
   for (unsigned n = 1;; ++n) {
     // Yield the accept color now and then, as the handler-style acceptor does: fairness, and a
     // bound on how long one resumption runs while connections keep arriving.
@@ -31,17 +34,17 @@ hue::task<void> accept_loop(hue::reactor& io, std::shared_ptr<counters> stats,
     hue::async_socket s = co_await listener->accept();
     stats->accepted.fetch_add(1, std::memory_order_relaxed);
     hue::net::set_nodelay(s.fd());
-    const hue::color_t color = color_of(s.fd());
-    hue::spawn(io, color, session(stats, std::move(s)));
+    const hue::color_t color = io.rt().new_color();
+    hue::spawn(io, color, session(stats, std::move(s), color, on_open));
   }
 }
 
 }  // namespace
 
-coro_server::coro_server(hue::reactor& io, int listen_fd)
+coro_server::coro_server(hue::reactor& io, int listen_fd, open_hook on_open)
     : stats_(std::make_shared<counters>()),
       listener_(std::make_shared<hue::async_listener>(io, listen_fd)) {
-  hue::spawn(io, accept_color, accept_loop(io, stats_, listener_));
+  hue::spawn(io, accept_color, accept_loop(io, stats_, listener_, std::move(on_open)));
 }
 
 }  // namespace echo

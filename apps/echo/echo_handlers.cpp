@@ -1,11 +1,12 @@
 // apps/echo/echo_handlers.cpp — the echo server as colored handlers (Accept on color 1,
-// per-connection handlers on the socket's color).
+// per-connection handlers on the connection's fresh color).
 #include "echo_server.hpp"
 
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace echo {
 
@@ -16,14 +17,17 @@ constexpr hue::handler_info register_info{.name = "Register"};
 
 struct handler_server::connection {
   int fd;
+  hue::color_t color;
   hue::registration watch;
   std::string unsent;  // echoed bytes the socket would not take yet
   connection* prev = nullptr;
   connection* next = nullptr;
 };
 
-handler_server::handler_server(hue::reactor& io, int listen_fd)
-    : io_(io), acceptor_(io, listen_fd, accept_color, [this](int fd) { open(fd); }) {}
+handler_server::handler_server(hue::reactor& io, int listen_fd, open_hook on_open)
+    : io_(io),
+      on_open_(std::move(on_open)),
+      acceptor_(io, listen_fd, accept_color, [this](int fd) { open(fd); }) {}
 
 handler_server::~handler_server() {
   std::lock_guard l(live_mu_);
@@ -38,7 +42,7 @@ handler_server::~handler_server() {
 void handler_server::open(int fd) {
   stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   hue::net::set_nodelay(fd);
-  auto* c = new connection{fd, {}, {}};
+  auto* c = new connection{fd, io_.rt().new_color(), {}, {}};
   {
     std::lock_guard l(live_mu_);
     c->next = live_;
@@ -47,8 +51,9 @@ void handler_server::open(int fd) {
   }
   // Registered from the connection's own color, so the watch is in place before its first
   // delivery can run there (the accept color must not race the connection's handlers).
-  io_.rt().post(color_of(fd), [this, c] {
-    c->watch = io_.watch(c->fd, hue::readable | hue::writable, color_of(c->fd),
+  io_.rt().post(c->color, [this, c] {
+    if (on_open_) on_open_(c->color);
+    c->watch = io_.watch(c->fd, hue::readable | hue::writable, c->color,
                          [this, c](hue::io_events) { on_ready(c); }, hue::watch_mode::persistent,
                          echo_info);
   }, register_info);

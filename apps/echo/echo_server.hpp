@@ -1,7 +1,10 @@
 // apps/echo/echo_server.hpp — one echo server written twice: with colored handlers, and with
-// coroutines on colors. Both accept on color 1 (as SWS's Accept) and give each connection the
-// color of its socket, so a connection's code never runs on two cores at once while different
-// connections run in parallel and can be stolen.
+// coroutines on colors. Both accept on color 1 (as SWS's Accept) and give each connection a fresh
+// color of its own (runtime::new_color), so a connection's code never runs on two cores at once
+// while different connections run in parallel and can be stolen. The fresh color's hash picks its
+// home core, which spreads connections over every worker. Hazard: a color derived from the
+// socket's fd collides with the fixed colors (fd 1 is Accept's) and with the next connection on
+// that fd.
 //
 // Shutdown: stop the runtime and wait() for it before destroying a server (a connection's handler
 // could otherwise be running while it is freed). Coroutine sessions still suspended are destroyed
@@ -12,13 +15,17 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
 namespace echo {
 
-inline constexpr hue::color_t accept_color = 1;
-inline hue::color_t color_of(int fd) { return static_cast<hue::color_t>(fd); }
+inline constexpr hue::color_t accept_color = 1;  // a fixed color (below hue::first_fresh_color)
+
+// Runs on a connection's color as it opens, before its first read, with that color: lets the
+// caller see where connections live (the tests check that no two share a color).
+using open_hook = std::function<void(hue::color_t)>;
 
 struct counters {
   std::atomic<std::uint64_t> accepted{0};
@@ -29,7 +36,7 @@ struct counters {
 
 class handler_server {
  public:
-  handler_server(hue::reactor& io, int listen_fd);
+  handler_server(hue::reactor& io, int listen_fd, open_hook on_open = {});
   ~handler_server();
   handler_server(const handler_server&) = delete;
   handler_server& operator=(const handler_server&) = delete;
@@ -44,6 +51,7 @@ class handler_server {
   void close(connection* c, bool reset);
 
   hue::reactor& io_;
+  const open_hook on_open_;
   counters stats_;
   std::mutex live_mu_;
   connection* live_ = nullptr;  // every open connection, for the destructor
@@ -52,7 +60,7 @@ class handler_server {
 
 class coro_server {
  public:
-  coro_server(hue::reactor& io, int listen_fd);
+  coro_server(hue::reactor& io, int listen_fd, open_hook on_open = {});
   const counters& stats() const noexcept { return *stats_; }
   std::uint64_t shed() const noexcept { return listener_->shed(); }
 

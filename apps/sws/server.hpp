@@ -1,18 +1,21 @@
-// apps/sws/server.hpp — SWS, the paper's static web server, on hue (SPEC §6, seeds/004 §5.3.1).
+// apps/sws/server.hpp — SWS, the Mely paper's static web server, on hue.
 //
 // The paper's ten handlers and their coloring:
-//   Epoll              color 0   the reactor's polling event (hue::reactor, pinned to core 0)
+//   Epoll              reactor   the reactor's polling event, on its fresh color pinned to core 0
 //   Accept             color 1   accepts, counts clients, pauses at the maximum (core 1)
-//   ReadRequest        socket    reads what the connection sent
-//   ParseRequest       socket    takes one request off the input
-//   CheckInCache       socket    finds the pre-built response
-//   WriteResponse      socket    writes the responses queued, pipelined ones together
-//   Close              socket    closes the connection
+//   ReadRequest        conn      reads what the connection sent
+//   ParseRequest       conn      takes one request off the input
+//   CheckInCache       conn      finds the pre-built response
+//   WriteResponse      conn      writes the responses queued, pipelined ones together
+//   Close              conn      closes the connection
 //   DecClientAccepted  color 1   decrements the client count (with Accept: no lock needed)
-//   BadRequest         socket    answers 400, 405, 413, 414, 431, 501, 505
-//   404                socket    answers 404
-// "socket" is the connection's own color, derived from its fd: a connection's handlers never run
-// at the same time, different connections run in parallel, and idle cores steal connections.
+//   BadRequest         conn      answers 400, 405, 413, 414, 431, 501, 505
+//   404                conn      answers 404
+// "conn" is the connection's own color, a fresh one from the runtime (`connection_color`): a
+// connection's handlers never run at the same time, different connections run in parallel, and
+// idle cores steal connections. Hazard: a color derived from the socket's fd collides with fixed
+// colors, with other reactors' Epoll colors (a connection on a pinned Epoll color is serialized
+// with polling and never stolen) and with the next connection on that fd; fresh colors cannot.
 //
 // The coroutine style (coroutines.cpp) keeps Epoll, Accept, DecClientAccepted and the timers, and
 // replaces the per-connection handlers with one coroutine per connection that calls the same
@@ -37,10 +40,9 @@
 
 namespace sws {
 
-inline constexpr hue::color_t epoll_color = 0;
+// A fixed color (below hue::first_fresh_color): Accept, DecClientAccepted and the signals that
+// stop the server share it, so the client count and the list of live connections need no lock.
 inline constexpr hue::color_t accept_color = 1;
-// Connections take the colors above this, one per fd number.
-inline hue::color_t color_of(int fd) noexcept { return 16 + static_cast<hue::color_t>(fd); }
 
 struct config {
   hue::net::endpoint at{"127.0.0.1", 8080};
@@ -52,9 +54,9 @@ struct config {
   http::limits limits;
   std::string access_log;  // file name; empty: no access log
   bool quiet = false;
-  // Past one polling core (README, "Past one polling core"): this many reactors, reactor k polled
-  // by worker k with its own SO_REUSEPORT listener, and each connection colored so that its home
-  // is the core whose reactor accepted it. 1 is the paper's design: one Epoll handler on core 0.
+  // Past one polling core (docs/design.md, "Past one polling core"): this many reactors, reactor k
+  // polled by worker k with its own SO_REUSEPORT listener (see `connection_color` for where its
+  // connections live). 1 is the paper's design: one Epoll handler on core 0.
   unsigned reactors = 1;
 };
 
@@ -98,6 +100,8 @@ class server {
   const counters& stats() const noexcept { return stats_; }
   std::uint16_t port() const noexcept { return port_; }
   std::size_t cached_files() const noexcept { return cache_.files(); }
+  // The Epoll colors of the server's reactors, [0] the one given to the constructor.
+  std::vector<hue::color_t> epoll_colors() const;
   std::uint64_t shed() const noexcept {
     std::uint64_t n = 0;
     for (const auto& a : acceptors_) n += a->shed();
@@ -129,6 +133,7 @@ class server {
 
  private:
   void accept(int fd, unsigned reactor);  // Accept
+  hue::color_t connection_color(unsigned reactor);
   void dec_client_accepted(const std::shared_ptr<connection>& c);  // DecClientAccepted
   void on_timer(connection& c);
 
