@@ -405,7 +405,8 @@ class color_scheduler final : public scheduler {
   void unblock(core& c, color_queue* q) noexcept {
     color_slot& s = rt_.table.slot_of(q->color);
     if (s.lane_running) return;
-    detail::event* e = c.lane.unlink_if([&](const detail::event* x) { return x->color == q->color; });
+    detail::event* e =
+        c.lane.unlink_if([&](const detail::event* x) { return x->color == q->color; });
     if (!e) return;
     --c.lane_count;
     if constexpr (Policy::keeps_time_left) {

@@ -80,6 +80,24 @@ class stealing_policy {
     });
   }
 
+  // One steal: victims in construct_core_set order, each visited with both locks held by
+  // `take(victim, set)`, which returns what it took; what it borrowed into `set`, the thief runs
+  // and gives back (color_scheduler::run_loans).
+  template <class Sched, class Take>
+  bool steal_and_run(core& me, Sched& sched, Take take) {
+    loan_set& set = loan_sets_[me.index];
+    core* home = nullptr;
+    const bool stolen = thieves_.steal(
+        rt_, me, [this](thieves::thief& t, unsigned self) { order(t, self); },
+        [&](core& victim) {
+          const steal_take got = take(victim, set);
+          if (!set.empty()) home = &victim;
+          return got;
+        });
+    if (home) sched.run_loans(me, *home, set);
+    return stolen;
+  }
+
   // construct_core_set.
   void order(thieves::thief& t, unsigned self) const {
     if (locality_) nearest_first(t.loads, t.distance, self, t.victims);
@@ -123,32 +141,25 @@ class fig2_stealing : public stealing_policy<Penalty> {
   // but single-event colors in its lane, the thief borrows a batch of those instead.
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
-    loan_set& set = this->loan_sets_[me.index];
-    core* home = nullptr;
-    const bool stolen = this->thieves_.steal(
-        this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
-        [&](core& victim) {
-          steal_take got;
-          if (colors(victim) < 2) return got;
-          if (color_queue* q = choose(victim)) {
-            color_slot& s = this->rt_.table.slot_of(q->color);
-            s.chain.find_if([&](const color_queue* c) {
-              got.colors += c->count > 0;
-              return false;  // visit them all
-            });
-            const auto moved = sched.transfer_slot(s, victim, me);
-            got.events = moved.events;
-            got.cycles = moved.cycles;
-          } else if (!victim.lane.empty()) {
-            const unsigned max = std::min<unsigned>(this->rt_.cfg.batch, base::max_loans);
-            got.cycles = sched.lend_lane(victim, max, UINT64_MAX, set);
-            got.events = got.colors = static_cast<std::uint32_t>(set.lane_slots.size());
-            home = &victim;
-          }
-          return got;
+    return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
+      steal_take got;
+      if (colors(victim) < 2) return got;
+      if (color_queue* q = choose(victim)) {
+        color_slot& s = this->rt_.table.slot_of(q->color);
+        s.chain.find_if([&](const color_queue* c) {
+          got.colors += c->count > 0;
+          return false;  // visit them all
         });
-    if (home) sched.run_loans(me, *home, set);  // a lane chunk: run it, give it back
-    return stolen;
+        const auto moved = sched.transfer_slot(s, victim, me);
+        got.events = moved.events;
+        got.cycles = moved.cycles;
+      } else if (!victim.lane.empty()) {
+        const unsigned max = std::min<unsigned>(this->rt_.cfg.batch, base::max_loans);
+        got.cycles = sched.lend_lane(victim, max, UINT64_MAX, set);
+        got.events = got.colors = static_cast<std::uint32_t>(set.lane_slots.size());
+      }
+      return got;
+    });
   }
 
  private:
@@ -256,53 +267,46 @@ class time_left_stealing : public stealing_policy<Penalty> {
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
     scratch& s = per_core_[me.index];
-    loan_set& set = this->loan_sets_[me.index];
-    core* home = nullptr;
-    const bool stolen = this->thieves_.steal(
-        this->rt_, me, [this](thieves::thief& t, unsigned self) { this->order(t, self); },
-        [&](core& victim) {
-          steal_take got;
-          if (victim.time_left < backlog && !stalled(s, victim)) return got;
-          const std::uint64_t cost = this->thieves_.steal_cost();
-          const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
-          if (budget <= cost) return got;
-          std::uint64_t sum = 0;
-          auto full = [&] { return sum >= budget || s.picks.size() == base::max_loans; };
-          per_core_[victim.index].worthy.for_each_best([&](color_queue* q) {
-            if (q->time_left > cost && lendable(q)) s.picks.push_back(q), sum += q->time_left;
-            return full();
-          });
-          const std::size_t worthy = s.picks.size();
-          // The lane's share is known before its walk: its time left, up to what the budget leaves.
-          const std::uint64_t lane = std::min(victim.lane_time_left, budget - std::min(budget, sum));
-          sum += lane;
-          if (!full()) {
-            victim.ready.for_each_reverse([&](color_queue* q) {
-              if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
-              return full();
-            });
-          }
-          if (sum > cost) {
-            // Regret: what the victim would have run before a lent color took less than a steal.
-            // (Not counted for the lane's front, which both cores drain like one shared FIFO.)
-            std::uint64_t ahead = victim.time_left;
-            for (std::size_t i = 0; i < s.picks.size(); ++i) {
-              color_queue* q = s.picks[i];
-              ahead -= std::min(ahead, q->time_left);
-              if (ahead < cost) me.stats.regret_steals.add();
-              got.cycles += sched.lend(victim, q, set);
-              got.events += set.loans.back().events;
-              ++got.colors;
-              if (i + 1 == worthy && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
-            }
-            if (worthy == 0 && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
-            home = &victim;
-          }
-          s.picks.clear();
-          return got;
+    return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
+      steal_take got;
+      if (victim.time_left < backlog && !stalled(s, victim)) return got;
+      const std::uint64_t cost = this->thieves_.steal_cost();
+      const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
+      if (budget <= cost) return got;
+      std::uint64_t sum = 0;
+      auto full = [&] { return sum >= budget || s.picks.size() == base::max_loans; };
+      per_core_[victim.index].worthy.for_each_best([&](color_queue* q) {
+        if (q->time_left > cost && lendable(q)) s.picks.push_back(q), sum += q->time_left;
+        return full();
+      });
+      const std::size_t worthy = s.picks.size();
+      // The lane's share is known before its walk: its time left, up to what the budget leaves.
+      const std::uint64_t lane = std::min(victim.lane_time_left, budget - std::min(budget, sum));
+      sum += lane;
+      if (!full()) {
+        victim.ready.for_each_reverse([&](color_queue* q) {
+          if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
+          return full();
         });
-    if (home) sched.run_loans(me, *home, set);
-    return stolen;
+      }
+      if (sum > cost) {
+        // Regret: what the victim would have run before a lent color took less than a steal.
+        // (Not counted for the lane's front, which both cores drain like one shared FIFO.)
+        std::uint64_t ahead = victim.time_left;
+        for (std::size_t i = 0; i < s.picks.size(); ++i) {
+          color_queue* q = s.picks[i];
+          ahead -= std::min(ahead, q->time_left);
+          if (ahead < cost) me.stats.regret_steals.add();
+          got.cycles += sched.lend(victim, q, set);
+          got.events += set.loans.back().events;
+          ++got.colors;
+          if (i + 1 == worthy && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
+        }
+        if (worthy == 0 && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
+      }
+      s.picks.clear();
+      return got;
+    });
   }
 
  private:
