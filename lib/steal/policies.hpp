@@ -80,6 +80,16 @@ class stealing_policy {
     });
   }
 
+  // Colors with pending events in slot `s` (owner's lock held): what a slot move steals.
+  static std::uint32_t count_colors(const color_slot& s) noexcept {
+    std::uint32_t n = 0;
+    s.chain.find_if([&](const color_queue* c) {
+      n += c->count > 0;
+      return false;  // visit them all
+    });
+    return n;
+  }
+
   // One steal: victims in construct_core_set order, each visited with both locks held by
   // `take(victim, set)`, which returns what it took; what it borrowed into `set`, the thief runs
   // and gives back (color_scheduler::run_loans).
@@ -146,10 +156,7 @@ class fig2_stealing : public stealing_policy<Penalty> {
       if (colors(victim) < 2) return got;
       if (color_queue* q = choose(victim)) {
         color_slot& s = this->rt_.table.slot_of(q->color);
-        s.chain.find_if([&](const color_queue* c) {
-          got.colors += c->count > 0;
-          return false;  // visit them all
-        });
+        got.colors += this->count_colors(s);
         const auto moved = sched.transfer_slot(s, victim, me);
         got.events = moved.events;
         got.cycles = moved.cycles;
@@ -269,7 +276,8 @@ class time_left_stealing : public stealing_policy<Penalty> {
     scratch& s = per_core_[me.index];
     return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
       steal_take got;
-      if (victim.time_left < backlog && !stalled(s, victim)) return got;
+      const bool stuck = stalled(s, victim);
+      if (victim.time_left < backlog && !stuck) return got;
       const std::uint64_t cost = this->thieves_.steal_cost();
       const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
       if (budget <= cost) return got;
@@ -281,9 +289,14 @@ class time_left_stealing : public stealing_policy<Penalty> {
       });
       const std::size_t worthy = s.picks.size();
       // The lane's share is known before its walk: its time left, up to what the budget leaves.
-      const std::uint64_t lane = std::min(victim.lane_time_left, budget - std::min(budget, sum));
+      // Lane events and small colors are each worth less than what borrowing them costs per color
+      // (a cold walk, a give-back under the victim's lock): taken only from a stuck victim, whose
+      // queue would otherwise wait, never from one that drains it (the unbalanced benchmark lost
+      // a third of its throughput to such borrowing).
+      const std::uint64_t lane =
+          stuck ? std::min(victim.lane_time_left, budget - std::min(budget, sum)) : 0;
       sum += lane;
-      if (!full()) {
+      if (!full() && stuck) {
         victim.ready.for_each_reverse([&](color_queue* q) {
           if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
           return full();
@@ -295,11 +308,23 @@ class time_left_stealing : public stealing_policy<Penalty> {
         std::uint64_t ahead = victim.time_left;
         for (std::size_t i = 0; i < s.picks.size(); ++i) {
           color_queue* q = s.picks[i];
+          color_slot& slot = this->rt_.table.slot_of(q->color);
+          if (slot.owner.load(std::memory_order_relaxed) != victim.index) continue;  // moved below
           ahead -= std::min(ahead, q->time_left);
           if (ahead < cost) me.stats.regret_steals.add();
-          got.cycles += sched.lend(victim, q, set);
-          got.events += set.loans.back().events;
-          ++got.colors;
+          if (i < worthy && this->movable(q)) {
+            // A worthy color migrates (the paper's steal): one move, no give-back, and its later
+            // events come to the thief. Colors that cannot move (another of the slot runs) or
+            // that are small are borrowed.
+            got.colors += this->count_colors(slot);
+            const auto moved = sched.transfer_slot(slot, victim, me);
+            got.events += moved.events;
+            got.cycles += moved.cycles;
+          } else {
+            got.cycles += sched.lend(victim, q, set);
+            got.events += set.loans.back().events;
+            ++got.colors;
+          }
           if (i + 1 == worthy && lane) got.cycles += lend_lane(sched, victim, lane, set, got);
         }
         if (worthy == 0 && lane) got.cycles += lend_lane(sched, victim, lane, set, got);

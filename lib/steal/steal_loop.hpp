@@ -88,7 +88,11 @@ class thieves {
         me.stats.colors_stolen.add(got.colors);
         me.stats.stolen_time_cycles.add(got.cycles);
         me.stats.steal_cycles.add(spent);
-        cost_.store(moving_average(steal_cost(), spent), std::memory_order_relaxed);
+        // Per color moved: a steal that borrows a set of small colors spends more in all than a
+        // steal of one, and an average of whole steals would grow with the sets, raise every
+        // worthiness threshold and make the sets larger still.
+        cost_.store(moving_average(steal_cost(), spent / std::max<std::uint32_t>(1, got.colors)),
+                    std::memory_order_relaxed);
         return true;
       }
     }
