@@ -9,10 +9,10 @@
 //                      in core-queue order, holding fewer than half of the victim's events. With
 //                      penalty-aware on, the candidate with the most time left (cost / penalty)
 //                      wins; with locality-aware on, nearest victims first.
-//   time_left_stealing a set borrowed in one lock hold (color_scheduler::lend, lend_lane): worthy
-//                      colors (time left > measured steal cost) best first from the victim's
-//                      stealing-queue, a chunk of its lane, then small colors from the back of its
-//                      core-queue; refused below the steal cost. The colors stay home.
+//   time_left_stealing a set in one lock hold: worthy colors (time left > measured steal cost)
+//                      best first from the victim's stealing-queue, migrated when they can move;
+//                      from a stuck victim only, a chunk of its lane and small colors, borrowed
+//                      (color_scheduler::lend, lend_lane). Refused below the steal cost.
 //
 // Fig. 2 moves what it takes: the color's table slot, with every live color of the slot; the
 // slot's owner becomes the thief, and later posts of those colors come to it. A slot with a
