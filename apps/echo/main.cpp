@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     std::printf("hue-echo: %llu connections, %llu bytes echoed\n",
                 static_cast<unsigned long long>(s.accepted.load()),
                 static_cast<unsigned long long>(s.bytes.load()));
+    std::fputs(rt.stats().dump().c_str(), stderr);  // the runtime's counters, as hue-sws prints
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hue-echo: %s\n", e.what());
     return 1;

@@ -62,13 +62,15 @@ std::ostream& operator<<(std::ostream& os, const runtime_stats& s) {
        << c.batches << std::setw(7) << c.handler_exceptions << std::setw(9) << c.steal_successes
        << '/' << std::left << std::setw(9) << c.steal_attempts << std::right << std::setw(9)
        << c.events_stolen << std::setw(14) << c.lock_wait_cycles << std::setw(15) << c.busy_cycles
-       << std::setw(15) << c.idle_cycles << std::setw(8) << c.sleeps << '\n';
+       << std::setw(15) << c.idle_cycles << std::setw(8) << c.sleeps << std::setw(8)
+       << c.regret_steals << std::setw(9) << c.rescues << '\n';
   };
   os << std::left << std::setw(7) << "core" << std::right << std::setw(5) << "cpu" << std::setw(13)
      << "posted" << std::setw(13) << "run" << std::setw(11) << "batches" << std::setw(7) << "exc"
      << std::setw(19) << "steals ok/tried" << std::setw(9) << "stolen" << std::setw(14)
      << "lock-wait cyc" << std::setw(15) << "busy cyc" << std::setw(15) << "idle cyc"
-     << std::setw(8) << "sleeps" << '\n';
+     << std::setw(8) << "sleeps" << std::setw(8) << "regret" << std::setw(9) << "rescues"
+     << '\n';
   for (const core_stats& c : s.cores)
     row(std::to_string(c.core), c.os_cpu < 0 ? "-" : std::to_string(c.os_cpu), c);
   row("total", "", s.total());
