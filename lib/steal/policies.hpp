@@ -148,7 +148,8 @@ class fig2_stealing : public stealing_policy<Penalty> {
   }
 
   // A steal moves the chosen color's whole slot to the thief; when the victim has no such color
-  // but single-event colors in its lane, the thief borrows a batch of those instead.
+  // but single-event colors in its lane, the thief borrows a chunk of them (up to max_loans: one
+  // lock round trip per chunk; chunks of `batch` made the victim's lock the bottleneck).
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
     return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
@@ -161,7 +162,7 @@ class fig2_stealing : public stealing_policy<Penalty> {
         got.events = moved.events;
         got.cycles = moved.cycles;
       } else if (!victim.lane.empty()) {
-        const unsigned max = std::min<unsigned>(this->rt_.cfg.batch, base::max_loans);
+        const unsigned max = base::max_loans;
         got.cycles = sched.lend_lane(victim, max, UINT64_MAX, set);
         got.events = got.colors = static_cast<std::uint32_t>(set.lane_slots.size());
       }
