@@ -235,7 +235,10 @@ TEST(TimeLeft, a_color_below_the_steal_cost_stays_one_above_is_stolen) {
 // thief borrows them in chunks: most run on core 1 while core 0 is held, and the colors stay home.
 TEST(TimeLeft, lane_events_of_a_stuck_core_are_borrowed_and_their_colors_stay_home) {
   held_core0 h("time-left");
-  constexpr int n = 200;
+  // Each below the floor of any steal cost (so in the lane), together far above any (so worth a
+  // steal, also under ThreadSanitizer, where a steal costs tens of thousands of cycles).
+  static constexpr hue::handler_info light{.name = "Light", .cost = 400};
+  constexpr int n = 2000;
   std::vector<hue::color_t> colors;
   std::atomic<int> on_thief{0}, ran{0};
   for (int i = 0; i < n; ++i) {
@@ -243,9 +246,9 @@ TEST(TimeLeft, lane_events_of_a_stuck_core_are_borrowed_and_their_colors_stay_ho
     h.rt.post(colors.back(), [&] {
       on_thief += hue::runtime::current_core() == 1;
       ++ran;
-    }, cheap);
+    }, light);
   }
-  // Borrowing stops once what is left is worth less than a steal (n x 10 cycles is not much).
+  // Borrowing stops once what is left is worth less than a steal.
   ASSERT_TRUE(eventually([&] { return ran.load() >= n / 2; }, std::chrono::seconds(20)))
       << "only " << ran.load() << " of " << n << " ran while core 0 was held";
   h.g.open();
