@@ -7,8 +7,6 @@
 // key=value lines with the headline figures (medians), whose names scripts rely on.
 #pragma once
 
-#include "options.hpp"
-
 #include <benchmark/benchmark.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -21,6 +19,7 @@
 #include <map>
 
 #include "executors/hue.hpp"
+#include "options.hpp"
 #ifdef HUE_BENCH_ASIO
 #include "executors/asio.hpp"
 #endif
@@ -66,8 +65,9 @@ inline std::string machine_line() {
     }
   auto kib = [](int name) {
     const long b = sysconf(name);
-    return b <= 0 ? std::string("?")
-           : b >= (1 << 20) ? std::to_string(b >> 20) + " MiB" : std::to_string(b >> 10) + " KiB";
+    return b <= 0           ? std::string("?")
+           : b >= (1 << 20) ? std::to_string(b >> 20) + " MiB"
+                            : std::to_string(b >> 10) + " KiB";
   };
   utsname u{};
   uname(&u);
@@ -168,28 +168,31 @@ inline bool wanted(const common_options& o, const std::string& key) {
 inline unsigned run_rows(char** argv, const CLI::App& app, const common_options& o,
                          std::vector<row>& rows, std::function<figures(row&)> measure) {
   for (row& r : rows)
-    benchmark::RegisterBenchmark(r.key.c_str(),
-                                 [&r, &measure, argv](benchmark::State& st) {
-                                   for (auto _ : st) try {
-                                       const auto t0 = std::chrono::steady_clock::now();
-                                       figures f = measure(r);
-                                       st.SetIterationTime(std::chrono::duration<double>(
-                                           std::chrono::steady_clock::now() - t0).count());
-                                       for (const auto& [k, v] : f)
-                                         if (std::isfinite(v)) st.counters[k] = v;
-                                       r.reps.push_back(std::move(f));
-                                     } catch (const std::exception& e) {
-                                       ++r.failures;
-                                       std::fprintf(stderr, "%s: %s: FAILED: %s\n", argv[0],
-                                                    r.key.c_str(), e.what());
-                                       st.SkipWithError("failed (the message is above)");
-                                     }
-                                 })
-        ->Iterations(1)->Repetitions(static_cast<int>(o.reps))->UseManualTime()
+    benchmark::RegisterBenchmark(
+        r.key.c_str(),
+        [&r, &measure, argv](benchmark::State& st) {
+          for (auto _ : st) try {
+              const auto t0 = std::chrono::steady_clock::now();
+              figures f = measure(r);
+              st.SetIterationTime(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+              for (const auto& [k, v] : f)
+                if (std::isfinite(v)) st.counters[k] = v;
+              r.reps.push_back(std::move(f));
+            } catch (const std::exception& e) {
+              ++r.failures;
+              std::fprintf(stderr, "%s: %s: FAILED: %s\n", argv[0], r.key.c_str(), e.what());
+              st.SkipWithError("failed (the message is above)");
+            }
+        })
+        ->Iterations(1)
+        ->Repetitions(static_cast<int>(o.reps))
+        ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   std::vector<std::string> args{argv[0], "--benchmark_enable_random_interleaving=true"};
   for (const std::string& a : app.remaining()) args.push_back(a);
-  if (!o.csv.empty()) args.insert(args.end(), {"--benchmark_out=" + o.csv, "--benchmark_out_format=csv"});
+  if (!o.csv.empty())
+    args.insert(args.end(), {"--benchmark_out=" + o.csv, "--benchmark_out_format=csv"});
   std::vector<char*> gb;
   for (std::string& a : args) gb.push_back(a.data());
   int gb_argc = static_cast<int>(gb.size());
@@ -279,17 +282,39 @@ figures window_figures(const Sample& s, const char* unit, std::uint64_t events, 
 // peers, and the program's own (`extra`, "ratio_<a>_over_<b>").
 inline std::vector<column> window_columns(const char* unit, const char* head) {
   const std::string u = unit;
-  return {{head, 24, [u](const row& r) { return r.cell(u, 0); }},
-          {"efficiency", 10,
-           [](const row& r) { return fixed(100 * r.med("efficiency"), 1) + "%"; }},
-          {"locking", 8,
-           [](const row& r) { return r.cfg->peer() ? "-" : fixed(r.med("lock_pct"), 1) + "%"; }},
-          {"WS cyc/steal", 12, [](const row& r) { return fixed(r.med("ws_cycles_per_steal"), 0); }},
-          {"stolen cyc/steal", 16,
-           [](const row& r) { return fixed(r.med("stolen_cycles_per_steal"), 0); }}};
+  return {
+      {head, 24, [u](const row& r) { return r.cell(u, 0); }},
+      {"efficiency", 10, [](const row& r) { return fixed(100 * r.med("efficiency"), 1) + "%"; }},
+      {"locking", 8,
+       [](const row& r) { return r.cfg->peer() ? "-" : fixed(r.med("lock_pct"), 1) + "%"; }},
+      {"WS cyc/steal", 12, [](const row& r) { return fixed(r.med("ws_cycles_per_steal"), 0); }},
+      {"stolen cyc/steal", 16,
+       [](const row& r) { return fixed(r.med("stolen_cycles_per_steal"), 0); }}};
+}
+// The ratios of throughput every table prints: the program's own (`own`), the paper's, to the
+// peers. As text after the table, and as "<prefix>_ratio_<a>_over_<b>" key=value lines.
+using ratio_list = std::vector<std::pair<std::string, std::string>>;
+inline ratio_list table_ratios(ratio_list own) {
+  for (auto [a, b] : {std::pair{"all", "base"},
+                      {"all", "libasync_smp_ws"},
+                      {"base", "no_ws"},
+                      {"libasync_smp_ws", "libasync_smp"},
+                      {"all", "asio"},
+                      {"all", "tbb"},
+                      {"base", "asio"},
+                      {"base", "tbb"}})
+    own.emplace_back(a, b);
+  return own;
+}
+inline void print_ratios(const std::vector<row>& rows, const char* unit, const ratio_list& list) {
+  std::printf("\nratios (medians of %s):\n", unit);
+  for (const auto& [a, b] : list)
+    if (const double v = ratio_of(rows, a, b, unit); std::isfinite(v))
+      std::printf("  %s / %s: %.2fx\n", find_row(rows, a)->label.c_str(),
+                  find_row(rows, b)->label.c_str(), v);
 }
 inline void print_window_keys(const char* p, const std::vector<row>& rows, const char* unit,
-                              std::vector<std::pair<std::string, std::string>> extra) {
+                              const ratio_list& list) {
   print_keys(p, rows, unit, unit, 1);
   print_keys(p, rows, "efficiency", "efficiency", 4);
   print_keys(p, rows, "lock_pct", "lock_pct", 3, true);
@@ -297,18 +322,9 @@ inline void print_window_keys(const char* p, const std::vector<row>& rows, const
   print_keys(p, rows, "stolen_cycles_per_steal", "stolen_cycles_per_steal", 0, true);
   std::printf("%s_asio_available=%d\n%s_tbb_available=%d\n", p, HUE_BENCH_ASIO_BUILT, p,
               HUE_BENCH_TBB_BUILT);
-  for (auto [a, b] : {std::pair{"all", "base"}, {"all", "libasync_smp_ws"}, {"base", "no_ws"},
-                      {"libasync_smp_ws", "libasync_smp"}, {"all", "asio"}, {"all", "tbb"},
-                      {"base", "asio"}, {"base", "tbb"}})
-    extra.emplace_back(a, b);
-  std::printf("\nratios (medians of %s):\n", unit);
-  for (const auto& [a, b] : extra)
-    if (const double v = ratio_of(rows, a, b, unit); std::isfinite(v))
-      std::printf("  %s / %s: %.2fx\n", find_row(rows, a)->label.c_str(),
-                  find_row(rows, b)->label.c_str(), v);
   if (const double v = ratio_of(rows, "all_measured", "all", unit); std::isfinite(v))
     std::printf("%s_ratio_measured_over_annotated=%.3f\n", p, v);
-  for (const auto& [a, b] : extra)
+  for (const auto& [a, b] : list)
     if (const double v = ratio_of(rows, a, b, unit); std::isfinite(v))
       std::printf("%s_ratio_%s_over_%s=%.3f\n", p, a.c_str(), b.c_str(), v);
 }

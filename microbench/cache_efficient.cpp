@@ -73,7 +73,8 @@ struct cache_map {
         near[a].push_back(d.back() <= hue::internal::topology::distance::l2);
       }
       d.erase(d.begin() + a);
-      choice |= !d.empty() && std::adjacent_find(d.begin(), d.end(), std::not_equal_to{}) != d.end();
+      choice |=
+          !d.empty() && std::adjacent_find(d.begin(), d.end(), std::not_equal_to{}) != d.end();
     }
   }
 };
@@ -108,7 +109,8 @@ class cache_run {
     verify_ = ++round_ <= opt.warmup;
     for (unsigned i = 0; i < arrays_.size(); ++i) {
       arrays_[i].halves.store(2, std::memory_order_relaxed);
-      exec().post(exec().color_on(arrays_[i].home), [this, i] { run_a(i); }, a_info);
+      exec().post(
+          exec().color_on(arrays_[i].home), [this, i] { run_a(i); }, a_info);
     }
   }
   void run_a(unsigned i) {
@@ -119,7 +121,8 @@ class cache_run {
     rounds_.account(k_a, cycles_now() - t0, a.creator != a.home);
     for (unsigned h = 0; h < 2; ++h) {
       const auto c = exec().color_on(a.creator);
-      exec().post(c, [this, i, h, c] { run_b(i, h, c); }, b_info);
+      exec().post(
+          c, [this, i, h, c] { run_b(i, h, c); }, b_info);
     }
   }
   void run_b(unsigned i, unsigned h, typename Exec::color color) {
@@ -132,7 +135,8 @@ class cache_run {
     if (me != a.creator && me < opt.workers && map().near[me][a.creator])
       rounds_.account(k_b_near, spent, true);
     a.sorter[h] = me;
-    exec().post(color, [this, i] { run_c(i); }, c_info);
+    exec().post(
+        color, [this, i] { run_c(i); }, c_info);
   }
   void run_c(unsigned i) {
     array_state& a = arrays_[i];
@@ -216,9 +220,11 @@ figures measure(row& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"The paper's cache-efficient microbenchmark: rounds of arrays filled by A, their "
-               "halves sorted by two Bs and merged by the second C, under every stealing "
-               "configuration and the peers.", "cache_efficient"};
+  CLI::App app{
+      "The paper's cache-efficient microbenchmark: rounds of arrays filled by A, their "
+      "halves sorted by two Bs and merged by the second C, under every stealing "
+      "configuration and the peers.",
+      "cache_efficient"};
   add_common(app, opt, configuration_keys());
   load::number(app, "--arrays", opt.arrays, 1u, 100'000u, "A events per loaded core and round");
   load::number(app, "--array-kib", opt.array_kib, 1u, 1u << 20, "array size, KiB");
@@ -245,28 +251,31 @@ int main(int argc, char** argv) {
                   std::to_string(opt.array_kib) + " KiB per round; ideal " +
                   fixed(ideal_kevents(), 0) + " KEvents/s",
               rows, cols);
+  const ratio_list ratios =
+      table_ratios({{"locality", "base"}, {"locality", "asio"}, {"locality", "tbb"}});
+  print_ratios(rows, "kevents", ratios);
   if (!map().choice)
-    std::printf("\nevery worker sees the others at one cache distance: locality has no choice "
-                "to make here\n");
-  std::printf("\ncache_efficient_arrays_per_loaded_core=%u\ncache_efficient_array_kib=%u\n"
-              "cache_efficient_workers=%u\ncache_efficient_topology=%s\n"
-              "cache_efficient_locality_has_a_choice=%d\ncache_efficient_seconds=%.3f\n"
-              "cache_efficient_reps=%u\ncache_efficient_tsc_ghz=%.4f\n"
-              "cache_efficient_calibrated_a_cycles=%.0f\ncache_efficient_calibrated_b_cycles=%.0f\n"
-              "cache_efficient_calibrated_c_cycles=%.0f\n"
-              "cache_efficient_calibrated_merge_cycles=%.0f\ncache_efficient_ideal_kevents=%.1f\n"
-              "cache_efficient_l2_counters=n/a\n",
-              opt.arrays, opt.array_kib, opt.workers,
-              opt.topology.empty() ? "this_machine" : opt.topology.c_str(), map().choice,
-              opt.seconds, opt.reps, tsc_hz() / 1e9, cal.a, cal.b, cal.c, cal.merge,
-              ideal_kevents());
+    std::printf(
+        "\nevery worker sees the others at one cache distance: locality has no choice "
+        "to make here\n");
+  std::printf(
+      "\ncache_efficient_arrays_per_loaded_core=%u\ncache_efficient_array_kib=%u\n"
+      "cache_efficient_workers=%u\ncache_efficient_topology=%s\n"
+      "cache_efficient_locality_has_a_choice=%d\ncache_efficient_seconds=%.3f\n"
+      "cache_efficient_reps=%u\ncache_efficient_tsc_ghz=%.4f\n"
+      "cache_efficient_calibrated_a_cycles=%.0f\ncache_efficient_calibrated_b_cycles=%.0f\n"
+      "cache_efficient_calibrated_c_cycles=%.0f\n"
+      "cache_efficient_calibrated_merge_cycles=%.0f\ncache_efficient_ideal_kevents=%.1f\n"
+      "cache_efficient_l2_counters=n/a\n",
+      opt.arrays, opt.array_kib, opt.workers,
+      opt.topology.empty() ? "this_machine" : opt.topology.c_str(), map().choice, opt.seconds,
+      opt.reps, tsc_hz() / 1e9, cal.a, cal.b, cal.c, cal.merge, ideal_kevents());
   const char* p = "cache_efficient";
   print_keys(p, rows, "sorts_away_pct", "sorts_away_pct", 2);
   print_keys(p, rows, "sorts_away_near_pct", "sorts_away_near_pct", 2);
   print_keys(p, rows, "merges_split_pct", "merges_split_pct", 2);
   print_keys(p, rows, "b_cycles", "b_cycles", 0);
-  print_window_keys(p, rows, "kevents",
-                    {{"locality", "base"}, {"locality", "asio"}, {"locality", "tbb"}});
+  print_window_keys(p, rows, "kevents", ratios);
   std::printf("cache_efficient_failures=%u\n", failures);
   return failures ? 1 : 0;
 }

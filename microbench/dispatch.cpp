@@ -4,7 +4,8 @@
 //   same_core_same_color    1 worker. A driver handler posts chunks of 10,000 events to ONE color;
 //                           the last event of a chunk re-posts the driver. ns/event.
 //   same_core_fresh_colors  the same, each event on a fresh color (hue: new_color(); Asio: a new
-//                           strand), chunks of 50,000: what a color costs when it lives for one event.
+//                           strand), chunks of 50,000: what a color costs when it lives for one
+//                           event.
 //   same_core_many_colors   the same, events round-robin over 1024 colors.
 //   cross_core_pingpong     2 workers, one color placed on each; A posts to B, B to A, --trips
 //                           round trips; ns per hop. With its hardware floor, in the same run: two
@@ -61,20 +62,25 @@ double chunked(Exec& e, std::uint64_t colors, std::uint64_t total) {
       if (posted == 0) done.start = clock_type::now();
       chunk_end = posted + std::min(per_chunk, total - posted);
       for (; posted < chunk_end; ++posted) {
-        e.post(colors.size() > 1 ? colors[next] : e.new_color(), [this] { tick(); }, tiny);
+        e.post(
+            colors.size() > 1 ? colors[next] : e.new_color(), [this] { tick(); }, tiny);
         if (++next == colors.size()) next = 0;  // no division per post: it shows at ~20 ns
       }
     }
     void tick() {
       if (++ran != chunk_end) return;
-      if (ran == total) done.cross();
-      else e.post(colors[0], [this] { drive(); }, tiny);
+      if (ran == total)
+        done.cross();
+      else
+        e.post(
+            colors[0], [this] { drive(); }, tiny);
     }
   } s{e, {}, total, colors ? chunk : fresh_chunk, 0, 0, 0, 0, {}};
   for (std::uint64_t i = 0; i < std::max<std::uint64_t>(colors, 1); ++i)
     s.colors.push_back(e.new_color());
   if (colors == 1) s.colors.push_back(s.colors[0]);  // the driver's color is the events' color
-  e.post(s.colors[0], [&s] { s.drive(); }, tiny);
+  e.post(
+      s.colors[0], [&s] { s.drive(); }, tiny);
   return s.done.wait_ns() / static_cast<double>(total);
 }
 
@@ -89,14 +95,19 @@ double pingpong(Exec& e, std::uint64_t trips) {
     finish_line done;
     void ping() {
       if (returned == 0) done.start = clock_type::now();
-      e.post(side[1], [this] { pong(); }, tiny);
+      e.post(
+          side[1], [this] { pong(); }, tiny);
     }
     void pong() {
-      if (++returned == trips) done.cross();
-      else e.post(side[0], [this] { ping(); }, tiny);
+      if (++returned == trips)
+        done.cross();
+      else
+        e.post(
+            side[0], [this] { ping(); }, tiny);
     }
   } s{e, {e.color_on(0), e.color_on(1)}, trips, 0, {}};
-  e.post(s.side[0], [&s] { s.ping(); }, tiny);
+  e.post(
+      s.side[0], [&s] { s.ping(); }, tiny);
   return s.done.wait_ns() / (2.0 * static_cast<double>(trips));
 }
 
@@ -158,8 +169,10 @@ figures measure(row& r) {
       if (const hue::runtime_stats after = e.stats(); after.cores.size() == 2)
         for (unsigned k = 0; k < 2; ++k)  // counted after the batch: allow for the last one
           if (after.cores[k].events_run - before.cores[k].events_run + 1 < opt.trips)
-            std::fprintf(stderr, "dispatch: WARNING: core %u ran only %llu of the %llu hops "
-                         "meant for it: a color moved, this is no cross-core hop\n", k,
+            std::fprintf(stderr,
+                         "dispatch: WARNING: core %u ran only %llu of the %llu hops "
+                         "meant for it: a color moved, this is no cross-core hop\n",
+                         k,
                          static_cast<unsigned long long>(after.cores[k].events_run -
                                                          before.cores[k].events_run),
                          static_cast<unsigned long long>(opt.trips));
@@ -169,7 +182,8 @@ figures measure(row& r) {
     }
   };
 #ifdef HUE_BENCH_ASIO
-  if (r.cfg->kind == runtime_kind::asio) once(std::type_identity<asio_executor>{});
+  if (r.cfg->kind == runtime_kind::asio)
+    once(std::type_identity<asio_executor>{});
   else
 #endif
     once(std::type_identity<hue_executor>{});
@@ -179,9 +193,11 @@ figures measure(row& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"What one event costs: post + run of a tiny handler on one core (one color, 50,000 "
-               "fresh colors per chunk, 1024 colors) and across two (ping-pong), on hue and "
-               "Boost.Asio, with the cache-line floor of a cross-core hop.", "dispatch"};
+  CLI::App app{
+      "What one event costs: post + run of a tiny handler on one core (one color, 50,000 "
+      "fresh colors per chunk, 1024 colors) and across two (ping-pong), on hue and "
+      "Boost.Asio, with the cache-line floor of a cross-core hop.",
+      "dispatch"};
   std::vector<std::string> names;
   for (const dispatch_case& c : cases) names.push_back(c.name);
   opt.reps = 5;
@@ -200,9 +216,12 @@ int main(int argc, char** argv) {
       rows.push_back({std::string("floor/") + c.name, "floor", nullptr, 0, {}, 0});
     rows.push_back({std::string("hue/") + c.name, "hue", &hue_row, 0, {}, 0});
 #ifdef HUE_BENCH_ASIO
-    rows.push_back({std::string("asio/") + c.name, "Boost.Asio",
+    rows.push_back({std::string("asio/") + c.name,
+                    "Boost.Asio",
                     std::string_view(c.name) == "same_core_fresh_colors" ? &asio_fresh : &asio_row,
-                    0, {}, 0});
+                    0,
+                    {},
+                    0});
 #endif
   }
   const unsigned failures = run_rows(argv, app, opt, rows, measure);
@@ -211,37 +230,41 @@ int main(int argc, char** argv) {
     const row* r = find_row(rows, std::string(side) + "/" + c);
     return r ? r->med("ns") : nan_value;
   };
-  std::printf("\ndispatch: ns per event, median of %u; %llu events per same-core repetition, %llu "
-              "round trips per ping-pong; Asio threads %s\n%s\n\n%-24s %12s %12s %10s\n",
-              opt.reps, static_cast<unsigned long long>(opt.events),
-              static_cast<unsigned long long>(opt.trips),
-              find_row(rows, "asio/" + names[0]) || find_row(rows, "asio/" + names[3])
-                  ? (opt.asio_spin ? "busy-poll" : "run()") : "not built (no Boost)",
-              machine_line().c_str(), "benchmark", "hue ns", "asio ns", "hue/asio");
+  std::printf(
+      "\ndispatch: ns per event, median of %u; %llu events per same-core repetition, %llu "
+      "round trips per ping-pong; Asio threads %s\n%s\n\n%-24s %12s %12s %10s\n",
+      opt.reps, static_cast<unsigned long long>(opt.events),
+      static_cast<unsigned long long>(opt.trips),
+      find_row(rows, "asio/" + names[0]) || find_row(rows, "asio/" + names[3])
+          ? (opt.asio_spin ? "busy-poll" : "run()")
+          : "not built (no Boost)",
+      machine_line().c_str(), "benchmark", "hue ns", "asio ns", "hue/asio");
   for (const dispatch_case& c : cases)
     if (find_row(rows, std::string("hue/") + c.name))
       std::printf("%-24s %12s %12s %10s\n", c.name, fixed(med("hue", c.name), 1).c_str(),
                   fixed(med("asio", c.name), 1).c_str(),
                   fixed(ratio(med("hue", c.name), med("asio", c.name)), 2).c_str());
-  const double floor = med("floor", "cross_core_pingpong"),
-               hop = med("hue", "cross_core_pingpong");
+  const double floor = med("floor", "cross_core_pingpong"), hop = med("hue", "cross_core_pingpong");
   if (std::isfinite(floor))
-    std::printf("\ncache-line floor of a cross-core hop: %.1f ns; hue's hop costs %.1fx it\n", floor,
-                hop / floor);
+    std::printf("\ncache-line floor of a cross-core hop: %.1f ns; hue's hop costs %.1fx it\n",
+                floor, hop / floor);
 
   std::printf("\nevents=%llu\ntrips=%llu\nreps=%u\nasio_available=%d\n",
               static_cast<unsigned long long>(opt.events),
               static_cast<unsigned long long>(opt.trips), opt.reps, HUE_BENCH_ASIO_BUILT);
   if (HUE_BENCH_ASIO_BUILT) std::printf("asio_mode=%s\n", opt.asio_spin ? "spin" : "run");
   for (const dispatch_case& c : cases) {
-    if (const double v = med("hue", c.name); std::isfinite(v)) std::printf("%s=%.2f\n", c.hue_key, v);
-    if (const double v = med("asio", c.name); std::isfinite(v)) std::printf("%s=%.2f\n", c.asio_key, v);
+    if (const double v = med("hue", c.name); std::isfinite(v))
+      std::printf("%s=%.2f\n", c.hue_key, v);
+    if (const double v = med("asio", c.name); std::isfinite(v))
+      std::printf("%s=%.2f\n", c.asio_key, v);
     if (const double v = ratio(med("hue", c.name), med("asio", c.name)); std::isfinite(v))
       std::printf("%s=%.3f\n", c.ratio_key, v);
   }
   if (std::isfinite(floor))
     std::printf("floor_cross_core_ns=%.2f\nratio_cross_core_over_floor=%.3f\n", floor, hop / floor);
-  if (const double v = ratio(med("hue", "same_core_fresh_colors"), med("hue", "same_core_same_color"));
+  if (const double v =
+          ratio(med("hue", "same_core_fresh_colors"), med("hue", "same_core_same_color"));
       std::isfinite(v))
     std::printf("ratio_50k_colors_over_one_color=%.3f\n", v);
   return failures ? 1 : 0;

@@ -86,7 +86,9 @@ class penalty_run {
  public:
   using rounds_t = fork_join_rounds<Exec, 2>;
   penalty_run(const configuration& c, const std::vector<std::uint32_t>& cycle)
-      : cycle_(cycle), arrays_(opt.colors), colors_(opt.colors),
+      : cycle_(cycle),
+        arrays_(opt.colors),
+        colors_(opt.colors),
         rounds_(c, exec_params{opt.workers, opt.topology, opt.colors}, opt.warmup) {
     for (array_state& a : arrays_) a.lines.reset(new line[opt.lines()]);
   }
@@ -100,7 +102,8 @@ class penalty_run {
     ++round_;
     for (unsigned i = 0; i < opt.colors; ++i) {
       colors_[i] = rounds_.exec().color_on(0);
-      rounds_.exec().post(colors_[i], [this, i] { run_a(i); }, a_info);
+      rounds_.exec().post(
+          colors_[i], [this, i] { run_a(i); }, a_info);
     }
   }
   void run_a(unsigned i) {
@@ -109,15 +112,19 @@ class penalty_run {
     a.build(cycle_, opt.seed + i + round_ * opt.colors);
     a.creator = Exec::here();
     rounds_.account(k_a, cycles_now() - t0, a.creator != rounds_.fork_worker());  // a stolen A
-    rounds_.exec().post(colors_[i], [this, i] { run_b(i); }, b_info);
+    rounds_.exec().post(
+        colors_[i], [this, i] { run_b(i); }, b_info);
   }
   void run_b(unsigned i) {
     array_state& a = arrays_[i];
     const std::uint64_t t0 = cycles_now();
     a.walk();
     rounds_.account(k_b, cycles_now() - t0, Exec::here() != a.creator);
-    if (a.next_chunk < opt.chunks()) rounds_.exec().post(colors_[i], [this, i] { run_b(i); }, b_info);
-    else if (rounds_.unit_done()) rounds_.end_round([this] { fork(); });
+    if (a.next_chunk < opt.chunks())
+      rounds_.exec().post(
+          colors_[i], [this, i] { run_b(i); }, b_info);
+    else if (rounds_.unit_done())
+      rounds_.end_round([this] { fork(); });
   }
   const std::vector<std::uint32_t>& cycle_;
   std::vector<array_state> arrays_;
@@ -143,7 +150,8 @@ void calibrate(const std::vector<std::uint32_t>& cycle) {
       for (unsigned k = 0; k < opt.chunks(); ++k) arrays[i].walk();
       tb += cycles_now() - t0;
     }
-    cal = {static_cast<double>(ta) / opt.colors, static_cast<double>(tb) / opt.colors / opt.chunks()};
+    cal = {static_cast<double>(ta) / opt.colors,
+           static_cast<double>(tb) / opt.colors / opt.chunks()};
   }
 }
 double ideal_ktasks() {
@@ -173,8 +181,10 @@ figures measure(row& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"The paper's penalty microbenchmark: rounds of colors whose A builds an array and "
-               "whose Bs walk it, under every stealing configuration and the peers.", "penalty"};
+  CLI::App app{
+      "The paper's penalty microbenchmark: rounds of colors whose A builds an array and "
+      "whose Bs walk it, under every stealing configuration and the peers.",
+      "penalty"};
   opt.seconds = 1.5;
   add_common(app, opt, configuration_keys());
   load::number(app, "--colors", opt.colors, 1u, 100'000u, "A events (colors) per round");
@@ -205,17 +215,20 @@ int main(int argc, char** argv) {
                   fixed(ideal_ktasks(), 0) + " KTasks/s (warm A " + fixed(cal.a, 0) +
                   " cycles, B " + fixed(cal.b, 0) + ")",
               rows, cols);
-  std::printf("\npenalty_colors=%u\npenalty_array_kib=%u\npenalty_chunk_lines=%u\n"
-              "penalty_b_penalty=%u\npenalty_workers=%u\npenalty_seconds=%.3f\npenalty_reps=%u\n"
-              "penalty_tsc_ghz=%.4f\npenalty_calibrated_a_cycles=%.0f\n"
-              "penalty_calibrated_b_cycles=%.0f\npenalty_ideal_ktasks=%.1f\n"
-              "penalty_l2_counters=n/a\n",
-              opt.colors, opt.array_kib, opt.chunk_lines, opt.penalty, opt.workers, opt.seconds,
-              opt.reps, tsc_hz() / 1e9, cal.a, cal.b, ideal_ktasks());
+  const ratio_list ratios =
+      table_ratios({{"penalty", "base"}, {"penalty", "asio"}, {"penalty", "tbb"}});
+  print_ratios(rows, "ktasks", ratios);
+  std::printf(
+      "\npenalty_colors=%u\npenalty_array_kib=%u\npenalty_chunk_lines=%u\n"
+      "penalty_b_penalty=%u\npenalty_workers=%u\npenalty_seconds=%.3f\npenalty_reps=%u\n"
+      "penalty_tsc_ghz=%.4f\npenalty_calibrated_a_cycles=%.0f\n"
+      "penalty_calibrated_b_cycles=%.0f\npenalty_ideal_ktasks=%.1f\n"
+      "penalty_l2_counters=n/a\n",
+      opt.colors, opt.array_kib, opt.chunk_lines, opt.penalty, opt.workers, opt.seconds, opt.reps,
+      tsc_hz() / 1e9, cal.a, cal.b, ideal_ktasks());
   print_keys("penalty", rows, "b_away_pct", "b_away_pct", 2);
   print_keys("penalty", rows, "b_cycles", "b_cycles", 0);
-  print_window_keys("penalty", rows, "ktasks",
-                    {{"penalty", "base"}, {"penalty", "asio"}, {"penalty", "tbb"}});
+  print_window_keys("penalty", rows, "ktasks", ratios);
   std::printf("penalty_failures=%u\n", failures);
   return failures ? 1 : 0;
 }

@@ -55,8 +55,10 @@ class unbalanced_run {
     for (std::uint64_t i = 0; i < opt.events; ++i) {
       const std::uint64_t r = rng_.next();
       const bool big = r % 10'000 < 200;  // 2%
-      const std::uint64_t cycles = big ? big_min + (r >> 32) % (big_max - big_min + 1) : small_cycles;
-      e.post(e.color_on(0), [this, cycles] { event(cycles); }, big ? big_info : small_info);
+      const std::uint64_t cycles =
+          big ? big_min + (r >> 32) % (big_max - big_min + 1) : small_cycles;
+      e.post(
+          e.color_on(0), [this, cycles] { event(cycles); }, big ? big_info : small_info);
     }
   }
   void event(std::uint64_t cycles) {
@@ -106,16 +108,19 @@ int sweep(std::vector<row>& rows) {
   }
   std::printf("\nunbalanced_sweep_max_workers=%u\n", opt.workers);
   for (const row& r : rows)
-    std::printf("unbalanced_sweep_%s_kevents=%s\n", r.key.c_str(), fixed(r.med("kevents"), 1).c_str());
+    std::printf("unbalanced_sweep_%s_kevents=%s\n", r.key.c_str(),
+                fixed(r.med("kevents"), 1).c_str());
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"The paper's unbalanced microbenchmark: fork/join rounds of events posted on core 0, "
-               "98% of 100 cycles and 2% of 10k-50k cycles, under every stealing configuration "
-               "and the peers.", "unbalanced"};
+  CLI::App app{
+      "The paper's unbalanced microbenchmark: fork/join rounds of events posted on core 0, "
+      "98% of 100 cycles and 2% of 10k-50k cycles, under every stealing configuration "
+      "and the peers.",
+      "unbalanced"};
   add_common(app, opt, configuration_keys(true));
   load::number(app, "--events", opt.events, std::uint64_t{1}, std::uint64_t{100'000'000},
                "events per round");
@@ -141,11 +146,14 @@ int main(int argc, char** argv) {
                   std::to_string(opt.workers) + " workers, " + std::to_string(opt.events) +
                   " events per round; ideal bound " + fixed(ideal, 0) + " KEvents/s",
               rows, window_columns("kevents", "KEvents/s"));
-  std::printf("\nunbalanced_events_per_round=%llu\nunbalanced_workers=%u\nunbalanced_seconds=%.3f\n"
-              "unbalanced_reps=%u\nunbalanced_tsc_ghz=%.4f\nunbalanced_ideal_kevents=%.1f\n",
-              static_cast<unsigned long long>(opt.events), opt.workers, opt.seconds, opt.reps,
-              tsc_hz() / 1e9, ideal);
-  print_window_keys("unbalanced", rows, "kevents", {{"all", "asio_make_strand"}});
+  const ratio_list ratios = table_ratios({{"all", "asio_make_strand"}});
+  print_ratios(rows, "kevents", ratios);
+  std::printf(
+      "\nunbalanced_events_per_round=%llu\nunbalanced_workers=%u\nunbalanced_seconds=%.3f\n"
+      "unbalanced_reps=%u\nunbalanced_tsc_ghz=%.4f\nunbalanced_ideal_kevents=%.1f\n",
+      static_cast<unsigned long long>(opt.events), opt.workers, opt.seconds, opt.reps,
+      tsc_hz() / 1e9, ideal);
+  print_window_keys("unbalanced", rows, "kevents", ratios);
   std::printf("unbalanced_failures=%u\n", failures);
   return failures ? 1 : 0;
 }

@@ -9,15 +9,14 @@
 // Idle threads block in the kernel (run()); with spin they busy-poll, like hue's idle spin.
 #pragma once
 
-#include "executor.hpp"
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-
 #include <deque>
 #include <optional>
+
+#include "executor.hpp"
 
 namespace bench {
 
@@ -34,7 +33,8 @@ class asio_executor {
   asio_executor(const configuration& c, const exec_params& p)
       : workers_(p.workers), spin_(p.spin), make_each_(c.new_strand_per_color) {
     const unsigned contexts = p.context_per_worker ? p.workers : 1;
-    for (unsigned i = 0; i < contexts; ++i) ctx_.emplace_back(p.context_per_worker ? 1 : int(workers_));
+    for (unsigned i = 0; i < contexts; ++i)
+      ctx_.emplace_back(p.context_per_worker ? 1 : int(workers_));
     for (auto& x : ctx_) guards_.emplace_back(boost::asio::make_work_guard(x));
     lone_ = p.colors_per_round == 1 && p.workers / contexts == 1;
     if (!lone_ && !make_each_)
@@ -59,9 +59,12 @@ class asio_executor {
   }
   template <class F>
   void post(const color& c, F&& f, const hue::handler_info&) {
-    if (c.own) boost::asio::post(*c.own, std::forward<F>(f));
-    else if (c.strand) boost::asio::post(*c.strand, std::forward<F>(f));
-    else boost::asio::post(ctx_[c.ctx], std::forward<F>(f));
+    if (c.own)
+      boost::asio::post(*c.own, std::forward<F>(f));
+    else if (c.strand)
+      boost::asio::post(*c.strand, std::forward<F>(f));
+    else
+      boost::asio::post(ctx_[c.ctx], std::forward<F>(f));
   }
   template <class F>
   void post_fork(F&& f) {  // on the io_context: any thread may take it (Asio cannot pin it)

@@ -13,25 +13,24 @@
 // Destruction joins the executor's threads: whatever holds one declares it last.
 #pragma once
 
-#include "core/cycles.hpp"
-#include "core/runtime_impl.hpp"
-#include "topology/topology.hpp"
-
-#include <hue/hue.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstdio>
+#include <hue/hue.hpp>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/cycles.hpp"
+#include "core/runtime_impl.hpp"
+#include "topology/topology.hpp"
+
 namespace bench {
 
-using hue::internal::cycles_now;
 using hue::internal::cpu_relax;
+using hue::internal::cycles_now;
 
 inline void spin(std::uint64_t cycles) noexcept {
   for (const std::uint64_t end = cycles_now() + cycles; cycles_now() < end;) cpu_relax();
@@ -175,8 +174,11 @@ class fork_join_rounds {
                                      std::chrono::duration<double>(seconds));
       if (clock::now() > stop_at) stop_.store(true, std::memory_order_relaxed);
     }
-    out = {std::chrono::duration<double>(end_t_ - start_t_).count(), end_c_ - start_c_,
-           timed_rounds_, end_s_.total() - start_s_.total(), {}};
+    out = {std::chrono::duration<double>(end_t_ - start_t_).count(),
+           end_c_ - start_c_,
+           timed_rounds_,
+           end_s_.total() - start_s_.total(),
+           {}};
     for (int f = 0; f < 3; ++f)
       for (unsigned k = 0; k < Kinds; ++k) out.handlers.v[f][k] = end_h_.v[f][k] - start_h_.v[f][k];
     return true;

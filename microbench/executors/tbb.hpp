@@ -8,14 +8,14 @@
 // outlive the run, spinning, and take CPU time from the configuration measured next.
 #pragma once
 
-#include "executor.hpp"
-
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/task_scheduler_observer.h>
 
 #include <optional>
+
+#include "executor.hpp"
 
 namespace bench {
 
