@@ -33,15 +33,16 @@ HEADLINE = {"unbalanced": "all", "penalty": "penalty", "cache_efficient": "local
 
 
 def load(path):
-    """{row: {counter: [values over repetitions]}} in the order of first appearance, and the
+    """{row: {counter: [values over repetitions]}} in the program's row order, and the
     machine line of the file's context."""
     with open(path) as f:
         doc = json.load(f)
-    rows = {}
+    rows, order = {}, {}
     for b in doc.get("benchmarks", []):
         if b.get("run_type") != "iteration" or b.get("error_occurred"):
             continue
         key = b["name"].split("/iterations:")[0]
+        order[key] = b.get("family_index", 0)  # registration order: the program's table order
         row = rows.setdefault(key, {})
         for name, v in b.items():
             if isinstance(v, (int, float)) and name not in ("iterations", "repetitions",
@@ -49,6 +50,7 @@ def load(path):
                                                              "family_index",
                                                              "per_family_instance_index"):
                 row.setdefault(name, []).append(float(v))
+    rows = dict(sorted(rows.items(), key=lambda kv: order[kv[0]]))
     c = doc.get("context", {})
     caches = {x["level"]: x["size"] for x in c.get("caches", []) if x.get("type") != "Instruction"}
     size = lambda b: "?" if not b else "%d MiB" % (b >> 20) if b >= 1 << 20 else "%d KiB" % (b >> 10)
