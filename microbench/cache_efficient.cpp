@@ -97,8 +97,8 @@ class cache_run {
       arrays_[i].home = 2 * (i / opt.arrays);
     }
   }
-  bool run(typename rounds_t::sample& s) {
-    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall, s);
+  auto run() {
+    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall);
   }
   std::uint64_t unsorted() const { return unsorted_.load(); }
 
@@ -170,19 +170,11 @@ void calibrate() {
       array_state& a = arrays[i];
       a.data.resize(opt.keys());
       a.scratch.resize(opt.keys());
-      std::uint64_t t0 = cycles_now();
-      a.fill(opt.seed + i);
-      t[0] += cycles_now() - t0;
-      t0 = cycles_now();
-      a.sort_half(0), a.sort_half(1);
-      t[1] += cycles_now() - t0;
       a.halves.store(2);
-      t0 = cycles_now();
-      a.halves.fetch_sub(1);
-      t[2] += cycles_now() - t0;
-      t0 = cycles_now();
-      a.merge();
-      t[3] += cycles_now() - t0;
+      t[0] += timed([&] { a.fill(opt.seed + i); });
+      t[1] += timed([&] { a.sort_half(0), a.sort_half(1); });
+      t[2] += timed([&] { a.halves.fetch_sub(1); });
+      t[3] += timed([&] { a.merge(); });
     }
   }
   const double n = opt.arrays;
@@ -196,14 +188,8 @@ double ideal_kevents() {
 figures measure(row& r) {
   figures f;
   with_executor(*r.cfg, [&]<class Exec>(std::type_identity<Exec>) {
-    typename cache_run<Exec>::rounds_t::sample s;
     auto run = std::make_unique<cache_run<Exec>>(*r.cfg);
-    if (!run->run(s)) {
-      std::fprintf(stderr, "cache_efficient: %s: HANG: no round completed for %.0f s\n",
-                   r.label.c_str(), opt.stall);
-      std::fflush(nullptr);
-      std::_Exit(1);  // a hung runtime's threads cannot be joined
-    }
+    const auto s = run->run();
     if (run->unsorted()) throw std::runtime_error("a merge left its array unsorted");
     f = window_figures(s, "kevents", s.rounds * opt.events_per_round(), opt.workers,
                        ideal_kevents());

@@ -92,8 +92,8 @@ class penalty_run {
         rounds_(c, exec_params{opt.workers, opt.topology, opt.colors}, opt.warmup) {
     for (array_state& a : arrays_) a.lines.reset(new line[opt.lines()]);
   }
-  bool run(typename rounds_t::sample& s) {
-    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall, s);
+  auto run() {
+    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall);
   }
 
  private:
@@ -108,18 +108,15 @@ class penalty_run {
   }
   void run_a(unsigned i) {
     array_state& a = arrays_[i];
-    const std::uint64_t t0 = cycles_now();
-    a.build(cycle_, opt.seed + i + round_ * opt.colors);
+    const std::uint64_t spent = timed([&] { a.build(cycle_, opt.seed + i + round_ * opt.colors); });
     a.creator = Exec::here();
-    rounds_.account(k_a, cycles_now() - t0, a.creator != rounds_.fork_worker());  // a stolen A
+    rounds_.account(k_a, spent, a.creator != rounds_.fork_worker());  // a stolen A
     rounds_.exec().post(
         colors_[i], [this, i] { run_b(i); }, b_info);
   }
   void run_b(unsigned i) {
     array_state& a = arrays_[i];
-    const std::uint64_t t0 = cycles_now();
-    a.walk();
-    rounds_.account(k_b, cycles_now() - t0, Exec::here() != a.creator);
+    rounds_.account(k_b, timed([&] { a.walk(); }), Exec::here() != a.creator);
     if (a.next_chunk < opt.chunks())
       rounds_.exec().post(
           colors_[i], [this, i] { run_b(i); }, b_info);
@@ -143,12 +140,10 @@ void calibrate(const std::vector<std::uint32_t>& cycle) {
   for (int pass = 0; pass < 2; ++pass) {
     std::uint64_t ta = 0, tb = 0;
     for (unsigned i = 0; i < opt.colors; ++i) {
-      std::uint64_t t0 = cycles_now();
-      arrays[i].build(cycle, opt.seed + i);
-      ta += cycles_now() - t0;
-      t0 = cycles_now();
-      for (unsigned k = 0; k < opt.chunks(); ++k) arrays[i].walk();
-      tb += cycles_now() - t0;
+      ta += timed([&] { arrays[i].build(cycle, opt.seed + i); });
+      tb += timed([&] {
+        for (unsigned k = 0; k < opt.chunks(); ++k) arrays[i].walk();
+      });
     }
     cal = {static_cast<double>(ta) / opt.colors,
            static_cast<double>(tb) / opt.colors / opt.chunks()};
@@ -163,13 +158,7 @@ figures measure(row& r) {
   static const std::vector<std::uint32_t> cycle = make_cycle(opt.lines());
   figures f;
   with_executor(*r.cfg, [&]<class Exec>(std::type_identity<Exec>) {
-    typename penalty_run<Exec>::rounds_t::sample s;
-    if (!std::make_unique<penalty_run<Exec>>(*r.cfg, cycle)->run(s)) {
-      std::fprintf(stderr, "penalty: %s: HANG: no round completed for %.0f s\n", r.label.c_str(),
-                   opt.stall);
-      std::fflush(nullptr);
-      std::_Exit(1);  // a hung runtime's threads cannot be joined
-    }
+    const auto s = std::make_unique<penalty_run<Exec>>(*r.cfg, cycle)->run();
     f = window_figures(s, "ktasks", s.rounds * opt.events_per_round(), opt.workers, ideal_ktasks());
     const auto& h = s.handlers;
     f["b_away_pct"] = 100.0 * h.away(k_b) / std::max<std::uint64_t>(h.events(k_b), 1);

@@ -44,8 +44,8 @@ class unbalanced_run {
  public:
   unbalanced_run(const configuration& c, const exec_params& p)
       : rng_{opt.seed}, rounds_(c, p, opt.warmup) {}
-  bool run(typename fork_join_rounds<Exec, 1>::sample& s) {
-    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall, s);
+  auto run() {
+    return rounds_.run([this] { fork(); }, opt.seconds, opt.stall);
   }
 
  private:
@@ -74,17 +74,9 @@ figures measure(row& r) {
   const unsigned workers = r.workers ? r.workers : opt.workers;
   figures f;
   with_executor(*r.cfg, [&]<class Exec>(std::type_identity<Exec>) {
-    typename fork_join_rounds<Exec, 1>::sample s;
-    {
-      auto run = std::make_unique<unbalanced_run<Exec>>(
-          *r.cfg, exec_params{workers, opt.topology, opt.events});
-      if (!run->run(s)) {
-        std::fprintf(stderr, "unbalanced: %s: HANG: no round completed for %.0f s\n",
-                     r.label.c_str(), opt.stall);
-        std::fflush(nullptr);
-        std::_Exit(1);  // a hung runtime's threads cannot be joined
-      }
-    }
+    const auto s = std::make_unique<unbalanced_run<Exec>>(
+                       *r.cfg, exec_params{workers, opt.topology, opt.events})
+                       ->run();
     const double ideal = s.rounds * opt.events / (s.handlers.cycles(0) / tsc_hz() / workers) / 1e3;
     f = window_figures(s, "kevents", s.rounds * opt.events, workers, ideal);
     f["ideal_kevents"] = ideal;

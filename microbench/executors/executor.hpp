@@ -32,6 +32,14 @@ namespace bench {
 using hue::internal::cpu_relax;
 using hue::internal::cycles_now;
 
+// The TSC ticks f() took.
+template <class F>
+std::uint64_t timed(F&& f) {
+  const std::uint64_t t0 = cycles_now();
+  f();
+  return cycles_now() - t0;
+}
+
 inline void spin(std::uint64_t cycles) noexcept {
   for (const std::uint64_t end = cycles_now() + cycles; cycles_now() < end;) cpu_relax();
 }
@@ -157,9 +165,10 @@ class fork_join_rounds {
     if (away) bump(lines_[w].t[2][kind], 1);
   }
 
-  // Main thread: runs the rounds; false when no round completed for `stall` seconds (a hang).
+  // Main thread: runs the rounds. A hang (no round completed for `stall` seconds) ends the
+  // process with status 1: a hung runtime's threads cannot be joined.
   template <class Fork>
-  bool run(Fork fork, double seconds, double stall, sample& out) {
+  sample run(Fork fork, double seconds, double stall) {
     exec_.start(std::move(fork));
     using clock = std::chrono::steady_clock;
     std::uint64_t seen = ~0ull;
@@ -168,20 +177,24 @@ class fork_join_rounds {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       if (const std::uint64_t r = round_.load(std::memory_order_relaxed); r != seen)
         seen = r, moved = clock::now();
-      if (clock::now() - moved > std::chrono::duration<double>(stall)) return false;
+      if (clock::now() - moved > std::chrono::duration<double>(stall)) {
+        std::fprintf(stderr, "bench: HANG: no round completed for %.0f s\n", stall);
+        std::fflush(nullptr);
+        std::_Exit(1);
+      }
       if (stop_at == clock::time_point::max() && started_.load(std::memory_order_acquire))
         stop_at = clock::now() + std::chrono::duration_cast<clock::duration>(
                                      std::chrono::duration<double>(seconds));
       if (clock::now() > stop_at) stop_.store(true, std::memory_order_relaxed);
     }
-    out = {std::chrono::duration<double>(end_t_ - start_t_).count(),
-           end_c_ - start_c_,
-           timed_rounds_,
-           end_s_.total() - start_s_.total(),
-           {}};
+    sample out{std::chrono::duration<double>(end_t_ - start_t_).count(),
+               end_c_ - start_c_,
+               timed_rounds_,
+               end_s_.total() - start_s_.total(),
+               {}};
     for (int f = 0; f < 3; ++f)
       for (unsigned k = 0; k < Kinds; ++k) out.handlers.v[f][k] = end_h_.v[f][k] - start_h_.v[f][k];
-    return true;
+    return out;
   }
 
   // The fork, before its first post: opens the window after the warm-up, arms the countdown.
