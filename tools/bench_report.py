@@ -45,10 +45,8 @@ def load(path):
         order[key] = b.get("family_index", 0)  # registration order: the program's table order
         row = rows.setdefault(key, {})
         for name, v in b.items():
-            if isinstance(v, (int, float)) and name not in ("iterations", "repetitions",
-                                                             "repetition_index", "threads",
-                                                             "family_index",
-                                                             "per_family_instance_index"):
+            skip = name.endswith(("index", "iterations", "repetitions", "threads"))
+            if isinstance(v, (int, float)) and not skip:
                 row.setdefault(name, []).append(float(v))
     rows = dict(sorted(rows.items(), key=lambda kv: order[kv[0]]))
     c = doc.get("context", {})
@@ -108,6 +106,12 @@ def plots(directory, found):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     written = []
+
+    def save(fig, name):
+        fig.tight_layout()
+        fig.savefig(os.path.join(directory, name), dpi=110)
+        plt.close(fig)
+        written.append(os.path.join(directory, name))
     panels = [t for t in TABLES if t[0] in found]
     if panels:
         fig, axes = plt.subplots(len(panels), 1, figsize=(9, 3.2 * len(panels)), squeeze=False)
@@ -121,7 +125,7 @@ def plots(directory, found):
             ax.barh(keys, meds, xerr=[lo, hi], color=colours, capsize=3)
             ax.set_xlabel(unit)
             ax.set_title(title)
-        written.append(save(plt, fig, directory, "throughput.png"))
+        save(fig, "throughput.png")
     if "unbalanced_sweep" in found:
         rows = found["unbalanced_sweep"][0]
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -135,7 +139,7 @@ def plots(directory, found):
         ax.set_xlabel("workers")
         ax.set_ylabel("KEvents/s")
         ax.legend()
-        written.append(save(plt, fig, directory, "scaling.png"))
+        save(fig, "scaling.png")
     if "dispatch" in found:
         rows = found["dispatch"][0]
         cases = list(dict.fromkeys(k.split("/", 1)[1] for k in rows if not k.startswith("floor")))
@@ -148,16 +152,8 @@ def plots(directory, found):
         ax.set_ylabel("ns per event (log)")
         ax.set_yscale("log")
         ax.legend()
-        written.append(save(plt, fig, directory, "dispatch.png"))
+        save(fig, "dispatch.png")
     return written
-
-
-def save(plt, fig, directory, name):
-    fig.tight_layout()
-    path = os.path.join(directory, name)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def main():
