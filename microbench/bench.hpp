@@ -306,27 +306,46 @@ inline ratio_list table_ratios(ratio_list own) {
     own.emplace_back(a, b);
   return own;
 }
-inline void print_ratios(const std::vector<row>& rows, const char* unit, const ratio_list& list) {
-  std::printf("\nratios (medians of %s):\n", unit);
+
+// The end of a fork/join table program: the table (the common columns, then `extra`), the ratios
+// as text, `notes_and_params` (its notes and its <prefix>_<parameter> key=value lines), then the
+// key=value lines of every row's figures (`keys` are the program's own: figure, decimals), of the
+// ratios and of the failures. Returns the exit status.
+struct table_spec {
+  const char *prefix, *unit, *head;
+  std::string title;
+  std::vector<column> extra;
+  ratio_list own;
+  std::vector<std::pair<const char*, int>> keys;
+};
+inline int finish_table(const table_spec& t, const std::vector<row>& rows, unsigned failures,
+                        const std::function<void()>& notes_and_params) {
+  std::vector<column> cols = window_columns(t.unit, t.head);
+  cols.insert(cols.end(), t.extra.begin(), t.extra.end());
+  print_table(t.title + "; median [min..max] of the repetitions", rows, cols);
+  const ratio_list list = table_ratios(t.own);
+  std::printf("\nratios (medians of %s):\n", t.unit);
   for (const auto& [a, b] : list)
-    if (const double v = ratio_of(rows, a, b, unit); std::isfinite(v))
+    if (const double v = ratio_of(rows, a, b, t.unit); std::isfinite(v))
       std::printf("  %s / %s: %.2fx\n", find_row(rows, a)->label.c_str(),
                   find_row(rows, b)->label.c_str(), v);
-}
-inline void print_window_keys(const char* p, const std::vector<row>& rows, const char* unit,
-                              const ratio_list& list) {
-  print_keys(p, rows, unit, unit, 1);
+  notes_and_params();
+  const char* p = t.prefix;
+  for (auto [f, decimals] : t.keys) print_keys(p, rows, f, f, decimals);
+  print_keys(p, rows, t.unit, t.unit, 1);
   print_keys(p, rows, "efficiency", "efficiency", 4);
   print_keys(p, rows, "lock_pct", "lock_pct", 3, true);
   print_keys(p, rows, "ws_cycles_per_steal", "ws_cycles_per_steal", 0, true);
   print_keys(p, rows, "stolen_cycles_per_steal", "stolen_cycles_per_steal", 0, true);
   std::printf("%s_asio_available=%d\n%s_tbb_available=%d\n", p, HUE_BENCH_ASIO_BUILT, p,
               HUE_BENCH_TBB_BUILT);
-  if (const double v = ratio_of(rows, "all_measured", "all", unit); std::isfinite(v))
+  if (const double v = ratio_of(rows, "all_measured", "all", t.unit); std::isfinite(v))
     std::printf("%s_ratio_measured_over_annotated=%.3f\n", p, v);
   for (const auto& [a, b] : list)
-    if (const double v = ratio_of(rows, a, b, unit); std::isfinite(v))
+    if (const double v = ratio_of(rows, a, b, t.unit); std::isfinite(v))
       std::printf("%s_ratio_%s_over_%s=%.3f\n", p, a.c_str(), b.c_str(), v);
+  std::printf("%s_failures=%u\n", p, failures);
+  return failures ? 1 : 0;
 }
 
 }  // namespace bench

@@ -134,18 +134,15 @@ int main(int argc, char** argv) {
   std::vector<double> ideals;
   for (const row& r : rows) ideals.push_back(r.med("ideal_kevents"));
   const double ideal = median(ideals);
-  print_table("unbalanced: KEvents/s, median [min..max] of " + std::to_string(opt.reps) + ", " +
-                  std::to_string(opt.workers) + " workers, " + std::to_string(opt.events) +
-                  " events per round; ideal bound " + fixed(ideal, 0) + " KEvents/s",
-              rows, window_columns("kevents", "KEvents/s"));
-  const ratio_list ratios = table_ratios({{"all", "asio_make_strand"}});
-  print_ratios(rows, "kevents", ratios);
-  std::printf(
-      "\nunbalanced_events_per_round=%llu\nunbalanced_workers=%u\nunbalanced_seconds=%.3f\n"
-      "unbalanced_reps=%u\nunbalanced_tsc_ghz=%.4f\nunbalanced_ideal_kevents=%.1f\n",
-      static_cast<unsigned long long>(opt.events), opt.workers, opt.seconds, opt.reps,
-      tsc_hz() / 1e9, ideal);
-  print_window_keys("unbalanced", rows, "kevents", ratios);
-  std::printf("unbalanced_failures=%u\n", failures);
-  return failures ? 1 : 0;
+  table_spec t{"unbalanced", "kevents", "KEvents/s", "unbalanced: KEvents/s, ", {}, {}, {}};
+  t.title += std::to_string(opt.workers) + " workers, " + std::to_string(opt.events) +
+             " events per round; ideal bound " + fixed(ideal, 0) + " KEvents/s";
+  t.own = {{"all", "asio_make_strand"}};
+  return finish_table(t, rows, failures, [&] {
+    std::printf(
+        "\nunbalanced_events_per_round=%llu\nunbalanced_workers=%u\nunbalanced_seconds=%.3f\n"
+        "unbalanced_reps=%u\nunbalanced_tsc_ghz=%.4f\nunbalanced_ideal_kevents=%.1f\n",
+        static_cast<unsigned long long>(opt.events), opt.workers, opt.seconds, opt.reps,
+        tsc_hz() / 1e9, ideal);
+  });
 }
