@@ -84,20 +84,10 @@ figures measure(row& r) {
   return f;
 }
 
-int sweep(std::vector<row>& rows) {
-  std::printf("\nKEvents/s at 1 .. %u workers, median of %u\n%s\n\n%-8s", opt.workers, opt.reps,
-              machine_line().c_str(), "workers");
-  const std::vector<std::string> systems = {"all", "asio", "tbb"};
-  for (const std::string& s : systems)
-    if (const row* r = find_row(rows, s + "_w1")) std::printf(" %20s", r->cfg->label.c_str());
-  std::printf("\n");
-  for (unsigned w = 1; w <= opt.workers; ++w) {
-    std::printf("%-8u", w);
-    for (const std::string& s : systems)
-      if (const row* r = find_row(rows, s + "_w" + std::to_string(w)))
-        std::printf(" %20s", fixed(r->med("kevents"), 0).c_str());
-    std::printf("\n");
-  }
+int sweep(const std::vector<row>& rows) {
+  print_table(
+      "unbalanced --workers-sweep: KEvents/s, median [min..max] of " + std::to_string(opt.reps),
+      rows, {{"KEvents/s", 24, [](const row& r) { return r.cell("kevents", 0); }}});
   std::printf("\nunbalanced_sweep_max_workers=%u\n", opt.workers);
   for (const row& r : rows)
     std::printf("unbalanced_sweep_%s_kevents=%s\n", r.key.c_str(),
@@ -125,7 +115,12 @@ int main(int argc, char** argv) {
     if (opt.only.empty()) opt.only = {"all", "asio", "tbb"};
     for (unsigned w = 1; w <= opt.workers; ++w)
       for (row r : table_rows(opt))
-        rows.push_back({r.key + "_w" + std::to_string(w), r.label, r.cfg, w, {}, 0});
+        rows.push_back({r.key + "_w" + std::to_string(w),
+                        r.label + ", " + std::to_string(w) + " w",
+                        r.cfg,
+                        w,
+                        {},
+                        0});
   } else {
     rows = table_rows(opt, true);
   }
