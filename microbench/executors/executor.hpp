@@ -77,7 +77,6 @@ struct configuration {
   bool new_strand_per_color = false;  // Asio: make_strand for every color, not a pool
 
   bool peer() const { return kind != runtime_kind::hue; }
-  bool steals() const { return !peer() && steal != "off" && steal != "libasync-smp-off"; }
 };
 
 // The stealing configurations of the paper's tables, then the peers.
