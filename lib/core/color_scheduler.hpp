@@ -262,11 +262,7 @@ class color_scheduler final : public scheduler {
       to.time_left += q->time_left;
       return false;
     });
-    from.pending -= t.events;
-    to.pending += t.events;
-    s.owner.store(to.index, std::memory_order_release);
-    from.update_hint();
-    to.update_hint();
+    runtime_impl::hand_over(s, from, to, t.events);
     return t;
   }
 

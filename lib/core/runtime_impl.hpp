@@ -88,6 +88,16 @@ struct runtime_impl {
   // Moves `slot` to core `to` with both owners' locks held (lower index first: the only place,
   // with stealing, that holds two). `busy(from)` says a color of the slot is running there: then
   // it waits and retries. `transfer(from, to)` moves the queued events and returns how many.
+  // The last step of every slot move, both locks held: `events` pending events changed cores and
+  // the slot now names `to`.
+  static void hand_over(color_slot& s, core& from, core& to, std::uint32_t events) noexcept {
+    from.pending -= events;
+    to.pending += events;
+    s.owner.store(to.index, std::memory_order_release);
+    from.update_hint();
+    to.update_hint();
+  }
+
   template <class Busy, class Transfer>
   void move_slot_with(color_slot& s, unsigned to, bool pin, Busy busy, Transfer transfer) {
     for (;;) {

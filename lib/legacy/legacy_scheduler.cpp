@@ -141,11 +141,7 @@ class legacy_scheduler final : public scheduler {
         cores_[from.index].fifo, [&](color_t c) { return &rt_.table.slot_of(c) == &s; }, t.events);
     for (const detail::event* e = set; e; e = e->next) t.cycles += e->cost;
     migrate(cores_[to.index].fifo, set);
-    from.pending -= t.events;
-    to.pending += t.events;
-    s.owner.store(to.index, std::memory_order_release);
-    from.update_hint();
-    to.update_hint();
+    runtime_impl::hand_over(s, from, to, t.events);
     return t;
   }
 
