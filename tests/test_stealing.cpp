@@ -235,8 +235,10 @@ TEST(TimeLeft, a_color_below_the_steal_cost_stays_one_above_is_stolen) {
 // thief borrows them in chunks: most run on core 1 while core 0 is held, and the colors stay home.
 TEST(TimeLeft, lane_events_of_a_stuck_core_are_borrowed_and_their_colors_stay_home) {
   held_core0 h("time-left");
-  // Each below the floor of any steal cost (so in the lane), together far above any (so worth a
-  // steal, also under ThreadSanitizer, where a steal costs tens of thousands of cycles).
+  // Each below the steal cost's floor (500 cycles), so always in the lane and never worthy on its
+  // own; together far above any steal cost (also under ThreadSanitizer, where a steal costs tens
+  // of thousands of cycles). Regression: the per-color cost of a big set once fell below 400, the
+  // events became worthy colors, migrated, and their colors left home.
   static constexpr hue::handler_info light{.name = "Light", .cost = 400};
   constexpr int n = 2000;
   std::vector<hue::color_t> colors;

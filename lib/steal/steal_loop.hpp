@@ -91,7 +91,10 @@ class thieves {
         // Per color moved: a steal that borrows a set of small colors spends more in all than a
         // steal of one, and an average of whole steals would grow with the sets, raise every
         // worthiness threshold and make the sets larger still.
-        cost_.store(moving_average(steal_cost(), spent / std::max<std::uint32_t>(1, got.colors)),
+        // Kept at or above the floor: a big set can bring the per-color figure below it, and
+        // events cheaper than the floor must stay unworthy (they use the lane) whatever the sets.
+        const std::uint64_t per_color = spent / std::max<std::uint32_t>(1, got.colors);
+        cost_.store(std::max(steal_cost_floor, moving_average(steal_cost(), per_color)),
                     std::memory_order_relaxed);
         return true;
       }
