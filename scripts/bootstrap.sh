@@ -9,6 +9,11 @@ packages=(
   libevent-dev libhwloc-dev libgoogle-perftools-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcli11-dev  # Google Benchmark for microbench/, CLI11 for every program's options
   libboost-dev libtbb-dev   # Boost.Asio and oneTBB, for the peer columns of the benchmarks only
+  libsodium-dev             # SFS cryptography (apps/sfs)
+  # Test clients and peers the suite drives: an independent Noise implementation, the Prometheus
+  # text parser, a real browser, a load balancer, OpenSSH's sftp for the SFS race.
+  python3-dissononce python3-prometheus-client chromium-headless-shell haproxy
+  openssh-server openssh-sftp-server
 )
 
 packages+=("$@")
