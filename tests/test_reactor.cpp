@@ -442,3 +442,20 @@ TEST(Reactor, fresh_colors_never_collide_with_fixed_colors_or_each_other) {
   EXPECT_THROW(rt.new_color_on(2), std::out_of_range);
   EXPECT_EQ(hue::reactor(rt, hue::reactor_config{.core = 1, .color = 5}).color(), 5u);
 }
+
+// An Epoll handler above the default priority re-posts itself while its core has other work; the
+// core-queue serves the highest priority first, so the polling core could run nothing but polls
+// and its default-priority events would wait forever. Found while reading the reactor; this test
+// pins both on one worker so no other core can steal the starved event away.
+TEST(Reactor, epoll_above_default_priority_does_not_starve_the_polling_core) {
+  hue::config c = hue_test::workers(1);
+  hue::runtime rt(c);
+  hue::reactor_config rc;
+  rc.priority = hue::priority_levels - 1;
+  hue::reactor io(rt, rc);
+  std::atomic<int> ran{0};
+  hue_test::stop_at_exit stop(rt);
+  const hue::color_t color = rt.new_color_on(0);
+  for (int i = 0; i < 1000; ++i) rt.post(color, [&] { ++ran; });
+  EXPECT_TRUE(eventually([&] { return ran.load() == 1000; }, 10s)) << "ran " << ran.load();
+}

@@ -61,6 +61,9 @@ struct reactor_config {
   // The color of the Epoll handler. Unset: a fresh color placed on `core` (runtime::new_color_on),
   // so that no other handler is serialized with polling by accident.
   std::optional<color_t> color = std::nullopt;
+  // The Epoll handler's priority when polling starts or resumes after the core parked. While the
+  // core is busy a poll re-posts itself at the default priority, so that it cannot starve the
+  // core's default-priority events.
   priority_t priority = default_priority;
   // While the polling core is busy, a non-blocking poll costs a syscall each time the Epoll
   // handler's turn comes; this spaces them out. Readiness latency under load is bounded by

@@ -200,7 +200,7 @@ reactor_core::~reactor_core() {
 void reactor_core::start() {
   rt.pin_color(color, cfg.core);
   host_.attach(this);
-  post_poll();
+  post_poll(cfg.priority);
 }
 
 void reactor_core::close() {
@@ -215,12 +215,12 @@ void reactor_core::on_wake(evutil_socket_t, short, void* arg) {
 
 void reactor_core::on_watchdog(evutil_socket_t, short, void*) {}  // ending the sleep is the job
 
-void reactor_core::post_poll() noexcept {
+void reactor_core::post_poll(priority_t priority) noexcept {
   if (closed() || poll_queued_.exchange(true, std::memory_order_acq_rel)) return;
   bool posted = false;
   try {
     posted = rt.post(
-        color, [self = shared_from_this()] { self->poll_event(); }, epoll_info, cfg.priority);
+        color, [self = shared_from_this()] { self->poll_event(); }, epoll_info, priority);
   } catch (...) {
     report(epoll_info, color);  // out of memory: polling goes on from the worker's park only
   }
@@ -238,7 +238,13 @@ void reactor_core::poll_event() noexcept {
   }
   // Keep polling while the core has other work; with nothing else queued the worker is about to
   // park, and its park polls (and then sleeps in epoll), so re-posting would only spin.
-  if (!host_.may_rest()) post_poll();
+  // Hazard: the re-post goes at the default priority whatever the configured one. The core-queue
+  // serves the highest priority first, so an Epoll event above the default that re-posted itself
+  // at its own level would run forever and starve every default-priority event of this core
+  // (regression test: epoll_above_default_priority_does_not_starve_the_polling_core). The
+  // configured priority thus means "poll first when the core resumes"; under load a poll waits
+  // one round of the core's queue, as busy_poll_interval's comment says.
+  if (!host_.may_rest()) post_poll(default_priority);
 }
 
 void reactor_core::poll_now() noexcept {
@@ -254,7 +260,7 @@ void reactor_core::block(parker&) noexcept {
   event_base_loop(base_, EVLOOP_ONCE);
 }
 
-void reactor_core::resume() noexcept { post_poll(); }
+void reactor_core::resume() noexcept { post_poll(cfg.priority); }
 
 void reactor_core::report(const handler_info& info, color_t c) noexcept {
   host_.report_error(info, c);

@@ -108,7 +108,9 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   std::mutex ext_mu_;
   std::unique_ptr<extension> ext_;
 
-  void post_poll() noexcept;
+  // Queues one Epoll event unless one is queued. `priority` is the configured one when polling
+  // starts or resumes after a park, the default one when a poll re-posts itself (see poll_event).
+  void post_poll(priority_t priority) noexcept;
   void poll_event() noexcept;  // the Epoll handler
   static void on_wake(evutil_socket_t fd, short what, void* arg);
   static void on_watchdog(evutil_socket_t fd, short what, void* arg);
