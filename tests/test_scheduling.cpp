@@ -118,6 +118,26 @@ TEST(Scheduling, pinned_color_runs_on_its_core) {
   }
 }
 
+// A handler's post to a color homed on another core is counted as a remote post on the poster's
+// core; posts to its own core's colors and posts from outside the workers are not.
+TEST(Scheduling, remote_posts_count_posts_that_cross_cores) {
+  hue::config cfg;
+  cfg.workers = 2;
+  hue::runtime rt(cfg);
+  const hue::color_t here = rt.new_color_on(0), there = rt.new_color_on(1);
+  rt.pin_color(here, 0);
+  rt.pin_color(there, 1);
+  rt.post(here, [&] {
+    for (int i = 0; i < 10; ++i) rt.post(there, [] {});
+    for (int i = 0; i < 5; ++i) rt.post(here, [] {});
+  });
+  for (int i = 0; i < 7; ++i) rt.post(there, [] {});  // from the test thread: not a worker
+  rt.drain();
+  const hue::runtime_stats s = rt.stats();
+  EXPECT_EQ(s.cores[0].remote_posts, 10u);
+  EXPECT_EQ(s.cores[1].remote_posts, 0u);
+}
+
 // Pinning a color that has pending events moves its whole color-queue, order intact.
 TEST(Scheduling, pin_color_moves_pending_events_in_order) {
   hue::config cfg;

@@ -219,6 +219,7 @@ TEST(TimeLeft, a_color_below_the_steal_cost_stays_one_above_is_stolen) {
   EXPECT_EQ(dear_where.load(), 1u);
   // A worthy color that can move migrates: its next event goes straight to the thief.
   EXPECT_EQ(h.rt.core_of(c[1]), 1u);
+  EXPECT_GE(h.rt.stats().cores[1].colors_migrated, 1u) << "a migration not counted";
   std::atomic<unsigned> later{9};
   h.rt.post(c[1], [&] { later = hue::runtime::current_core(); }, cheap);
   ASSERT_TRUE(eventually([&] { return later.load() != 9; }));
@@ -258,6 +259,9 @@ TEST(TimeLeft, lane_events_of_a_stuck_core_are_borrowed_and_their_colors_stay_ho
   EXPECT_EQ(ran.load(), n);
   EXPECT_GE(on_thief.load(), n / 2);
   for (hue::color_t c : colors) EXPECT_EQ(h.rt.core_of(c), 0u);
+  // Borrowed, not migrated: the counter tells the two apart.
+  EXPECT_EQ(h.rt.stats().total().colors_migrated, 0u);
+  EXPECT_GE(h.rt.stats().cores[1].colors_stolen, static_cast<std::uint64_t>(n / 2));
 }
 
 TEST(Penalty, of_two_equally_costly_colors_the_higher_penalty_is_stolen_last) {

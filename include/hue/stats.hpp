@@ -36,6 +36,13 @@ struct core_stats {
   // Colors stolen that their own core would have reached within one steal's cost (the work queued
   // ahead of them was smaller): a steal that bought nothing, and cost a cache-cold run.
   std::uint64_t regret_steals = 0;
+  // Colors whose home moved to this core by a steal (borrowed colors go back and are not counted).
+  std::uint64_t colors_migrated = 0;
+  // Events this core's handlers posted to colors homed on another core: each costs the poster a
+  // remote lock and may cost the other core a wake-up. Compared with colors_migrated across
+  // stealing modes, it says what a migration costs later (a connection's color moved away from
+  // the core its reactor polls on turns every readiness into one).
+  std::uint64_t remote_posts = 0;
 
   std::uint64_t lock_wait_cycles = 0;    // cycles any thread spun on this core's lock
   std::uint64_t busy_cycles = 0;         // cycles not idle nor stealing: handlers and queue work

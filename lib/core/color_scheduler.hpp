@@ -79,6 +79,7 @@ class color_scheduler final : public scheduler {
       if (!need_block) break;
       block = detail::allocate_block();  // may throw: runtime::post frees the event
     }
+    note_remote_post(rt_, *owner);
     if (wake) owner->park.wake();
     if (call_thief) rt_.wake_thief(*owner);
     if (block) detail::free_block(block);  // someone else created the color meanwhile

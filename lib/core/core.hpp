@@ -51,6 +51,8 @@ struct core_counters {
   counter steal_cycles;
   counter stolen_time_cycles;
   counter regret_steals;
+  counter colors_migrated;
+  counter remote_posts;            // made by this worker's handlers (stats.hpp)
   counter rescues;
 };
 

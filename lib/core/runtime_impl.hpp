@@ -142,4 +142,11 @@ struct worker_context {
 };
 extern thread_local worker_context current_worker;
 
+// After a post queued an event on `owner`: counts it on the posting worker when it crossed cores
+// (core_stats::remote_posts). Posts from outside the runtime's workers are not counted.
+inline void note_remote_post(const runtime_impl& rt, const core& owner) noexcept {
+  const worker_context& w = current_worker;
+  if (w.rt == &rt && w.me && w.me != &owner) w.me->stats.remote_posts.add();
+}
+
 }  // namespace hue::internal

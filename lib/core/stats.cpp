@@ -24,6 +24,8 @@ void each_counter(core_stats& a, const core_stats& b, Op op) {
   op(a.steal_cycles, b.steal_cycles);
   op(a.stolen_time_cycles, b.stolen_time_cycles);
   op(a.regret_steals, b.regret_steals);
+  op(a.colors_migrated, b.colors_migrated);
+  op(a.remote_posts, b.remote_posts);
   op(a.lock_wait_cycles, b.lock_wait_cycles);
   op(a.busy_cycles, b.busy_cycles);
   op(a.idle_cycles, b.idle_cycles);
@@ -63,13 +65,15 @@ std::ostream& operator<<(std::ostream& os, const runtime_stats& s) {
        << '/' << std::left << std::setw(9) << c.steal_attempts << std::right << std::setw(9)
        << c.events_stolen << std::setw(14) << c.lock_wait_cycles << std::setw(15) << c.busy_cycles
        << std::setw(15) << c.idle_cycles << std::setw(8) << c.sleeps << std::setw(8)
-       << c.regret_steals << std::setw(9) << c.rescues << '\n';
+       << c.regret_steals << std::setw(9) << c.colors_migrated << std::setw(13) << c.remote_posts
+       << std::setw(9) << c.rescues << '\n';
   };
   os << std::left << std::setw(7) << "core" << std::right << std::setw(5) << "cpu" << std::setw(13)
      << "posted" << std::setw(13) << "run" << std::setw(11) << "batches" << std::setw(7) << "exc"
      << std::setw(19) << "steals ok/tried" << std::setw(9) << "stolen" << std::setw(14)
      << "lock-wait cyc" << std::setw(15) << "busy cyc" << std::setw(15) << "idle cyc"
-     << std::setw(8) << "sleeps" << std::setw(8) << "regret" << std::setw(9) << "rescues"
+     << std::setw(8) << "sleeps" << std::setw(8) << "regret" << std::setw(9) << "migrated"
+     << std::setw(13) << "remote posts" << std::setw(9) << "rescues"
      << '\n';
   for (const core_stats& c : s.cores)
     row(std::to_string(c.core), c.os_cpu < 0 ? "-" : std::to_string(c.os_cpu), c);
@@ -105,6 +109,8 @@ core_stats core::snapshot() const {
   }
   s.sleeps = stats.sleeps.get();
   s.regret_steals = stats.regret_steals.get();
+  s.colors_migrated = stats.colors_migrated.get();
+  s.remote_posts = stats.remote_posts.get();
   s.rescues = stats.rescues.get();
   return s;
 }

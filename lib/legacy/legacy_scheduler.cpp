@@ -51,6 +51,7 @@ class legacy_scheduler final : public scheduler {
       owner = &c;
       return true;
     });
+    note_remote_post(rt_, *owner);
     if (wake) owner->park.wake();
     if (call_thief) rt_.wake_thief(*owner);
   }

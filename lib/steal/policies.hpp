@@ -158,6 +158,7 @@ class fig2_stealing : public stealing_policy<Penalty> {
       if (color_queue* q = choose(victim)) {
         color_slot& s = this->rt_.table.slot_of(q->color);
         got.colors += this->count_colors(s);
+        got.migrated += this->count_colors(s);
         const auto moved = sched.transfer_slot(s, victim, me);
         got.events = moved.events;
         got.cycles = moved.cycles;
@@ -318,6 +319,7 @@ class time_left_stealing : public stealing_policy<Penalty> {
             // events come to the thief. Colors that cannot move (another of the slot runs) or
             // that are small are borrowed.
             got.colors += this->count_colors(slot);
+            got.migrated += this->count_colors(slot);
             const auto moved = sched.transfer_slot(slot, victim, me);
             got.events += moved.events;
             got.cycles += moved.cycles;

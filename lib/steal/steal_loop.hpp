@@ -26,6 +26,7 @@ inline std::uint32_t expected_cost(const handler_info& info, bool measured_only)
 struct steal_take {
   std::uint32_t events = 0;
   std::uint32_t colors = 0;
+  std::uint32_t migrated = 0;  // of `colors`, those whose home moved to the thief (not lent)
   std::uint64_t cycles = 0;  // expected run time of what was taken (the "stolen time")
 };
 
@@ -86,6 +87,7 @@ class thieves {
         me.stats.steal_successes.add();
         me.stats.events_stolen.add(got.events);
         me.stats.colors_stolen.add(got.colors);
+        me.stats.colors_migrated.add(got.migrated);
         me.stats.stolen_time_cycles.add(got.cycles);
         me.stats.steal_cycles.add(spent);
         // Per color moved: a steal that borrows a set of small colors spends more in all than a

@@ -14,7 +14,8 @@
 // On Google Benchmark (one iteration per repetition, repetitions interleaved at random so that a
 // shared machine's drift falls on every row alike; --json FILE or --benchmark_out=FILE for JSON),
 // then a table of medians [min..max] and key=value lines for scripts:
-//   coarse.<row>.req_per_s, .kcycles_per_req, .machine_kcycles_per_req, .steals, .core<k>_share
+//   coarse.<row>.req_per_s, .kcycles_per_req, .machine_kcycles_per_req, .steals,
+//   .colors_migrated, .remote_posts, .core<k>_share
 //   coarse.base_over_no_ws, coarse.all_over_no_ws (ratios of the req_per_s medians)
 #include <benchmark/benchmark.h>
 #include <poll.h>
@@ -49,6 +50,9 @@ struct options {
 // runtime paid per request (window x workers / requests), which stealing should bring down.
 struct figures {
   double req_per_s = 0, kcycles_per_req = 0, machine_kcycles_per_req = 0, steals = 0;
+  // Colors whose home a steal moved, and posts by handlers to another core's colors: their
+  // ratio across rows is what a migration costs later (core_stats::remote_posts).
+  double migrated = 0, remote_posts = 0;
   std::vector<double> core_share;   // fraction of the requests run on each worker
   std::vector<double> core_events;  // events_run per worker (requests and the reactor's polls)
 };
@@ -206,6 +210,8 @@ figures measure(const std::string& steal) {
   for (std::size_t k = 0; k < w; ++k) {
     const hue::core_stats d = stats_after.cores[k] - stats_before.cores[k];
     f.steals += static_cast<double>(d.steal_successes);
+    f.migrated += static_cast<double>(d.colors_migrated);
+    f.remote_posts += static_cast<double>(d.remote_posts);
     f.core_events.push_back(static_cast<double>(d.events_run));
     f.core_share.push_back(static_cast<double>(after[k] - before[k]) /
                            static_cast<double>(std::max<std::uint64_t>(1, ran)));
@@ -243,6 +249,8 @@ void bench(benchmark::State& st, row* r) {
     st.counters["kcycles_per_req"] = f.kcycles_per_req;
     st.counters["machine_kcycles_per_req"] = f.machine_kcycles_per_req;
     st.counters["steals"] = f.steals;
+    st.counters["colors_migrated"] = f.migrated;
+    st.counters["remote_posts"] = f.remote_posts;
     for (std::size_t k = 0; k < f.core_events.size(); ++k) {
       st.counters["events_core" + std::to_string(k)] = f.core_events[k];
       st.counters["req_share_core" + std::to_string(k)] = f.core_share[k];
@@ -277,6 +285,8 @@ void print_results() {
     key("kcycles_per_req", median(r, &figures::kcycles_per_req), 1);
     key("machine_kcycles_per_req", median(r, &figures::machine_kcycles_per_req), 1);
     key("steals", median(r, &figures::steals), 0);
+    key("colors_migrated", median(r, &figures::migrated), 0);
+    key("remote_posts", median(r, &figures::remote_posts), 0);
     for (unsigned k = 0; k < opt.workers; ++k)
       key("core" + std::to_string(k) + "_share",
           over_reps(r, [k](const figures& f) { return f.core_share[k]; }).median, 3);
