@@ -36,6 +36,7 @@ class cipher_state {
   std::uint64_t nonce() const noexcept { return n_; }
   void set_nonce(std::uint64_t n) noexcept { n_ = n; }
 
+  // `ad` and the input must not point into `out` (it may be reallocated).
   void encrypt_with_ad(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> plaintext,
                        std::vector<std::uint8_t>& out);
   void decrypt_with_ad(std::span<const std::uint8_t> ad, std::span<const std::uint8_t> ciphertext,
