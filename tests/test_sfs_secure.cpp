@@ -534,7 +534,7 @@ std::vector<bytes> split_frames(const bytes& stream) {
 
 bytes frames_of_sealer(frame_sealer& s, int n) {
   bytes out;
-  for (int i = 0; i < n; ++i) s.seal(text("m" + std::to_string(i)), out);
+  for (int i = 0; i < n; ++i) s.seal(bytes{'m', static_cast<std::uint8_t>('0' + i)}, out);
   return out;
 }
 
