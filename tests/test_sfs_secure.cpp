@@ -1,6 +1,7 @@
 // The SFS secure channel (apps/sfs/secure): names, key files, the Noise_XX handshake against the
 // published vectors, and every attack on the transport the issue lists, each expecting a
 // protocol_error of a precise kind and nothing delivered. One behaviour per test.
+#include "channel.hpp"
 #include "error.hpp"
 #include "frame.hpp"
 #include "handshake.hpp"
@@ -784,6 +785,94 @@ TEST(sfs_transport, nonce_exhaustion_is_an_error_not_a_wrap) {
   bytes out;
   EXPECT_PROTOCOL_ERROR(c.encrypt_with_ad({}, text("x"), out), error_kind::state);
   EXPECT_TRUE(out.empty());
+}
+
+// ---- channel (hello + handshake + transport as one state machine) --------------------------
+
+// Delivers `bytes` to `to` in pieces of `piece` bytes; collects replies and messages.
+channel::result deliver(channel& to, const bytes& data, size_t piece, bytes& replies) {
+  channel::result all;
+  for (size_t i = 0; i < data.size(); i += piece) {
+    auto r = to.receive(std::span(data).subspan(i, std::min(piece, data.size() - i)), replies);
+    for (auto& m : r.messages) all.messages.push_back(std::move(m));
+    all.established_now = all.established_now || r.established_now;
+    all.closed = all.closed || r.closed;
+  }
+  return all;
+}
+
+TEST(sfs_channel, client_and_server_establish_in_any_split_and_exchange_messages) {
+  for (size_t piece : {1u, 3u, 1000u}) {
+    SCOPED_TRACE(piece);
+    pair_of_ends p;
+    channel c = channel::client(p.client_keys, p.name);
+    channel s = channel::server(p.server_keys);
+    bytes to_server, to_client;
+    c.start(to_server);
+    EXPECT_FALSE(deliver(s, to_server, piece, to_client).established_now);
+    ASSERT_TRUE(s.client_hello());
+    EXPECT_EQ(format_name(s.client_hello()->requested), format_name(p.name));
+    to_server.clear();
+    auto rc = deliver(c, to_client, piece, to_server);
+    EXPECT_TRUE(rc.established_now);
+    EXPECT_EQ(c.peer_static(), p.server_keys.public_key);
+    // The client's first request rides behind message 3 in the same write.
+    c.secure().seal(text("GETATTR /"), to_server);
+    to_client.clear();
+    auto rs = deliver(s, to_server, piece, to_client);
+    EXPECT_TRUE(rs.established_now);
+    ASSERT_EQ(rs.messages.size(), 1u);
+    EXPECT_EQ(rs.messages[0], text("GETATTR /"));
+    EXPECT_EQ(s.peer_static(), p.client_keys.public_key);
+    EXPECT_TRUE(to_client.empty());
+    s.secure().seal(text("reply"), to_client);
+    s.secure().seal_close(to_client);
+    to_server.clear();
+    auto last = deliver(c, to_client, piece, to_server);
+    EXPECT_EQ(last.messages.at(0), text("reply"));
+    EXPECT_TRUE(last.closed);
+    EXPECT_NO_THROW(c.end_of_stream());
+  }
+}
+
+TEST(sfs_channel, server_refuses_a_hello_for_another_server_before_any_dh) {
+  pair_of_ends p;
+  key_pair other = generate_key_pair();
+  channel c = channel::client(p.client_keys, make_name("127.0.0.1", 4433, other.public_key));
+  channel s = channel::server(p.server_keys);
+  bytes to_server, to_client;
+  c.start(to_server);
+  EXPECT_PROTOCOL_ERROR(s.receive(to_server, to_client), error_kind::wrong_host);
+  EXPECT_TRUE(to_client.empty());
+  EXPECT_PROTOCOL_ERROR(s.receive(bytes{}, to_client), error_kind::state);
+}
+
+TEST(sfs_channel, client_refuses_an_impostor_and_sends_nothing_more) {
+  pair_of_ends p;
+  channel c = channel::client(p.client_keys, p.name);
+  key_pair impostor_keys = generate_key_pair();
+  // The impostor answers as a server for its own key, for whatever name was asked.
+  handshake imp(role::responder, impostor_keys, p.prologue);
+  bytes to_server, to_client;
+  c.start(to_server);
+  frame_reader fr(max_noise_message);
+  fr.feed(to_server);
+  fr.next();  // hello
+  imp.read_message(*fr.next());
+  append_frame(to_client, imp.write_message());
+  to_server.clear();
+  EXPECT_PROTOCOL_ERROR(c.receive(to_client, to_server), error_kind::wrong_host);
+  EXPECT_TRUE(to_server.empty());  // no message 3: the client's key never left
+}
+
+TEST(sfs_channel, end_of_stream_during_the_handshake_is_truncation) {
+  pair_of_ends p;
+  channel s = channel::server(p.server_keys);
+  bytes out;
+  s.receive(bytes{0, 0}, out);
+  EXPECT_PROTOCOL_ERROR(s.end_of_stream(), error_kind::truncated);
+  channel s2 = channel::server(p.server_keys);
+  EXPECT_PROTOCOL_ERROR(s2.receive(bytes{0xff, 0xff, 0xff, 0xff}, out), error_kind::too_large);
 }
 
 }  // namespace

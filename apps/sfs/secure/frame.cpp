@@ -75,9 +75,9 @@ std::optional<std::span<const std::uint8_t>> frame_reader::next_view() {
   if (buffered() < frame_header_size + len) return std::nullopt;
   std::span<const std::uint8_t> body(p + frame_header_size, len);
   start_ += frame_header_size + len;
-  // The next frame's header, if already in, is checked now: an oversize length is refused
-  // while it is still the first thing pending.
-  check_header();
+  // The next frame's header is NOT checked here but on the next call: the caller may change
+  // the limits in between (the frame after Noise message 3 is a transport frame, with other
+  // bounds; checking it against the handshake's refused a valid first request).
   return body;
 }
 
