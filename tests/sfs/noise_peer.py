@@ -140,6 +140,20 @@ class StdioStream:
         self.w.flush()
 
 
+class BufferStream:
+    """Writes collect in .out; reads come from .inp (for generating recorded byte streams)."""
+
+    def __init__(self, inp=b""):
+        self.inp, self.out = inp, bytearray()
+
+    def read(self, n):
+        data, self.inp = self.inp[:n], self.inp[n:]
+        return data
+
+    def write(self, data):
+        self.out += data
+
+
 class SocketStream:
     def __init__(self, sock):
         self.sock = sock
@@ -204,8 +218,21 @@ def parse_hello(data):
     return data[10:].decode("ascii")
 
 
-def new_handshake(initiator, prologue, static):
-    hs = HandshakeState(SymmetricState(CipherState(ChaChaPolyCipher()), SHA256Hash()), X25519DH())
+class FixedEphemeralDH(X25519DH):
+    """X25519 whose generate_keypair() (the handshake's ephemeral) returns a fixed key: for
+    reproducible seeds and vectors only, never for a real connection."""
+
+    def __init__(self, secret):
+        super().__init__()
+        self.fixed_secret = secret
+
+    def generate_keypair(self, privatekey=None):
+        return super().generate_keypair(privatekey or PrivateKey(self.fixed_secret))
+
+
+def new_handshake(initiator, prologue, static, fixed_ephemeral_secret=None):
+    dh = FixedEphemeralDH(fixed_ephemeral_secret) if fixed_ephemeral_secret else X25519DH()
+    hs = HandshakeState(SymmetricState(CipherState(ChaChaPolyCipher()), SHA256Hash()), dh)
     hs.initialize(XXHandshakePattern(), initiator, prologue, s=static)
     return hs
 
