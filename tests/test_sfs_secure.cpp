@@ -194,7 +194,7 @@ TEST(sfs_names, malformed_names_are_refused) {
   for (const std::string& bad : std::vector<std::string>{"", "h", "h:1", ":1:" + id, "h::" + id, "h:0:" + id, "h:65536:" + id,
                           "h:01:" + id, "h:1:" + id.substr(1), "h:1:" + id + "a", "h/x:1:" + id,
                           "[::1:1:" + id, "[h]:1:" + id, "[::1]1:" + id, "h:1:" + id + "=",
-                          "h:-1:" + id, std::string("h\0x:1:", 6) + id}) {
+                          "h:-1:" + id, "[:::]:1:" + id, "[1:2]:1:" + id, std::string("h\0x:1:", 6) + id}) {
     EXPECT_PROTOCOL_ERROR(parse_name(bad), error_kind::malformed);
   }
 }
