@@ -777,6 +777,13 @@ TEST(sfs_transport, unknown_frame_type_is_malformed) {
   bytes plain = {0x02, 'x'};
   enc.encrypt_with_ad(header, plain, frame);
   EXPECT_PROTOCOL_ERROR(opener.open(frame), error_kind::malformed);
+  // A close frame must have no body (a fuzzer cannot forge these: the AEAD stops it first).
+  cipher_state enc2(k);
+  frame_opener opener2(cipher_state(k), {});
+  bytes close_with_body = header;
+  bytes plain2 = {frame_type_close, 'x'};
+  enc2.encrypt_with_ad(header, plain2, close_with_body);
+  EXPECT_PROTOCOL_ERROR(opener2.open(close_with_body), error_kind::malformed);
 }
 
 TEST(sfs_transport, nonce_exhaustion_is_an_error_not_a_wrap) {
