@@ -5,8 +5,15 @@
 #include "amisc.h"
 #include "callback.h"
 #include "err.h"
+#include "ihash.h"
+#include "parseopt.h"
+#include "qhash.h"
 #include "refcnt.h"
+#include "rxx.h"
+#include "serial.h"
 #include "str.h"
+#include "suio++.h"
+#include "vec.h"
 
 #include <gtest/gtest.h>
 
@@ -380,6 +387,256 @@ TEST (async_err, lines_from_two_threads_never_interleave)
   }
   EXPECT_EQ (lines[0], 2000);
   EXPECT_EQ (lines[1], 2000);
+}
+
+// ---- suio++.h ----
+
+TEST (async_suio, output_drains_to_a_pipe_and_input_reads_back)
+{
+  int p[2];
+  ASSERT_EQ (pipe (p), 0);
+  suio out;
+  out.print ("hello ", 6);
+  out.copy ("world\n", 6);
+  out.fill ('!', 3);
+  EXPECT_EQ (out.resid (), 15u);
+  EXPECT_EQ (out.output (p[1]), 1);
+  EXPECT_EQ (out.resid (), 0u);
+  EXPECT_EQ (out.output (p[1]), 0);  // nothing pending: no progress
+  suio in;
+  EXPECT_EQ (in.input (p[0]), 15);
+  EXPECT_EQ (in.linelen (), 12);
+  EXPECT_EQ (suio_getline (&in), "hello world");
+  EXPECT_EQ (str (in), "!!!");
+  close (p[0]);
+  EXPECT_EQ (out.output (p[1]), 0);
+  out.copy ("x", 1);
+  signal (SIGPIPE, SIG_IGN);
+  EXPECT_EQ (out.output (p[1]), -1);  // reader gone: an error, errno EPIPE
+  EXPECT_EQ (errno, EPIPE);
+  close (p[1]);
+}
+
+TEST (async_suio, output_to_a_full_nonblocking_pipe_makes_partial_progress)
+{
+  int p[2];
+  ASSERT_EQ (pipe (p), 0);
+  fcntl (p[1], F_SETFL, O_NONBLOCK);
+  suio out;
+  std::string big (1 << 20, 'z');
+  out.copy (big.data (), big.size ());
+  EXPECT_EQ (out.output (p[1]), 1);  // some went, the rest waits (EAGAIN is not an error)
+  EXPECT_GT (out.resid (), 0u);
+  EXPECT_LT (out.resid (), big.size ());
+  EXPECT_EQ (out.output (p[1]), 0);
+  close (p[0]);
+  close (p[1]);
+}
+
+// ---- vec.h ----
+
+TEST (async_vec, fifo_use_keeps_order_and_destroys_at_once)
+{
+  vec<str> v;
+  for (int i = 0; i < 100; i++)
+    v.push_back (strbuf () << i);
+  for (int i = 0; i < 50; i++)
+    EXPECT_EQ (v.pop_front (), str (strbuf () << i));
+  for (int i = 100; i < 300; i++)  // growth after pops compacts, order kept
+    v.push_back () = strbuf () << i;
+  ASSERT_EQ (v.size (), 250u);
+  for (size_t i = 0; i < v.size (); i++)
+    EXPECT_EQ (v[i], str (strbuf () << int (i + 50)));
+  EXPECT_EQ (v.back (), "299");
+  EXPECT_EQ (v.pop_back (), "299");
+  v.push_back (v.front ());  // an element of v itself, while v may grow
+  EXPECT_EQ (v.back (), "50");
+  int n = 0;
+  for (str &s : v)
+    n += s ? 1 : 0;
+  EXPECT_EQ (n, 250);
+  v.clear ();
+  EXPECT_TRUE (v.empty ());
+
+  tracked::alive = 0;
+  vec<ref<tracked>> refs;
+  refs.push_back (New refcounted<tracked>);
+  refs.push_back (New refcounted<tracked>);
+  EXPECT_EQ (tracked::alive, 2);
+  refs.pop_front ();
+  EXPECT_EQ (tracked::alive, 1);  // the popped element was destroyed, not parked
+}
+
+// ---- qhash.h / ihash.h ----
+
+void add_value (int *sum, const str &, int *val) { *sum += *val; }
+
+TEST (async_qhash, insert_replace_lookup_remove)
+{
+  qhash<str, int> ages;
+  ages.insert ("alice", 30);
+  ages.insert ("bob", 40);
+  ages.insert ("alice", 31);
+  ASSERT_TRUE (ages["alice"]);
+  EXPECT_EQ (*ages["alice"], 31);
+  EXPECT_EQ (ages["carol"], nullptr);
+  EXPECT_EQ (ages.size (), 2u);
+  int v = 0;
+  EXPECT_TRUE (ages.remove ("bob", &v));
+  EXPECT_EQ (v, 40);
+  EXPECT_FALSE (ages.remove ("bob", &v));
+  for (int i = 0; i < 1000; i++)
+    ages.insert (strbuf () << "k" << i, i);
+  for (int i = 0; i < 1000; i++)
+    ASSERT_EQ (*ages[strbuf () << "k" << i], i);
+  qhash<str, int> copy = ages;
+  ages.clear ();
+  EXPECT_EQ (copy.size (), 1001u);
+  int sum = 0;
+  copy.traverse (wrap (add_value, &sum));
+  EXPECT_EQ (sum, 31 + 999 * 1000 / 2);
+
+  qhash<int, ref<tracked>> objs;
+  objs.insert (1, New refcounted<tracked>);
+  ptr<tracked> t = objs[1];  // ref values come back as ptr
+  EXPECT_TRUE (t);
+  EXPECT_FALSE (objs[2]);
+
+  bhash<str> seen;
+  EXPECT_TRUE (seen.insert ("x"));
+  EXPECT_FALSE (seen.insert ("x"));
+  EXPECT_TRUE (seen["x"]);
+  seen.remove ("x");
+  EXPECT_FALSE (seen["x"]);
+}
+
+struct conn_t {
+  int fd;
+  str name;
+  ihash_entry<conn_t> link;
+  conn_t (int f, str n) : fd (f), name (n) {}
+};
+
+TEST (async_ihash, intrusive_table_by_member_key)
+{
+  ihash<int, conn_t, &conn_t::fd, &conn_t::link> byfd;
+  std::vector<conn_t *> all;
+  for (int i = 0; i < 500; i++) {
+    all.push_back (new conn_t (i % 250, strbuf () << "c" << i));
+    byfd.insert (all.back ());
+  }
+  EXPECT_EQ (byfd.size (), 500u);
+  conn_t *c = byfd[7];
+  ASSERT_TRUE (c);
+  EXPECT_EQ (c->fd, 7);
+  conn_t *twin = byfd.nextkeq (c);  // keys may repeat
+  ASSERT_TRUE (twin);
+  EXPECT_EQ (twin->fd, 7);
+  EXPECT_NE (twin, c);
+  EXPECT_EQ (byfd.nextkeq (twin), nullptr);
+  byfd.remove (c);
+  EXPECT_EQ (byfd[7], twin);
+  EXPECT_EQ (byfd[1000], nullptr);
+  size_t n = 0;
+  for (conn_t *e = byfd.first (); e; e = byfd.next (e))
+    n++;
+  EXPECT_EQ (n, 499u);
+  byfd.deleteall ();
+  EXPECT_EQ (byfd.size (), 0u);
+  delete c;
+}
+
+// ---- rxx.h ----
+
+TEST (async_rxx, match_search_groups_options_and_split)
+{
+  rxx kv ("^(\\w+)\\s*=\\s*(.*)$");
+  EXPECT_TRUE (kv.match ("port = 8080"));
+  EXPECT_EQ (kv[1], "port");
+  EXPECT_EQ (kv[2], "8080");
+  EXPECT_EQ (kv.start (2), 7);
+  EXPECT_EQ (kv.len (1), 4);
+  EXPECT_FALSE (kv.match ("= 1"));
+  EXPECT_FALSE (kv.success ());
+
+  rxx digits ("[0-9]+");
+  EXPECT_FALSE (digits.match ("ab12cd"));  // match: the whole string
+  EXPECT_TRUE (digits.search ("ab12cd"));
+  EXPECT_EQ (digits[0], "12");
+  str line = "abc 42 def";
+  EXPECT_TRUE (line / digits);
+  EXPECT_EQ (str (line / digits), "42");
+
+  rxx opt ("(x)?hello", "i");
+  EXPECT_TRUE (opt.search ("say HeLLo"));
+  EXPECT_FALSE (opt[1]);  // an unset group is a null str
+
+  vec<str> parts;
+  EXPECT_EQ (split (&parts, rxx (",\\s*"), "a, b,c,"), 3);
+  ASSERT_EQ (parts.size (), 3u);
+  EXPECT_EQ (parts[1], "b");
+  parts.clear ();
+  EXPECT_EQ (split (&parts, rxx (","), "a,b,c", 2), 2);
+  EXPECT_EQ (parts[1], "b,c");
+  EXPECT_EQ (join (str ("-"), parts), "a-b,c");
+
+  rrxx bad;
+  EXPECT_FALSE (bad.compile ("(unclosed"));
+  EXPECT_TRUE (strstr (bad.geterr ().cstr (), "offset")) << bad.geterr ().cstr ();
+  EXPECT_FALSE (bad.search ("x"));  // an uncompiled rrxx matches nothing
+  EXPECT_DEATH ({ rxx broken ("("); }, "bad pattern");
+  // Catastrophic backtracking ends with an error, not a hang.
+  rxx evil ("^(a+)+$");
+  std::string as (40, 'a');
+  as += 'b';
+  EXPECT_FALSE (evil.search (as.c_str ()));
+}
+
+// ---- parseopt.h / serial.h ----
+
+TEST (async_parseopt, convertint_accepts_whole_numbers_and_rejects_the_rest)
+{
+  int i = -7;
+  EXPECT_TRUE (convertint ("42", &i));
+  EXPECT_EQ (i, 42);
+  EXPECT_TRUE (convertint ("0x1f", &i));
+  EXPECT_EQ (i, 31);
+  EXPECT_TRUE (convertint (str ("-010"), &i));  // base 0: octal
+  EXPECT_EQ (i, -8);
+  i = -7;
+  EXPECT_FALSE (convertint ("", &i));
+  EXPECT_FALSE (convertint ("12abc", &i));
+  EXPECT_FALSE (convertint (" 12", &i));
+  EXPECT_FALSE (convertint ("99999999999", &i));  // does not fit an int
+  EXPECT_EQ (i, -7);                             // untouched on failure
+  u_int16_t port;
+  EXPECT_FALSE (convertint ("70000", &port));
+  EXPECT_FALSE (convertint ("-1", &port));
+  EXPECT_TRUE (convertint ("65535", &port));
+  u_int64_t big;
+  EXPECT_TRUE (convertint ("18446744073709551615", &big));
+  EXPECT_FALSE (convertint ("18446744073709551616", &big));
+  EXPECT_FALSE (convertint (str ("1\0002", 3), &i));
+}
+
+TEST (async_serial, str2file_and_file2str_round_trip)
+{
+  char dir[] = "/tmp/hue-async-serialXXXXXX";
+  ASSERT_TRUE (mkdtemp (dir));
+  str path = strbuf () << dir << "/f";
+  str data ("bin\0ary\n", 8);
+  struct stat sb;
+  ASSERT_TRUE (str2file (path, data, 0600, false, &sb));
+  EXPECT_EQ (sb.st_mode & 0777, 0600u);
+  EXPECT_EQ (file2str (path), data);
+  ASSERT_TRUE (str2file (path, "replaced"));
+  EXPECT_EQ (file2str (path), "replaced");
+  EXPECT_FALSE (str2file (path, "x", 0666, true));  // excl: exists
+  EXPECT_EQ (errno, EEXIST);
+  EXPECT_FALSE (file2str (strbuf () << dir << "/missing"));
+  EXPECT_EQ (errno, ENOENT);
+  unlink (path);
+  rmdir (dir);
 }
 
 }  // namespace
