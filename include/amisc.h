@@ -14,7 +14,9 @@
 #include "callback.h"
 #include "err.h"
 #include "keyfunc.h"
+#include "serial.h"  // libasync's amisc.h brought file2str/str2file in; programs rely on it
 #include "str.h"
+#include "vec.h"
 
 typedef callback<void>::ref cbv;
 typedef callback<void, int>::ref cbi;

@@ -118,6 +118,48 @@ public:
   }
 };
 
+// Walks a qhash: next () returns a pointer to the next key (and copies its value to *val when
+// given), NULL at the end. The table must not change during the walk, except removing the entry
+// just returned.
+template<class K, class V, class H = hashfn<K>, class E = equals<K>>
+class qhash_const_iterator_t {
+  typedef qhash_slot<K, V> slot;
+  const qhash<K, V, H, E> &qh_;
+  const slot *i_;
+
+public:
+  explicit qhash_const_iterator_t (const qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
+  void reset () { i_ = qh_.first (); }
+  const K *next (V *val = nullptr) {
+    if (!i_)
+      return nullptr;
+    const slot *s = i_;
+    i_ = qh_.next (s);
+    if (val)
+      *val = s->value;
+    return &s->key;
+  }
+};
+template<class K, class V, class H = hashfn<K>, class E = equals<K>>
+class qhash_iterator_t {
+  typedef qhash_slot<K, V> slot;
+  qhash<K, V, H, E> &qh_;
+  slot *i_;
+
+public:
+  explicit qhash_iterator_t (qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
+  void reset () { i_ = qh_.first (); }
+  const K *next (V *val = nullptr) {
+    if (!i_)
+      return nullptr;
+    slot *s = i_;
+    i_ = qh_.next (s);
+    if (val)
+      *val = s->value;
+    return &s->key;
+  }
+};
+
 template<class K, class H = hashfn<K>, class E = equals<K>>
 class bhash : public ihash_core<qhash_slot<K, void>, &qhash_slot<K, void>::link> {
   typedef qhash_slot<K, void> slot;

@@ -495,6 +495,13 @@ TEST (async_qhash, insert_replace_lookup_remove)
   int sum = 0;
   copy.traverse (wrap (add_value, &sum));
   EXPECT_EQ (sum, 31 + 999 * 1000 / 2);
+  qhash_iterator_t<str, int> it (copy);
+  int walked = 0, seen_value = 0;
+  while (const str *k = it.next (&seen_value)) {
+    EXPECT_EQ (*copy[*k], seen_value);
+    walked++;
+  }
+  EXPECT_EQ (walked, 1001);
 
   qhash<int, ref<tracked>> objs;
   objs.insert (1, New refcounted<tracked>);
