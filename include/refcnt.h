@@ -168,6 +168,13 @@ public:
   ref (const ref &r) { p = r.p; c = r.c; this->inc (); }
   template<class U> requires std::is_convertible_v<U *, T *>
   ref (const ref<U> &r) { p = r.p; c = r.c; this->inc (); }
+  // Moving saves an atomic increment and decrement (wrap's closures are built from temporaries).
+  // The moved-from ref is empty and may only be destroyed or assigned to; the compiler moves
+  // only from objects about to die, so only an explicit std::move can expose that state, and
+  // libasync-era code has none.
+  ref (ref &&r) noexcept { p = r.p; c = r.c; r.p = nullptr; r.c = nullptr; }
+  template<class U> requires std::is_convertible_v<U *, T *>
+  ref (ref<U> &&r) noexcept { p = r.p; c = r.c; r.p = nullptr; r.c = nullptr; }
   // A ptr can become a ref only when it is not null (checked: a null ref would break the type's
   // one promise).
   template<class U> requires std::is_convertible_v<U *, T *>
@@ -179,6 +186,13 @@ public:
   ~ref () { this->dec (); }
 
   ref &operator= (const ref &r) { r.inc (); this->dec (); p = r.p; c = r.c; return *this; }
+  ref &operator= (ref &&r) noexcept {
+    if (this != &r) {
+      this->dec ();
+      p = r.p; c = r.c; r.p = nullptr; r.c = nullptr;
+    }
+    return *this;
+  }
   template<class U> requires std::is_convertible_v<U *, T *>
   ref &operator= (const ref<U> &r) { r.inc (); this->dec (); p = r.p; c = r.c; return *this; }
   template<class U> requires std::is_convertible_v<U *, T *>
@@ -207,6 +221,8 @@ public:
   ptr (const ptr<U> &r) { p = r.p; c = r.c; this->inc (); }
   template<class U> requires std::is_convertible_v<U *, T *>
   ptr (const ref<U> &r) { p = r.p; c = r.c; this->inc (); }
+  template<class U> requires std::is_convertible_v<U *, T *>
+  ptr (ref<U> &&r) noexcept { p = r.p; c = r.c; r.p = nullptr; r.c = nullptr; }
   ~ptr () { this->dec (); }
 
   ptr &operator= (std::nullptr_t) { this->dec (); p = nullptr; c = nullptr; return *this; }
