@@ -132,11 +132,13 @@ public:
     entries_ = 0;
   }
   // Removes and deletes every element.
+  // One pass over the buckets (restarting from first () after each delete would be quadratic).
   void deleteall () {
-    while (T *e = first ()) {
-      remove (e);
-      delete e;
-    }
+    for (T *&head : tab_)
+      while (T *e = head) {
+        remove (e);
+        delete e;
+      }
   }
   // Calls cb on each element; cb may remove (even delete) the element it is given.
   void traverse (typename callback<void, T *>::ref cb) {

@@ -517,6 +517,17 @@ TEST (async_qhash, insert_replace_lookup_remove)
   EXPECT_FALSE (seen["x"]);
 }
 
+// Regression: deleteall restarted its bucket scan after every delete, so destroying a big table
+// took minutes (quadratic in the bucket count); the suite's timeout catches a return of that.
+TEST (async_qhash, destroying_a_large_table_is_linear)
+{
+  auto *big = new qhash<int, int>;
+  for (int i = 0; i < 200000; i++)
+    big->insert (i, i);
+  EXPECT_EQ (big->size (), 200000u);
+  delete big;
+}
+
 struct conn_t {
   int fd;
   str name;
