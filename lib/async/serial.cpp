@@ -1,6 +1,8 @@
 // file2str and str2file (include/serial.h).
 #include "serial.h"
 
+#include <atomic>
+
 str
 file2str (str file)
 {
@@ -49,7 +51,9 @@ str2file (str file, str s, int perm, bool excl, struct stat *sbp, bool, bool do_
   if (excl) {
     fd = ::open (file.cstr (), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, perm);
   } else {
-    tmp = strbuf () << file << ".tmp~" << int (getpid ());
+    // Unique per process and per call: two colors saving one file must not share a temporary.
+    static std::atomic<u_int> seq;
+    tmp = strbuf () << file << ".tmp~" << int (getpid ()) << "." << seq.fetch_add (1);
     fd = ::open (tmp.cstr (), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, perm);
   }
   if (fd < 0)
