@@ -399,6 +399,43 @@ TEST (async_err, lines_from_two_threads_never_interleave)
   EXPECT_EQ (lines[1], 2000);
 }
 
+// ---- sysconf.h / amisc.h ----
+
+class private_dtor {
+public:
+  int x = 1;
+  PRIVDEST ~private_dtor () = default;  // expands to nothing: the destructor stays public
+};
+
+TEST (async_sysconf, bsd_types_min_max_fl_and_timespec_arithmetic)
+{
+  u_int32_t a = 7;
+  u_int16_t b = 9;
+  u_char c = 255;
+  u_int d = min<u_int> (a, b);
+  EXPECT_EQ (d, 7u);
+  EXPECT_EQ (max (3, 5), 5);
+  EXPECT_EQ (c, 255);
+  EXPECT_TRUE (strstr (__FL__, "test_async_basics.cpp:")) << __FL__;
+  private_dtor p;
+  EXPECT_EQ (p.x, 1);
+  char *dup = xstrdup ("abc");
+  EXPECT_STREQ (dup, "abc");
+  xfree (dup);
+
+  timespec t1 {5, 900000000}, t2 {1, 200000000};
+  timespec sum = t1 + t2;
+  EXPECT_EQ (sum.tv_sec, 7);
+  EXPECT_EQ (sum.tv_nsec, 100000000);
+  timespec diff = t2 - t1;  // negative: seconds carry the sign, nanoseconds stay in [0, 1e9)
+  EXPECT_EQ (diff.tv_sec, -5);
+  EXPECT_EQ (diff.tv_nsec, 300000000);
+  EXPECT_TRUE (t2 < t1);
+  EXPECT_TRUE (t1 >= t1);
+  EXPECT_EQ (tscmp (t1, t2), 1);
+  EXPECT_TRUE (sum == (timespec {7, 100000000}));
+}
+
 // ---- suio++.h ----
 
 TEST (async_suio, output_drains_to_a_pipe_and_input_reads_back)
