@@ -161,6 +161,19 @@ TEST_P(Static, PipelinedRequestsAroundALargeFileStayInOrder) {
   ::close(fd);
 }
 
+// A file cut short after the scan: the promised Content-Length cannot be kept, so the server
+// closes the connection (the client sees a short body, never a hang), and keeps serving others.
+TEST_P(Static, FileTruncatedAfterTheScanEndsTheResponseWithAClose) {
+  server s(GetParam());
+  fs::resize_file(s.dir.root / "big.bin", 1 << 20);  // same inode, the descriptor sees it
+  const download d = fetch_hashed(s.port(), "/big.bin");
+  EXPECT_EQ(d.status, 200);
+  EXPECT_EQ(d.bytes, 1u << 20);  // what there was, then end-of-file
+  auto r = ask(s.port(), get("/a.txt"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
 // ------------------------------------------------------------------------------------------
 // Reload: a new snapshot, swapped in; in-flight responses finish on the old one.
 
