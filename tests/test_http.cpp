@@ -262,6 +262,9 @@ const std::vector<verdict>& verdicts() {
      status::payload_too_large, body_limit(10)},
     {"chunk_size_over_limit", get + "Transfer-Encoding: chunked\r\n" + end + "fffffffffffffffffff",
      status::payload_too_large, body_limit(100)},
+    {"too_many_chunks",
+     get + "Transfer-Encoding: chunked\r\n" + end + [] { std::string b; for (int k = 0; k < 1025; ++k)
+       b += "1\r\nx\r\n"; return b + "0\r\n\r\n"; }(), status::payload_too_large, body_limit(100000)},
     {"payload_before_later_transfer_encoding",
      get + "Content-Length: 5\r\nTransfer-Encoding: x\r\n" + end, status::payload_too_large},
 

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/tcp.h>
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -229,6 +231,30 @@ TEST_P(Rfc, s7_1_chunked_body_is_consumed_and_the_connection_stays_in_sync) {
   EXPECT_EQ(r->status, 405);
   EXPECT_TRUE(r->keep_alive);
   EXPECT_TRUE(still_usable(fd, buf));  // the body's "GET /" was not taken for a request
+  ::close(fd);
+}
+
+// Bodies arriving a byte at a time (the session skips re-parses that cannot change the verdict)
+// are still taken whole, and the request after them is answered.
+TEST_P(Rfc, s6_3_bodies_arriving_byte_by_byte_keep_the_connection_in_sync) {
+  const int fd = dial(port());
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const std::string req =
+      "POST /a.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+      "2;x=y\r\nde\r\n0\r\n\r\n"
+      "PUT /a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 12\r\n\r\nGET / HTTP/1"
+      + get("/sub/b.css");
+  for (char ch : req) {
+    send_all(fd, std::string_view(&ch, 1));
+    std::this_thread::sleep_for(100us);
+  }
+  std::string buf;
+  auto a = read_reply(fd, buf), b = read_reply(fd, buf), c = read_reply(fd, buf);
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->status, 405);
+  EXPECT_EQ(b->status, 405);
+  EXPECT_EQ(c->body, "b{}\n");
   ::close(fd);
 }
 

@@ -193,6 +193,8 @@ bool scan_transfer_encoding(std::string_view v, bool& last_chunked, unsigned& ch
 
 namespace {
 
+constexpr std::size_t max_chunks = 1024;
+
 // chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 §7.1), starting at `i`. The
 // encoded bytes count against max_body_bytes: the verdict is 413 as soon as the body would need
 // a byte beyond that, whether or not the byte has arrived, so prefixes and wholes agree. Chunk
@@ -225,8 +227,11 @@ parse_result parse_chunked(std::string_view in, std::size_t i, const limits& lim
     if (int w = need(k + 1)) return w;
     return in[k + 1] == '\n' ? 0 : -1;
   };
-  std::size_t decoded = 0;
+  std::size_t decoded = 0, chunks = 0;
   for (;;) {
+    // A body cut into very many chunks is refused like a large one: a caller that re-parses as
+    // bytes arrive pays for every chunk header each time (bounded by this), not for the data.
+    if (++chunks > max_chunks) return fail(status::payload_too_large);
     // chunk-size: 1*HEXDIG, its value bounded by the body limit as the digits arrive.
     std::size_t n = 0, digits = 0;
     for (;; ++i) {

@@ -37,7 +37,7 @@
 //     when the caller wants them. Other headers are checked for syntax only.
 //   - Transfer-Encoding (RFC 9112 §6.1, §6.3, §7.1): a request body in chunked coding is read
 //     (chunk extensions and trailer fields checked for syntax and ignored) within max_body_bytes
-//     counted on the encoded bytes; chunked not last is 400, another coding 501, Transfer-Encoding
+//     counted on the encoded bytes, and at most 1024 chunks (413 beyond); chunked not last is 400, another coding 501, Transfer-Encoding
 //     together with Content-Length or in HTTP/1.0 is 400. Those verdicts come when the header
 //     section ends.
 #pragma once

@@ -74,19 +74,30 @@ session::parsed session::parse(const http::limits& lim) {
   parsed p;
   path_.clear();
   const std::string_view rest(in_.get() + start_, in_len_ - start_);
-  // A request arriving in pieces is re-parsed from its start. Bytes without a line end cannot
-  // complete a head, so skip the re-parse for them: a client trickling one byte at a time would
-  // otherwise cost a scan of up to max_header_bytes per byte. (Only while the head is open: a
-  // body needs no line end. Errors a re-parse would find now are found at the next line end.)
-  if (checked_ > 0 && checked_ <= rest.size() && !awaiting_body_ &&
-      rest.size() <= lim.max_header_bytes &&
-      std::memchr(rest.data() + checked_, '\n', rest.size() - checked_) == nullptr) {
-    checked_ = rest.size();
-    return p;
+  // A request arriving in pieces is re-parsed from its start; skip the re-parse when the new
+  // bytes cannot change the verdict, or a client trickling one byte at a time would cost a scan
+  // of the whole head per byte:
+  //   - while the head is open, or a chunked body arrives: bytes without a line end cannot
+  //     complete anything (errors a re-parse would find now are found at the next line end, and
+  //     the limits still apply: past them the re-parse happens);
+  //   - a Content-Length body: nothing changes until all of it is there.
+  if (checked_ > 0 && checked_ <= rest.size()) {
+    const bool no_new_line =
+        std::memchr(rest.data() + checked_, '\n', rest.size() - checked_) == nullptr;
+    bool skip;
+    if (!awaiting_body_) skip = rest.size() <= lim.max_header_bytes && no_new_line;
+    else if (body_end_ > 0) skip = rest.size() < body_end_;
+    else skip = rest.size() - head_bytes_ < lim.max_body_bytes && no_new_line;  // chunked
+    if (skip) {
+      checked_ = rest.size();
+      return p;
+    }
   }
   const http::parse_result r = http::parse_request(rest, lim);
   checked_ = r.st == http::status::incomplete ? rest.size() : 0;
   awaiting_body_ = r.st == http::status::incomplete && r.head_bytes > 0;
+  head_bytes_ = r.head_bytes;
+  body_end_ = awaiting_body_ && !r.req.chunked ? r.head_bytes + r.req.body_bytes : 0;
   std::string expect;
   const bool expect_field = (r.req.fields & http::field::expect) != 0 && r.req.minor_version == 1;
   if (expect_field) http::field_values(r.req.head, "expect", expect);

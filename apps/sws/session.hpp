@@ -107,6 +107,8 @@ class session {
   bool draining_ = false;
   bool drained_ = true;
   bool awaiting_body_ = false;  // the last parse had a complete head and waited for content
+  std::size_t head_bytes_ = 0;  // that head's size
+  std::size_t body_end_ = 0;    // Content-Length: where the request ends; 0 for chunked
   request_conditions cond_;
   std::vector<std::shared_ptr<const file_cache>> retained_;
 };
