@@ -143,10 +143,12 @@ parse_result parse_checked(std::string_view buffered, const limits& lim,
       FUZZ_CHECK(q.target.size() <= lim.max_target_bytes);
       FUZZ_CHECK(q.body_bytes <= lim.max_body_bytes && q.body_bytes <= r.consumed);
       FUZZ_CHECK(q.head.size() <= lim.max_header_bytes && inside(q.head, in));
-      FUZZ_CHECK(q.head.data() == in.data() && r.consumed >= q.head.size());
+      FUZZ_CHECK(q.head.data() == q.method_name.data());  // it starts at the request line
+      const std::size_t head_end = static_cast<std::size_t>(q.head.data() - in.data()) + q.head.size();
+      FUZZ_CHECK(head_end <= lim.max_header_bytes && r.consumed >= head_end);
       // The body's bytes on the wire (chunk framing included) are within the body limit.
-      FUZZ_CHECK(r.consumed - q.head.size() <= lim.max_body_bytes);
-      FUZZ_CHECK(q.chunked || r.consumed - q.head.size() == q.body_bytes);
+      FUZZ_CHECK(r.consumed - head_end <= lim.max_body_bytes);
+      FUZZ_CHECK(q.chunked || r.consumed - head_end == q.body_bytes);
       {
         // Every field noted as present is found again by field_values, and Host lines agree.
         std::string v;

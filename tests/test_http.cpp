@@ -958,3 +958,16 @@ TEST(Notes, incomplete_body_reports_the_head_size) {
 }
 
 }  // namespace
+
+namespace {
+// Found by the fuzzer: `head` began at the empty lines before the request line, so field_values
+// stopped at the first of them and the conditional fields of such a request were lost.
+TEST(Notes, head_starts_at_the_request_line_after_empty_lines) {
+  const parsed p = parse("\r\n\r\nGET / HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n");
+  ASSERT_EQ(p.r.st, status::complete);
+  EXPECT_EQ(p.r.req.head.substr(0, 5), "GET /");
+  std::string v;
+  EXPECT_EQ(field_values(p.r.req.head, "range", v), 1u);
+  EXPECT_EQ(v, "bytes=0-1");
+}
+}  // namespace

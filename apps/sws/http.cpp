@@ -464,7 +464,7 @@ parse_result parse_request(std::string_view in, const limits& lim) {
   }
 
   r.req.keep_alive = r.req.minor_version == 1 ? !conn_close : conn_keep_alive && !conn_close;
-  r.req.head = in.substr(0, i);
+  r.req.head = in.substr(m0, i - m0);  // from the request line: leading CRLFs are not part of it
   if (have_te) {
     // Both framings at once is the request-smuggling shape (RFC 9112 §6.3 item 3): 400, close.
     // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 §6.1).

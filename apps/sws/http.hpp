@@ -81,7 +81,8 @@ struct request {
   unsigned host_lines = 0;       // Host field lines seen
   bool host_valid = true;        // every Host value is uri-host [":" port] (RFC 9110 §7.2)
   unsigned fields = 0;           // bits of `field`: which of the fields below were present
-  std::string_view head;         // the request line and header section, final CRLF included
+  std::string_view head;         // request line and header section (final CRLF included; not
+                                 // the empty lines before the request line)
 };
 
 // Fields the parser only notes (request::fields); field_values() collects their values.
