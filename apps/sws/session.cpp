@@ -150,18 +150,19 @@ session::parsed session::parse(const http::limits& lim) {
     p.what = parsed::options;
     return p;
   }
-  cond_.clear();
-  if (r.req.fields != 0) {
+  if (cond_) cond_->clear();
+  if ((r.req.fields & ~unsigned(http::field::expect)) != 0) {
     using http::field;
+    if (!cond_) cond_ = std::make_unique<request_conditions>();  // most connections never need it
     const std::string_view h = r.req.head;
-    if (r.req.fields & field::if_match) http::field_values(h, "if-match", cond_.if_match);
-    if (r.req.fields & field::if_none_match) http::field_values(h, "if-none-match", cond_.if_none_match);
+    if (r.req.fields & field::if_match) http::field_values(h, "if-match", cond_->if_match);
+    if (r.req.fields & field::if_none_match) http::field_values(h, "if-none-match", cond_->if_none_match);
     if (r.req.fields & field::if_modified_since)
-      http::field_values(h, "if-modified-since", cond_.if_modified_since);
+      http::field_values(h, "if-modified-since", cond_->if_modified_since);
     if (r.req.fields & field::if_unmodified_since)
-      http::field_values(h, "if-unmodified-since", cond_.if_unmodified_since);
-    if (r.req.fields & field::range) http::field_values(h, "range", cond_.range);
-    if (r.req.fields & field::if_range) http::field_values(h, "if-range", cond_.if_range);
+      http::field_values(h, "if-unmodified-since", cond_->if_unmodified_since);
+    if (r.req.fields & field::range) http::field_values(h, "range", cond_->range);
+    if (r.req.fields & field::if_range) http::field_values(h, "if-range", cond_->if_range);
   }
   switch (http::normalize_target(r.req.target, path_)) {
     case http::target_status::ok:
@@ -240,8 +241,8 @@ void session::add_head(int status, const response& f, bool keep_alive, std::stri
 int session::respond_file(const response& f, bool head, bool keep_alive, const file_cache& errors) {
   keep_alive = keep_alive && !close_after_ && !(draining_ && !partial_request());
   if (!keep_alive) close_after_ = true;
-  if (cond_.any()) {
-    switch (evaluate(cond_, f.etag, f.mtime)) {
+  if (cond_ && cond_->any()) {
+    switch (evaluate(*cond_, f.etag, f.mtime)) {
       case precondition::not_modified:
         // 304: no content, so no Content-Length; ETag and Date as a 200 would have (§15.4.5).
         add_head(304, f, keep_alive, {}, 0, false);
@@ -254,7 +255,7 @@ int session::respond_file(const response& f, bool head, bool keep_alive, const f
     }
     byte_range br;
     // Range is defined for GET only (RFC 9110 §14.2): a HEAD gets the 200 head.
-    switch (head ? range_verdict::whole : evaluate_range(cond_, f.etag, f.mtime, f.size, br)) {
+    switch (head ? range_verdict::whole : evaluate_range(*cond_, f.etag, f.mtime, f.size, br)) {
       case range_verdict::partial: {
         const std::string cr = "Content-Range: bytes " + std::to_string(br.first) + "-" +
                                std::to_string(br.last) + "/" + std::to_string(f.size) + "\r\n";

@@ -33,8 +33,8 @@ class session {
   // Returns ok (got bytes or would block), eof, or closed/error.
   hue::net::io_status read_from(int fd, std::size_t max_buffer);
   // ParseRequest: takes the next request off the input; for a complete one, `path` is its
-  // normalized target (empty for an invalid one) and `conditions()` its conditional and range
-  // fields. The session's own rules on top of the parser's (RFC 9112, RFC 9110):
+  // normalized target (empty for an invalid one), and its conditional and range fields are kept
+  // for respond_file. The session's own rules on top of the parser's (RFC 9112, RFC 9110):
   //   - HTTP/1.1 without exactly one valid Host line, or any request with two: 400, close (§3.2);
   //   - Expect other than 100-continue in HTTP/1.1: 417 (RFC 9110 §10.1.1); HTTP/1.0 ignores it;
   //   - Expect: 100-continue with content still to come: no 100 is sent (a static server wants
@@ -43,7 +43,6 @@ class session {
   //   - a known method other than GET, HEAD and OPTIONS: 405 with Allow, its content skipped;
   //   - "*" is a target for OPTIONS only (RFC 9112 §3.2.4): 400 otherwise.
   parsed parse(const http::limits& lim);
-  const request_conditions& conditions() const noexcept { return cond_; }
   // True when the input holds the start of a request not yet complete (header timeout applies).
   bool partial_request() const noexcept { return start_ < in_len_; }
   std::size_t buffered() const noexcept { return in_len_ - start_; }
@@ -109,7 +108,7 @@ class session {
   bool awaiting_body_ = false;  // the last parse had a complete head and waited for content
   std::size_t head_bytes_ = 0;  // that head's size
   std::size_t body_end_ = 0;    // Content-Length: where the request ends; 0 for chunked
-  request_conditions cond_;
+  std::unique_ptr<request_conditions> cond_;  // allocated at the first conditional request
   std::vector<std::shared_ptr<const file_cache>> retained_;
 };
 
