@@ -35,6 +35,8 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
         case io_status::ok:
           if (!c->s.output_pending()) co_return true;
           // A large file's step is done: let the color's other work run, then send the next.
+          // It is progress: a time-out armed by an earlier EAGAIN must not cut a long download.
+          set_deadline(*c, std::chrono::steady_clock::time_point::max());
           co_await rt_.on(c->color, step_info);
           if (c->expired) co_return false;
           break;

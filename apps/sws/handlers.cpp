@@ -133,7 +133,9 @@ void handler_server::write_response(const conn_ptr& c) {
       if (c->s.output_pending()) {
         // A large file's step is done and the socket still takes more: no writability edge will
         // come, so the next step is an event of its own (other connections run in between).
+        // It is progress: a time-out armed by an earlier EAGAIN must not cut a long download.
         c->busy = true;
+        set_deadline(*c, std::chrono::steady_clock::time_point::max());
         rt_.post(c->color, [this, c] { write_response(c); }, write_info);
         return;
       }
