@@ -85,6 +85,8 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
     } else if (p.what == session::parsed::options) {
       c->s.respond(cache.options(), false, p.keep_alive);
       log(*c, p, 200);
+    } else if (answer_metrics(*c, p)) {
+      // the exposition is queued: written below like a file
     } else if (const response* r = cache.find(c->s.path())) {  // CheckInCache
       log(*c, p, c->s.respond_file(*r, p.head, p.keep_alive, cache));
     } else {  // 404

@@ -99,6 +99,10 @@ void handler_server::check_in_cache(const conn_ptr& c, session::parsed p) {
     rt_.post(c->color, [this, c] { write_response(c); }, write_info);
     return;
   }
+  if (answer_metrics(*c, p)) {
+    rt_.post(c->color, [this, c] { write_response(c); }, write_info);
+    return;
+  }
   const response* r = cache.find(c->s.path());
   if (!r) {
     rt_.post(c->color, [this, c, head = p.head, keep = p.keep_alive] { not_found(c, head, keep); },

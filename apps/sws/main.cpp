@@ -48,6 +48,13 @@ int main(int argc, char** argv) {
                        "memory for pre-built files; files past it are sent from descriptors");
   app.add_option("--access-log", cfg.access_log, "append one line per request to FILE")
       ->type_name("FILE");
+  app.add_option("--metrics", cfg.metrics_path,
+                 "answer GET PATH (e.g. /metrics) with Prometheus' text format: requests by "
+                 "status, bytes, connections, time-outs, the runtime's per-core counters")
+      ->type_name("PATH")
+      ->check([](const std::string& v) {
+        return v.size() > 1 && v[0] == '/' ? std::string() : std::string("must start with '/'");
+      });
   app.add_flag("--quiet", cfg.quiet,
                "no warnings and no statistics at exit (the start-up line stays)");
   app.footer("Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics;\n"

@@ -241,6 +241,7 @@ void server::on_timer(connection& c) {
 }
 
 void server::log(const connection& c, const session::parsed& p, int status) {
+  stats_.by_status.add(status);
   if (status == 200 || status == 206 || status == 304)
     stats_.ok.fetch_add(1, std::memory_order_relaxed);
   else if (status == 404) stats_.not_found.fetch_add(1, std::memory_order_relaxed);
@@ -251,6 +252,17 @@ void server::log(const connection& c, const session::parsed& p, int status) {
   const char* method = p.what == session::parsed::options ? "OPTIONS" : p.head ? "HEAD" : "GET";
   std::fprintf(log_, "fd=%d color=%llu %s /%s %d\n", c.fd,
                static_cast<unsigned long long>(c.color), method, c.s.path().c_str(), status);
+}
+
+bool server::answer_metrics(connection& c, const session::parsed& p) {
+  if (cfg_.metrics_path.empty() || p.what != session::parsed::request) return false;
+  const std::string& path = c.s.path();  // normalized, without the leading '/'
+  const std::string_view want = std::string_view(cfg_.metrics_path).substr(1);
+  if (path != want) return false;
+  c.s.respond_generated(200, prometheus_content_type, prometheus_text(stats_, rt_.stats()),
+                        p.head, p.keep_alive);
+  log(c, p, 200);
+  return true;
 }
 
 }  // namespace sws

@@ -24,6 +24,7 @@
 
 #include "cache.hpp"
 #include "http.hpp"
+#include "metrics.hpp"
 #include "session.hpp"
 
 #include <hue/hue.hpp>
@@ -56,6 +57,9 @@ struct config {
   http::limits limits{.max_body_bytes = 64 * 1024};
   cache_limits cache;  // which files are pre-built, which are sent from a descriptor
   std::string access_log;  // file name; empty: no access log
+  // A request path (e.g. "/metrics") answered with Prometheus' text format (metrics.hpp); it
+  // hides a file of that name. Empty: no metrics.
+  std::string metrics_path;
   bool quiet = false;
   // Past one polling core (docs/design.md, "Past one polling core"): this many reactors, reactor k
   // polled by worker k with its own SO_REUSEPORT listener (see `connection_color` for where its
@@ -67,6 +71,7 @@ struct counters {
   std::atomic<std::uint64_t> accepted{0}, closed{0}, requests{0}, ok{0}, client_errors{0},
       not_found{0}, bytes_out{0}, timeouts{0}, resets{0}, paused_at_max{0}, reloads{0},
       failed_reloads{0};
+  status_counts by_status;  // every response, by the status it carried (metrics.hpp)
   void print(std::FILE* to) const;
 };
 
@@ -138,6 +143,9 @@ class server {
   void request_deadline(connection& c);  // a partial request is buffered: header time-out
   void close(connection& c, bool reset);  // Close: then DecClientAccepted on the accept color
   void log(const connection& c, const session::parsed& p, int status);
+  // CheckInCache's first look: when `p` asks for the metrics path, queues the exposition on the
+  // connection, logs it and returns true (the caller then writes the response as for a file).
+  bool answer_metrics(connection& c, const session::parsed& p);
   // The connection's snapshot, refreshed if a reload happened since it was taken (on its color,
   // between requests). The old one is retained by the session while its bytes are queued.
   const file_cache& cache_for(connection& c);

@@ -297,6 +297,21 @@ void session::respond(const response& r, bool head, bool keep_alive) {
   if (!keep_alive) close_after_ = true;
 }
 
+void session::respond_generated(int status, std::string_view content_type, std::string_view body,
+                                bool head, bool keep_alive) {
+  keep_alive = keep_alive && !close_after_ && !(draining_ && !partial_request());
+  std::string h = "HTTP/1.1 " + std::to_string(status) + ' ' + reason(status) +
+                  "\r\nServer: hue-sws\r\nContent-Type: ";
+  h += content_type;
+  h += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nCache-Control: no-store\r\n";
+  h += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  add_own(h);
+  add_own(date_line());
+  add_own("\r\n");
+  if (!head) add_own(body);
+  if (!keep_alive) close_after_ = true;
+}
+
 io_status session::flush(int fd) {
   std::size_t budget = flush_budget;
   auto failed = [](int err) {

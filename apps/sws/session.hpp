@@ -57,6 +57,10 @@ class session {
   // (validators.hpp), then 304, 412, 206, 416 or the whole file. Returns the status sent.
   // `errors` gives the 412 response.
   int respond_file(const response& f, bool head, bool keep_alive, const file_cache& errors);
+  // A response composed for this request alone (the metrics): copied into the session, with
+  // `Cache-Control: no-store` since it changes between requests.
+  void respond_generated(int status, std::string_view content_type, std::string_view body,
+                         bool head, bool keep_alive);
   // WriteResponse: writes what is queued. ok: all written, or the step's budget of file bytes
   // was sent (output_pending() is still true: post the next step rather than wait, no
   // writability edge will come); would_block: wait for writable.
