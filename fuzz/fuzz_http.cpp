@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -106,6 +107,8 @@ void check_normalized(std::string_view target) {
 
 struct taken {
   std::size_t consumed, body_bytes;
+  bool chunked;
+  unsigned host_lines, fields;
   method verb;
   bool keep_alive;
   int minor_version;
@@ -132,13 +135,32 @@ parse_result parse_checked(std::string_view buffered, const limits& lim,
     case status::complete: {
       const request& q = r.req;
       FUZZ_CHECK(r.consumed > 0 && r.consumed <= in.size());
-      FUZZ_CHECK(q.verb == method::get || q.verb == method::head || q.verb == method::other);
+      FUZZ_CHECK(q.verb == method::get || q.verb == method::head || q.verb == method::other ||
+                 q.verb == method::options);
       FUZZ_CHECK(q.minor_version == 0 || q.minor_version == 1);
       FUZZ_CHECK(!q.method_name.empty() && inside(q.method_name, in));
       FUZZ_CHECK(!q.target.empty() && inside(q.target, in));
       FUZZ_CHECK(q.target.size() <= lim.max_target_bytes);
       FUZZ_CHECK(q.body_bytes <= lim.max_body_bytes && q.body_bytes <= r.consumed);
-      FUZZ_CHECK(r.consumed - q.body_bytes <= lim.max_header_bytes);
+      FUZZ_CHECK(q.head.size() <= lim.max_header_bytes && inside(q.head, in));
+      FUZZ_CHECK(q.head.data() == q.method_name.data());  // it starts at the request line
+      const std::size_t head_end = static_cast<std::size_t>(q.head.data() - in.data()) + q.head.size();
+      FUZZ_CHECK(head_end <= lim.max_header_bytes && r.consumed >= head_end);
+      // The body's bytes on the wire (chunk framing included) are within the body limit.
+      FUZZ_CHECK(r.consumed - head_end <= lim.max_body_bytes);
+      FUZZ_CHECK(q.chunked || r.consumed - head_end == q.body_bytes);
+      {
+        // Every field noted as present is found again by field_values, and Host lines agree.
+        std::string v;
+        static constexpr std::pair<unsigned, const char*> names[] = {
+            {field::if_match, "if-match"}, {field::if_none_match, "if-none-match"},
+            {field::if_modified_since, "if-modified-since"},
+            {field::if_unmodified_since, "if-unmodified-since"}, {field::range, "range"},
+            {field::if_range, "if-range"}, {field::expect, "expect"}};
+        for (const auto& [bit, name] : names)
+          FUZZ_CHECK(((q.fields & bit) != 0) == (field_values(q.head, name, v) > 0));
+        FUZZ_CHECK(field_values(q.head, "host", v) == q.host_lines);
+      }
       FUZZ_CHECK(status_code(r.st) == 0);
       break;
     }
@@ -148,6 +170,10 @@ parse_result parse_checked(std::string_view buffered, const limits& lim,
       FUZZ_CHECK(in.size() <= lim.max_header_bytes ||
                  in.size() - lim.max_header_bytes <= lim.max_body_bytes);
       if (lim.max_body_bytes == 0) FUZZ_CHECK(in.size() <= lim.max_header_bytes);
+      // Only a body is awaited: the head is within its limit, and what came of the body too.
+      if (r.head_bytes > 0)
+        FUZZ_CHECK(r.head_bytes <= lim.max_header_bytes && r.head_bytes <= in.size() &&
+                   in.size() - r.head_bytes <= lim.max_body_bytes);
       FUZZ_CHECK(status_code(r.st) == 0);
       break;
     case status::headers_too_large:
@@ -192,7 +218,8 @@ outcome serve(std::string_view stream, const limits& lim, splitter split) {
       if (r.st == status::incomplete) break;
       if (r.st != status::complete) return out;  // the framing is lost: answer and close
       check_normalized(r.req.target);
-      out.requests.push_back({r.consumed, r.req.body_bytes, r.req.verb, r.req.keep_alive,
+      out.requests.push_back({r.consumed, r.req.body_bytes, r.req.chunked, r.req.host_lines,
+                              r.req.fields, r.req.verb, r.req.keep_alive,
                               r.req.minor_version, std::string(r.req.target)});
       start += r.consumed;
       FUZZ_CHECK(start <= buf.size());

@@ -52,6 +52,20 @@ SEEDS = {
     "unknown-method": (limits(), BYTES, b"BREW /pot HTTP/1.1\r\n\r\n"),
     "transfer-encoding-chunked": (limits(body=2), TINY, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
     "version-2": (limits(), TINY, b"GET / HTTP/2.0\r\n\r\n"),
+    # chunked request bodies (RFC 9112 §7.1) and the framings refused (§6.1, §6.3)
+    "chunked-ext-trailer": (limits(body=2), TINY, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\"\r\nhello\r\nA\r\n0123456789\r\n0\r\nX-T: v\r\n\r\n" + get(b"/next", b"Host: x\r\n")),
+    "chunked-pipelined-bytes": (limits(body=1), BYTES, b"PUT /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + get(b"/b", b"Host: x\r\n")),
+    "chunked-over-limit": (limits(body=1), TINY, b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n"),
+    "te-and-content-length": (limits(body=2), TINY, b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    "te-gzip-chunked": (limits(body=2), TINY, b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+    "te-http10": (limits(body=2), TINY, b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    # Host, conditional, range and Expect fields (noted by the parser, judged by the session)
+    "host-twice": (limits(), TINY, get(b"/", b"Host: a\r\nHost: b\r\n")),
+    "host-forms": (limits(), TINY, get(b"/", b"Host: [::1]:8080\r\n") + get(b"/", b"Host: a b\r\n") + get(b"/", b"Host:\r\n")),
+    "conditional-fields": (limits(), TINY, get(b"/index.html", b"Host: x\r\nIf-None-Match: \"a\", W/\"b\"\r\nIf-None-Match: *\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nIf-Match: \"c\"\r\nIf-Unmodified-Since: Sunday, 06-Nov-94 08:49:37 GMT\r\n")),
+    "range-fields": (limits(), TINY, get(b"/big", b"Host: x\r\nRange: bytes=0-99, 200-, -5\r\nIf-Range: \"abc\"\r\n") + get(b"/big", b"Host: x\r\nrange: bytes=-0\r\nIf-Range: Sun Nov  6 08:49:37 1994\r\n")),
+    "expect-continue": (limits(body=2), TINY, b"POST /up HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nabcd" + get(b"/", b"Host: x\r\nExpect: x-other\r\n")),
+    "options-forms": (limits(), TINY, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS /a HTTP/1.1\r\nHost: x\r\n\r\nGET * HTTP/1.1\r\nHost: x\r\n\r\n"),
     # 413, 414, 431
     "payload-too-large": (limits(), TINY, get(b"/", b"Content-Length: 99999999999999999999999\r\n")),
     "uri-too-long-small-limit": (limits(target=3), BYTES, get(b"/abcdef")),

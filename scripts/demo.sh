@@ -11,11 +11,11 @@ dir=$(scripts/build.sh release)
 sws="$dir/apps/sws/hue-sws"
 if [ "${1:-}" != "--check" ]; then
   echo "SWS on http://127.0.0.1:8080/ (Ctrl-C stops it; --help lists the options)"
-  exec "$sws" --root www --port 8080 "$@"
+  exec "$sws" --root www --port 8080 --metrics /metrics "$@"
 fi
 shift
 out=$(mktemp)
-"$sws" --root www --port 0 "$@" >"$out" &
+"$sws" --root www --port 0 --metrics /metrics "$@" >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 100); do grep -q 'listening on' "$out" && break; sleep 0.05; done

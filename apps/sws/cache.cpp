@@ -1,23 +1,32 @@
 // apps/sws/cache.cpp — building the pre-built responses from the document root.
 #include "cache.hpp"
 
+#include "validators.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 namespace sws {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-const char* reason(int status) {
+const char* reason(int status) noexcept {
   switch (status) {
     case 200: return "OK";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 412: return "Precondition Failed";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -32,12 +41,18 @@ const char* reason(int status) {
   }
 }
 
-response build(int status, std::string_view type, std::string body, std::string_view extra = {}) {
+namespace {
+
+// `length`: the Content-Length when the body is not held (a file sent from its descriptor).
+response build(int status, std::string_view type, std::string body, std::string_view extra = {},
+               std::uint64_t length = UINT64_MAX) {
   response r;
   r.status = status;
+  if (length == UINT64_MAX) length = body.size();
   std::string common = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
-                       "\r\nServer: hue-sws\r\nContent-Type: " + std::string(type) +
-                       "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+                       "\r\nServer: hue-sws\r\n" +
+                       (type.empty() ? std::string() : "Content-Type: " + std::string(type) + "\r\n") +
+                       "Content-Length: " + std::to_string(length) + "\r\n" +
                        std::string(extra);
   r.head_keep_alive = common + "Connection: keep-alive\r\n";
   r.head_close = common + "Connection: close\r\n";
@@ -105,27 +120,76 @@ file_cache::file_cache(const std::string& root_arg, cache_limits lim, bool quiet
       continue;
     }
     if (!fs::is_regular_file(real, e2)) continue;  // directories, sockets, fifos, devices
-    const std::uintmax_t size = fs::file_size(real, e2);
-    if (e2 || size > lim.max_file_bytes || bytes_ + size > lim.max_total_bytes) {
-      warn(p.string() + " (too large for the cache)");
-      continue;
-    }
-    std::ifstream in(real, std::ios::binary);
-    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
+    // One open() and fstat() for both kinds: the validators come from the same inode the bytes
+    // are read from, even if the name is replaced meanwhile.
+    const int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (fd >= 0) ::close(fd);
       warn(p.string() + " (unreadable)");
       continue;
     }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
     const std::string rel = p.lexically_relative(root).generic_string();  // the name, links unresolved
-    bytes_ += body.size();
-    files_.emplace(rel, build(200, content_type(rel), std::move(body)));
+    const std::string_view type = content_type(rel);
+    response r;
+    if (size > lim.max_file_bytes || bytes_ + size > lim.max_total_bytes) {
+      if (fds_.size() >= lim.max_open_files) {
+        ::close(fd);
+        warn(p.string() + " (too many large files open)");
+        continue;
+      }
+      fds_.push_back(fd);
+      r = build(200, type, {}, {}, size);
+      r.fd = fd;
+    } else {
+      std::string body;
+      body.resize(size);
+      std::size_t got = 0;
+      while (got < size) {
+        const ssize_t n = ::pread(fd, body.data() + got, size - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      if (got != size) {
+        warn(p.string() + " (unreadable, or changed while read)");
+        continue;
+      }
+      bytes_ += size;
+      r = build(200, type, std::move(body));
+    }
+    const std::int64_t mtime_ns =
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    r.etag = make_etag(st.st_ino, size, mtime_ns);
+    r.mtime = st.st_mtim.tv_sec;
+    r.last_modified = http_date(r.mtime);
+    r.size = size;
+    r.type = type;
+    // Validators and Accept-Ranges go into both pre-built heads (RFC 9110 §8.8, §14.3).
+    const std::string validators = "ETag: " + r.etag + "\r\nLast-Modified: " +
+                                   r.last_modified + "\r\nAccept-Ranges: bytes\r\n";
+    r.head_keep_alive.insert(r.head_keep_alive.rfind("Connection: "), validators);
+    r.head_close.insert(r.head_close.rfind("Connection: "), validators);
+    files_.emplace(rel, std::move(r));
   }
-  if (ec) throw std::runtime_error("cannot scan '" + root_arg + "': " + ec.message());
-  for (int status : {400, 404, 405, 408, 413, 414, 431, 501, 503, 505}) {
+  if (ec) {
+    for (int fd : fds_) ::close(fd);  // no destructor runs for a constructor that throws
+    throw std::runtime_error("cannot scan '" + root_arg + "': " + ec.message());
+  }
+  for (int status : {400, 404, 405, 408, 412, 413, 414, 416, 417, 431, 501, 503, 505}) {
     const std::string body = std::to_string(status) + " " + reason(status) + "\n";
+    // 405 must list the methods allowed (RFC 9110 §15.5.6).
     errors_.emplace(status, build(status, "text/plain", body,
-                                  status == 405 ? "Allow: GET, HEAD\r\n" : ""));
+                                  status == 405 ? "Allow: GET, HEAD, OPTIONS\r\n" : ""));
   }
+  // OPTIONS: Allow, and Content-Length: 0 since there is no content (RFC 9110 §9.3.7).
+  options_ = build(200, {}, {}, "Allow: GET, HEAD, OPTIONS\r\n");
+}
+
+file_cache::~file_cache() {
+  for (int fd : fds_) ::close(fd);
 }
 
 const response* file_cache::find(std::string_view path) const {

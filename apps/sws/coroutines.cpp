@@ -13,6 +13,7 @@ namespace sws {
 
 namespace {
 constexpr std::size_t flush_threshold = 64 * 1024;
+constexpr hue::handler_info step_info{.name = "WriteResponse"};
 using hue::net::io_status;
 }  // namespace
 
@@ -31,7 +32,14 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
   auto flush = [&]() -> hue::task<bool> {
     for (;;) {
       switch (c->s.flush(c->fd)) {
-        case io_status::ok: co_return true;
+        case io_status::ok:
+          if (!c->s.output_pending()) co_return true;
+          // A large file's step is done: let the color's other work run, then send the next.
+          // It is progress: a time-out armed by an earlier EAGAIN must not cut a long download.
+          set_deadline(*c, std::chrono::steady_clock::time_point::max());
+          co_await rt_.on(c->color, step_info);
+          if (c->expired) co_return false;
+          break;
         case io_status::would_block:
           set_deadline(*c, std::chrono::steady_clock::now() + cfg_.keepalive_timeout);
           co_await sock.wait(hue::writable);
@@ -52,7 +60,7 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
       if (c->s.close_after() || c->peer_closed || c->expired) break;
       if (c->s.partial_request()) request_deadline(*c); else idle_deadline(*c);
       const std::size_t before = c->s.buffered();
-      const io_status st = c->s.read_from(c->fd, cfg_.limits.max_header_bytes + 1);  // ReadRequest
+      const io_status st = c->s.read_from(c->fd, max_buffer());  // ReadRequest
       if (st == io_status::eof) {
         c->peer_closed = true;
         continue;  // answer what it sent, then close
@@ -70,14 +78,19 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
     c->deadline = std::chrono::steady_clock::time_point::max();
     c->header_clock = false;
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
+    const file_cache& cache = cache_for(*c);
     if (p.what == session::parsed::invalid) {  // BadRequest
-      c->s.respond(cache_.error(p.error_status), false, p.keep_alive);
+      c->s.respond(cache.error(p.error_status), false, p.keep_alive);
       log(*c, p, p.error_status);
-    } else if (const response* r = cache_.find(c->s.path())) {  // CheckInCache
-      c->s.respond(*r, p.head, p.keep_alive);
+    } else if (p.what == session::parsed::options) {
+      c->s.respond(cache.options(), false, p.keep_alive);
       log(*c, p, 200);
+    } else if (answer_metrics(*c, p)) {
+      // the exposition is queued: written below like a file
+    } else if (const response* r = cache.find(c->s.path())) {  // CheckInCache
+      log(*c, p, c->s.respond_file(*r, p.head, p.keep_alive, cache));
     } else {  // 404
-      c->s.respond(cache_.error(404), p.head, p.keep_alive);
+      c->s.respond(cache.error(404), p.head, p.keep_alive);
       log(*c, p, 404);
     }
     if ((c->s.close_after() || c->s.output_bytes() >= flush_threshold) && !co_await flush()) {

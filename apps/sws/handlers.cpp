@@ -47,7 +47,7 @@ void handler_server::on_ready(const conn_ptr& c, hue::io_events ev) {
 }
 
 void handler_server::read_request(const conn_ptr& c) {
-  const io_status st = c->s.read_from(c->fd, cfg_.limits.max_header_bytes + 1);
+  const io_status st = c->s.read_from(c->fd, max_buffer());
   if (st == io_status::eof) {
     // The client finished sending: answer the requests it sent, then close.
     c->peer_closed = true;
@@ -82,36 +82,45 @@ void handler_server::parse_request(const conn_ptr& c) {
       log(*c, p, p.error_status);
       return;
     case session::parsed::request:
+    case session::parsed::options:
       stats_.requests.fetch_add(1, std::memory_order_relaxed);
       c->deadline = std::chrono::steady_clock::time_point::max();
       c->header_clock = false;
-      rt_.post(c->color, [this, c, head = p.head, keep = p.keep_alive] {
-        check_in_cache(c, head, keep);
-      }, cache_info);
+      rt_.post(c->color, [this, c, p] { check_in_cache(c, p); }, cache_info);
       return;
   }
 }
 
-void handler_server::check_in_cache(const conn_ptr& c, bool head, bool keep_alive) {
-  const response* r = cache_.find(c->s.path());
+void handler_server::check_in_cache(const conn_ptr& c, session::parsed p) {
+  const file_cache& cache = cache_for(*c);
+  if (p.what == session::parsed::options) {
+    c->s.respond(cache.options(), false, p.keep_alive);
+    log(*c, p, 200);
+    rt_.post(c->color, [this, c] { write_response(c); }, write_info);
+    return;
+  }
+  if (answer_metrics(*c, p)) {
+    rt_.post(c->color, [this, c] { write_response(c); }, write_info);
+    return;
+  }
+  const response* r = cache.find(c->s.path());
   if (!r) {
-    rt_.post(c->color, [this, c, head, keep_alive] { not_found(c, head, keep_alive); },
+    rt_.post(c->color, [this, c, head = p.head, keep = p.keep_alive] { not_found(c, head, keep); },
              not_found_info);
     return;
   }
-  c->s.respond(*r, head, keep_alive);
-  log(*c, {session::parsed::request, 0, head, keep_alive}, 200);
+  log(*c, p, c->s.respond_file(*r, p.head, p.keep_alive, cache));
   rt_.post(c->color, [this, c] { write_response(c); }, write_info);
 }
 
 void handler_server::not_found(const conn_ptr& c, bool head, bool keep_alive) {
-  c->s.respond(cache_.error(404), head, keep_alive);
+  c->s.respond(cache_for(*c).error(404), head, keep_alive);
   log(*c, {session::parsed::request, 0, head, keep_alive}, 404);
   rt_.post(c->color, [this, c] { write_response(c); }, write_info);
 }
 
 void handler_server::bad_request(const conn_ptr& c, int status, bool keep_alive) {
-  c->s.respond(cache_.error(status), false, keep_alive);
+  c->s.respond(cache_for(*c).error(status), false, keep_alive);
   rt_.post(c->color, [this, c] { write_response(c); }, write_info);
 }
 
@@ -125,6 +134,15 @@ void handler_server::write_response(const conn_ptr& c) {
   }
   switch (c->s.flush(c->fd)) {
     case io_status::ok:
+      if (c->s.output_pending()) {
+        // A large file's step is done and the socket still takes more: no writability edge will
+        // come, so the next step is an event of its own (other connections run in between).
+        // It is progress: a time-out armed by an earlier EAGAIN must not cut a long download.
+        c->busy = true;
+        set_deadline(*c, std::chrono::steady_clock::time_point::max());
+        rt_.post(c->color, [this, c] { write_response(c); }, write_info);
+        return;
+      }
       break;
     case io_status::would_block:
       // The writable edge comes back to on_ready; a client that stops reading times out.

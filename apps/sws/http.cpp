@@ -42,6 +42,12 @@ inline bool is(char c, std::uint8_t cls) {
 }
 inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // ASCII case-insensitive equality against a lower-case literal.
 bool iequals(std::string_view s, std::string_view lower) {
@@ -72,7 +78,8 @@ method classify(std::string_view m) {
       if (m == "DELETE") return method::other;
       break;
     case 7:
-      if (m == "OPTIONS" || m == "CONNECT") return method::other;
+      if (m == "OPTIONS") return method::options;
+      if (m == "CONNECT") return method::other;
       break;
     default:
       break;
@@ -115,7 +122,197 @@ bool scan_connection(std::string_view v, bool& close, bool& keep_alive) {
   return true;
 }
 
+// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in brackets, or a
+// reg-name / IPv4 address of unreserved, sub-delims and percent characters; port is digits. An
+// empty value is allowed (a target without authority).
+bool valid_host(std::string_view v) {
+  std::size_t k = 0;
+  if (!v.empty() && v[0] == '[') {
+    while (k < v.size() && v[k] != ']') {
+      const char c = v[k];
+      if (k > 0 && !(is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                     c == ':' || c == '.' || c == 'v' || c == 'V'))
+        return false;
+      ++k;
+    }
+    if (k == v.size()) return false;  // no closing bracket
+    ++k;
+  } else {
+    while (k < v.size() && v[k] != ':') {
+      const char c = v[k];
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+                      std::strchr("-._~!$&'()*+,;=%", c) != nullptr;
+      if (!ok || c == '\0') return false;
+      ++k;
+    }
+  }
+  if (k == v.size()) return true;
+  if (v[k] != ':') return false;
+  for (++k; k < v.size(); ++k)
+    if (!is_digit(v[k])) return false;
+  return true;
+}
+
+// Transfer-Encoding = #transfer-coding (RFC 9112 §6.1); a coding is a token, maybe with
+// parameters (";" ...), which only matter to say it is not plain "chunked". Across all lines:
+// `last_chunked` says whether the final coding is chunked, `chunked_count` how often chunked
+// appears, `other` whether any other coding appears. false: not a list of codings at all.
+bool scan_transfer_encoding(std::string_view v, bool& last_chunked, unsigned& chunked_count,
+                            bool& other) {
+  std::size_t k = 0;
+  bool any = false;
+  while (k < v.size()) {
+    if (v[k] == ',' || is_ows(v[k])) {
+      ++k;
+      continue;
+    }
+    const std::size_t t0 = k;
+    while (k < v.size() && is(v[k], tchar)) ++k;
+    if (k == t0) return false;
+    const bool chunked = iequals(v.substr(t0, k - t0), "chunked");
+    bool params = false;
+    while (k < v.size() && v[k] != ',') {  // parameters: skipped, they make it another coding
+      if (v[k] == '"') return false;       // quoted strings in codings: refuse rather than guess
+      params = params || !is_ows(v[k]);
+      ++k;
+    }
+    any = true;
+    if (chunked && !params) {
+      ++chunked_count;
+      last_chunked = true;
+    } else {
+      other = true;
+      last_chunked = false;
+    }
+  }
+  if (!any) last_chunked = false;  // an empty list names no coding: not chunked
+  return true;
+}
+
 }  // namespace
+
+namespace {
+
+constexpr std::size_t max_chunks = 1024;
+
+// chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 §7.1), starting at `i`. The
+// encoded bytes count against max_body_bytes: the verdict is 413 as soon as the body would need
+// a byte beyond that, whether or not the byte has arrived, so prefixes and wholes agree. Chunk
+// extensions and trailer fields are checked for syntax and ignored (§7.1.1, §7.1.2).
+parse_result parse_chunked(std::string_view in, std::size_t i, const limits& lim,
+                           parse_result& r) {
+  const std::size_t body0 = i;
+  const std::size_t size = in.size();
+  // Bytes [body0, cap) may be read; needing the byte at `cap` means the body is too large.
+  const std::size_t cap =
+      lim.max_body_bytes > SIZE_MAX - body0 ? SIZE_MAX : body0 + lim.max_body_bytes;
+  auto fail = [&](status s) {
+    r.st = s;
+    return r;
+  };
+  // "Need the byte at k": 413 past the cap, incomplete if it has not arrived.
+  auto need = [&](std::size_t k) -> int {
+    if (k >= cap) return 413;
+    if (k >= size) return 1;
+    return 0;
+  };
+  auto stop = [&](int why) {
+    if (why != 413) r.head_bytes = body0;
+    return fail(why == 413 ? status::payload_too_large : status::incomplete);
+  };
+  // A CRLF at k: 0 ok, or the stop reason; -1 malformed.
+  auto crlf = [&](std::size_t k) -> int {
+    if (int w = need(k)) return w;
+    if (in[k] != '\r') return -1;
+    if (int w = need(k + 1)) return w;
+    return in[k + 1] == '\n' ? 0 : -1;
+  };
+  std::size_t decoded = 0, chunks = 0;
+  for (;;) {
+    // A body cut into very many chunks is refused like a large one: a caller that re-parses as
+    // bytes arrive pays for every chunk header each time (bounded by this), not for the data.
+    if (++chunks > max_chunks) return fail(status::payload_too_large);
+    // chunk-size: 1*HEXDIG, its value bounded by the body limit as the digits arrive.
+    std::size_t n = 0, digits = 0;
+    for (;; ++i) {
+      if (int w = need(i)) return stop(w);
+      const int h = hex_digit(in[i]);
+      if (h < 0) break;
+      n = n * 16 + static_cast<std::size_t>(h);
+      ++digits;
+      if (n > lim.max_body_bytes) return fail(status::payload_too_large);
+    }
+    if (digits == 0) return fail(status::bad_request);
+    // chunk-ext: BWS ";" name [= value] ... up to the CRLF; field bytes only (no CR, LF, CTL).
+    if (in[i] == ';' || is_ows(in[i])) {
+      for (;; ++i) {
+        if (int w = need(i)) return stop(w);
+        if (in[i] == '\r') break;
+        if (!is(in[i], field_byte)) return fail(status::bad_request);
+      }
+    }
+    if (int w = crlf(i)) return w < 0 ? fail(status::bad_request) : stop(w);
+    i += 2;
+    if (n == 0) break;
+    // chunk-data CRLF
+    if (n > cap - i) return fail(status::payload_too_large);
+    if (i + n > size) return stop(1);
+    i += n;
+    decoded += n;
+    if (int w = crlf(i)) return w < 0 ? fail(status::bad_request) : stop(w);
+    i += 2;
+  }
+  // trailer-section: field lines, then CRLF.
+  for (;;) {
+    if (int w = need(i)) return stop(w);
+    if (in[i] == '\r') {
+      if (int w = crlf(i)) return w < 0 ? fail(status::bad_request) : stop(w);
+      i += 2;
+      break;
+    }
+    const std::size_t n0 = i;
+    for (;; ++i) {
+      if (int w = need(i)) return stop(w);
+      if (!is(in[i], tchar)) break;
+    }
+    if (i == n0 || in[i] != ':') return fail(status::bad_request);
+    for (++i;; ++i) {
+      if (int w = need(i)) return stop(w);
+      if (in[i] == '\r') break;
+      if (!is(in[i], field_byte)) return fail(status::bad_request);
+    }
+    if (int w = crlf(i)) return w < 0 ? fail(status::bad_request) : stop(w);
+    i += 2;
+  }
+  r.req.body_bytes = decoded;
+  r.consumed = i;
+  r.st = status::complete;
+  return r;
+}
+
+}  // namespace
+
+unsigned field_values(std::string_view head, std::string_view lower_name, std::string& out) {
+  out.clear();
+  unsigned lines = 0;
+  std::size_t k = head.find("\r\n");  // skip the request line
+  while (k != std::string_view::npos && k + 2 < head.size()) {
+    k += 2;
+    const std::size_t eol = head.find("\r\n", k);
+    if (eol == std::string_view::npos || eol == k) break;
+    const std::string_view line = head.substr(k, eol - k);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), lower_name)) {
+      std::string_view v = line.substr(colon + 1);
+      while (!v.empty() && is_ows(v.front())) v.remove_prefix(1);
+      while (!v.empty() && is_ows(v.back())) v.remove_suffix(1);
+      if (lines++ > 0) out += ", ";
+      out.append(v);
+    }
+    k = eol;
+  }
+  return lines;
+}
 
 parse_result parse_request(std::string_view in, const limits& lim) {
   parse_result r;
@@ -181,6 +378,8 @@ parse_result parse_request(std::string_view in, const limits& lim) {
   // field-line CRLF, until an empty line. A line is judged once its LF has arrived (memchr finds
   // it), so no verdict depends on bytes after the line.
   bool conn_close = false, conn_keep_alive = false, have_length = false;
+  bool have_te = false, te_last_chunked = false, te_other = false, te_malformed = false;
+  unsigned te_chunked = 0;
   std::size_t length = 0;
   for (;;) {
     if (i == avail) return more();
@@ -214,6 +413,37 @@ parse_result parse_request(std::string_view in, const limits& lim) {
     i = eol + 1;
 
     switch (name.size()) {
+      case 4:
+        if (iequals(name, "host")) {
+          ++r.req.host_lines;
+          if (!valid_host(value)) r.req.host_valid = false;
+        }
+        break;
+      case 5:
+        if (iequals(name, "range")) r.req.fields |= field::range;
+        break;
+      case 6:
+        if (iequals(name, "expect")) r.req.fields |= field::expect;
+        break;
+      case 8:
+        if (iequals(name, "if-match")) r.req.fields |= field::if_match;
+        else if (iequals(name, "if-range")) r.req.fields |= field::if_range;
+        break;
+      case 13:
+        if (iequals(name, "if-none-match")) r.req.fields |= field::if_none_match;
+        break;
+      case 17:
+        if (iequals(name, "if-modified-since")) r.req.fields |= field::if_modified_since;
+        else if (iequals(name, "transfer-encoding")) {
+          // Judged when the header section ends: a later Content-Length or coding changes it.
+          have_te = true;
+          if (!scan_transfer_encoding(value, te_last_chunked, te_chunked, te_other))
+            te_malformed = true;
+        }
+        break;
+      case 19:
+        if (iequals(name, "if-unmodified-since")) r.req.fields |= field::if_unmodified_since;
+        break;
       case 10:
         if (iequals(name, "connection") && !scan_connection(value, conn_close, conn_keep_alive))
           return fail(status::bad_request);
@@ -228,19 +458,28 @@ parse_result parse_request(std::string_view in, const limits& lim) {
           if (length > lim.max_body_bytes) return fail(status::payload_too_large);
         }
         break;
-      case 17:
-        // No chunked bodies here; and Transfer-Encoding next to Content-Length is the classic
-        // smuggling shape. Either way the framing is not one we read: 501 and close.
-        if (iequals(name, "transfer-encoding")) return fail(status::not_implemented);
-        break;
       default:
         break;
     }
   }
 
   r.req.keep_alive = r.req.minor_version == 1 ? !conn_close : conn_keep_alive && !conn_close;
+  r.req.head = in.substr(m0, i - m0);  // from the request line: leading CRLFs are not part of it
+  if (have_te) {
+    // Both framings at once is the request-smuggling shape (RFC 9112 §6.3 item 3): 400, close.
+    // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 §6.1).
+    if (have_length || r.req.minor_version == 0 || te_malformed) return fail(status::bad_request);
+    // Chunked must be the final coding, and applied once (RFC 9112 §6.3 item 4, §7).
+    if (!te_last_chunked || te_chunked != 1) return fail(status::bad_request);
+    if (te_other) return fail(status::not_implemented);  // a coding we do not decode (§6.1)
+    r.req.chunked = true;
+    return parse_chunked(in, i, lim, r);
+  }
   r.req.body_bytes = length;
-  if (length > size - i) return fail(status::incomplete);  // the body is still arriving
+  if (length > size - i) {  // the body is still arriving
+    r.head_bytes = i;
+    return fail(status::incomplete);
+  }
   r.consumed = i + length;
   r.st = status::complete;
   return r;

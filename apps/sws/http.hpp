@@ -30,9 +30,16 @@
 //     refusing leaves no room to disagree with a proxy about where a line ends.
 //   - Only the first max_header_bytes bytes are read while the header section is open, whatever
 //     the size of `in`: the cost of a call is bounded by the limit, not by what a peer sent.
-//   - The Host header is not required (a static server without virtual hosts has no use for it),
-//     and headers other than Connection, Content-Length and Transfer-Encoding are checked for
-//     syntax only.
+//   - Host lines are counted and their values checked (RFC 9112 §3.2); whether a count is an
+//     error is the caller's decision (the session answers 400 and closes), so the parser stays
+//     usable on HTTP/1.0-style input. Conditional, range and Expect fields are only noted as
+//     present (`request::fields`); field_values() collects their values from `request::head`
+//     when the caller wants them. Other headers are checked for syntax only.
+//   - Transfer-Encoding (RFC 9112 §6.1, §6.3, §7.1): a request body in chunked coding is read
+//     (chunk extensions and trailer fields checked for syntax and ignored) within max_body_bytes
+//     counted on the encoded bytes, and at most 1024 chunks (413 beyond); chunked not last is 400, another coding 501, Transfer-Encoding
+//     together with Content-Length or in HTTP/1.0 is 400. Those verdicts come when the header
+//     section ends.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +52,8 @@ namespace sws::http {
 enum class method : std::uint8_t {
   get,
   head,
-  other,    // known, not served (POST, PUT, DELETE, OPTIONS, PATCH, TRACE, CONNECT): 405
+  other,    // known, not served (POST, PUT, DELETE, PATCH, TRACE, CONNECT): 405
+  options,  // answered with the methods allowed (RFC 9110 §9.3.7)
   unknown,  // syntactically a token, but not a method SWS knows: 501
 };
 
@@ -68,8 +76,29 @@ struct request {
   // lines): HTTP/1.1 keeps alive unless "close"; HTTP/1.0 closes unless "keep-alive" (and
   // "close" wins over "keep-alive" in either).
   bool keep_alive = true;
-  std::size_t body_bytes = 0;    // Content-Length (already included in `consumed`)
+  std::size_t body_bytes = 0;    // body length, decoded if chunked (framing included in `consumed`)
+  bool chunked = false;          // the body came in chunked transfer coding
+  unsigned host_lines = 0;       // Host field lines seen
+  bool host_valid = true;        // every Host value is uri-host [":" port] (RFC 9110 §7.2)
+  unsigned fields = 0;           // bits of `field`: which of the fields below were present
+  std::string_view head;         // request line and header section (final CRLF included; not
+                                 // the empty lines before the request line)
 };
+
+// Fields the parser only notes (request::fields); field_values() collects their values.
+enum field : unsigned {
+  if_match = 1u << 0,
+  if_none_match = 1u << 1,
+  if_modified_since = 1u << 2,
+  if_unmodified_since = 1u << 3,
+  range = 1u << 4,
+  if_range = 1u << 5,
+  expect = 1u << 6,
+};
+
+// The values of every `name` line (lower-case name) of a header section, joined with ", " as
+// RFC 9110 §5.3 combines field lines; returns the number of lines. `out` is cleared first.
+unsigned field_values(std::string_view head, std::string_view lower_name, std::string& out);
 
 // Every status other than complete and incomplete means the framing is lost: answer with
 // status_code(st) and close. A complete request may still be method::other (405, framing intact).
@@ -80,18 +109,22 @@ enum class status : std::uint8_t {
   incomplete,
   // 400: malformed request line or header (bare LF/CR, whitespace before a colon, obs-fold, a
   // control byte, a non-token method or name, a version not of the shape HTTP/d.d), a
-  // Content-Length that is not all digits, or two that disagree.
+  // Content-Length that is not all digits, or two that disagree; Transfer-Encoding with
+  // Content-Length, in HTTP/1.0, or without chunked last; a malformed chunked body.
   bad_request,
   uri_too_long,  // 414: the target is longer than max_target_bytes
   headers_too_large,  // 431: no end of the header section within max_header_bytes
-  payload_too_large,  // 413: Content-Length above max_body_bytes
-  not_implemented,    // 501: unknown method, or Transfer-Encoding (no chunked bodies)
+  payload_too_large,  // 413: Content-Length (or the encoded chunked body) above max_body_bytes
+  not_implemented,    // 501: unknown method, or a transfer coding other than chunked
   version_not_supported,  // 505: a well-formed HTTP/d.d other than 1.0 and 1.1
 };
 
 struct parse_result {
   status st = status::incomplete;
   std::size_t consumed = 0;  // bytes of this request (headers and body) when complete
+  // When incomplete: 0 while the header section is open, else its size (only the body is
+  // awaited, and a body needs no line end to make progress).
+  std::size_t head_bytes = 0;
   request req;
 };
 

@@ -11,13 +11,13 @@ int main(int argc, char** argv) {
   hue::config rcfg;
   sws::config cfg;
   std::string style = "handlers";
-  CLI::App app{"Serves the files under DIR (read once at start-up) over HTTP/1.1: GET and HEAD,\n"
-               "keep-alive and pipelining.",
+  CLI::App app{"Serves the files under DIR (scanned at start-up and on SIGHUP) over HTTP/1.1: GET,\n"
+               "HEAD and OPTIONS, keep-alive and pipelining, conditional and range requests.",
                "hue-sws"};
   hue_apps::init(app);
   app.add_option("--root", cfg.root, "document root")->required()->type_name("DIR");
   hue_apps::add_number(app, "--port", cfg.at.port, "TCP port (0 picks a free one)");
-  app.add_option("--address", cfg.at.host, "numeric address to listen on")
+  app.add_option("--address", cfg.at.host, "numeric IPv4 or IPv6 address to listen on (:: for all)")
       ->type_name("A")
       ->capture_default_str();
   hue_apps::add_runtime_options(app, rcfg);
@@ -39,11 +39,26 @@ int main(int argc, char** argv) {
                        "on SIGTERM, time left to in-flight requests");
   hue_apps::add_number(app, "--max-header-bytes", cfg.limits.max_header_bytes,
                        "larger request heads get 431");
+  hue_apps::add_number(app, "--max-body-bytes", cfg.limits.max_body_bytes,
+                       "request content skipped up to this; larger gets 413 and a close");
+  hue_apps::add_number(app, "--cache-file-bytes", cfg.cache.max_file_bytes,
+                       "files up to this are pre-built in memory; larger ones are sent from an "
+                       "open descriptor with sendfile");
+  hue_apps::add_number(app, "--cache-total-bytes", cfg.cache.max_total_bytes,
+                       "memory for pre-built files; files past it are sent from descriptors");
   app.add_option("--access-log", cfg.access_log, "append one line per request to FILE")
       ->type_name("FILE");
+  app.add_option("--metrics", cfg.metrics_path,
+                 "answer GET PATH (e.g. /metrics) with Prometheus' text format: requests by "
+                 "status, bytes, connections, time-outs, the runtime's per-core counters")
+      ->type_name("PATH")
+      ->check([](const std::string& v) {
+        return v.size() > 1 && v[0] == '/' ? std::string() : std::string("must start with '/'");
+      });
   app.add_flag("--quiet", cfg.quiet,
                "no warnings and no statistics at exit (the start-up line stays)");
-  app.footer("Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics.");
+  app.footer("Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics;\n"
+             "SIGHUP rescans the document root (a failed rescan keeps the previous files).");
   if (const auto code = hue_apps::parse(app, argc, argv)) return *code;
 
   try {
@@ -61,9 +76,13 @@ int main(int argc, char** argv) {
       std::fputs(rt.stats().dump().c_str(), stderr);
       srv->stats().print(stderr);
     });
+    // Reload on a color of its own too: the rescan reads files and must not delay Accept or
+    // any connection (they keep answering from the current snapshot meanwhile).
+    hue::registration hup = io.on_signal(SIGHUP, rt.new_color(), [&](int) { srv->reload(); });
     {
-      std::printf("hue-sws: listening on %s:%u (%s style, %u workers, stealing %s, %zu files)\n",
-                  cfg.at.host.c_str(), srv->port(), style.c_str(), rt.workers(),
+      const bool v6 = cfg.at.host.find(':') != std::string::npos;
+      std::printf("hue-sws: listening on %s%s%s:%u (%s style, %u workers, stealing %s, %zu files)\n",
+                  v6 ? "[" : "", cfg.at.host.c_str(), v6 ? "]" : "", srv->port(), style.c_str(), rt.workers(),
                   rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all",
                   srv->cached_files());
       std::fflush(stdout);
@@ -76,6 +95,7 @@ int main(int argc, char** argv) {
     term.reset();
     intr.reset();
     usr1.reset();
+    hup.reset();
     srv.reset();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hue-sws: %s\n", e.what());

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace sws {
 
@@ -20,7 +21,8 @@ using clock = std::chrono::steady_clock;
 void counters::print(std::FILE* to) const {
   std::fprintf(to,
                "sws: accepted %llu closed %llu requests %llu | 200 %llu 404 %llu other-4xx %llu | "
-               "bytes out %llu | time-outs %llu resets %llu | paused at max clients %llu\n",
+               "bytes out %llu | time-outs %llu resets %llu | paused at max clients %llu | "
+               "reloads %llu failed %llu\n",
                static_cast<unsigned long long>(accepted.load()),
                static_cast<unsigned long long>(closed.load()),
                static_cast<unsigned long long>(requests.load()),
@@ -30,11 +32,16 @@ void counters::print(std::FILE* to) const {
                static_cast<unsigned long long>(bytes_out.load()),
                static_cast<unsigned long long>(timeouts.load()),
                static_cast<unsigned long long>(resets.load()),
-               static_cast<unsigned long long>(paused_at_max.load()));
+               static_cast<unsigned long long>(paused_at_max.load()),
+               static_cast<unsigned long long>(reloads.load()),
+               static_cast<unsigned long long>(failed_reloads.load()));
 }
 
 server::server(hue::reactor& io, config cfg)
-    : io_(io), rt_(io.rt()), cfg_(std::move(cfg)), cache_(cfg_.root, {}, cfg_.quiet) {
+    : io_(io),
+      rt_(io.rt()),
+      cfg_(std::move(cfg)),
+      snap_(std::make_shared<const file_cache>(cfg_.root, cfg_.cache, cfg_.quiet)) {
   if (cfg_.max_clients == 0) throw std::invalid_argument("max clients must be at least 1");
   if (!cfg_.access_log.empty()) {
     log_ = std::fopen(cfg_.access_log.c_str(), "a");
@@ -152,6 +159,51 @@ void server::shutdown() {
   }, drain_info);
 }
 
+// --- snapshots and reload ---
+
+std::shared_ptr<const file_cache> server::snapshot() const {
+  std::lock_guard l(snap_mu_);
+  return snap_;
+}
+
+const file_cache& server::cache_for(connection& c) {
+  const std::uint64_t g = generation_.load(std::memory_order_acquire);
+  if (!c.snap || c.snap_generation != g) {
+    c.s.retain(std::move(c.snap));  // queued responses may still point into it
+    c.snap = snapshot();
+    c.snap_generation = g;
+  }
+  return *c.snap;
+}
+
+bool server::reload(std::string* why) {
+  std::shared_ptr<const file_cache> fresh;
+  try {
+    // The scan reads every cacheable file: it runs outside the lock, on the caller's thread.
+    fresh = std::make_shared<const file_cache>(cfg_.root, cfg_.cache, cfg_.quiet);
+  } catch (const std::exception& e) {
+    stats_.failed_reloads.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t kept = snapshot()->files();
+    std::fprintf(stderr, "hue-sws: reload failed, still serving the previous snapshot (%zu files): %s\n",
+                 kept, e.what());
+    if (why) *why = e.what();
+    return false;
+  }
+  const std::size_t files = fresh->files(), open = fresh->open_files();
+  std::shared_ptr<const file_cache> old;
+  {
+    std::lock_guard l(snap_mu_);
+    old = std::exchange(snap_, std::move(fresh));
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  stats_.reloads.fetch_add(1, std::memory_order_relaxed);
+  if (!cfg_.quiet)
+    std::fprintf(stderr, "hue-sws: reloaded %s: %zu files (%zu sent from descriptors)\n",
+                 cfg_.root.c_str(), files, open);
+  if (why) why->clear();
+  return true;  // `old` goes when its last connection lets go of it
+}
+
 // --- time-outs ---
 
 void server::set_deadline(connection& c, clock::time_point when) {
@@ -189,15 +241,28 @@ void server::on_timer(connection& c) {
 }
 
 void server::log(const connection& c, const session::parsed& p, int status) {
-  if (status == 200) stats_.ok.fetch_add(1, std::memory_order_relaxed);
+  stats_.by_status.add(status);
+  if (status == 200 || status == 206 || status == 304)
+    stats_.ok.fetch_add(1, std::memory_order_relaxed);
   else if (status == 404) stats_.not_found.fetch_add(1, std::memory_order_relaxed);
   else stats_.client_errors.fetch_add(1, std::memory_order_relaxed);
   if (!log_) return;
   std::lock_guard l(log_mu_);
   // The color matches the one the runtime names when a handler throws ("color N").
+  const char* method = p.what == session::parsed::options ? "OPTIONS" : p.head ? "HEAD" : "GET";
   std::fprintf(log_, "fd=%d color=%llu %s /%s %d\n", c.fd,
-               static_cast<unsigned long long>(c.color), p.head ? "HEAD" : "GET",
-               c.s.path().c_str(), status);
+               static_cast<unsigned long long>(c.color), method, c.s.path().c_str(), status);
+}
+
+bool server::answer_metrics(connection& c, const session::parsed& p) {
+  if (cfg_.metrics_path.empty() || p.what != session::parsed::request) return false;
+  const std::string& path = c.s.path();  // normalized, without the leading '/'
+  const std::string_view want = std::string_view(cfg_.metrics_path).substr(1);
+  if (path != want) return false;
+  c.s.respond_generated(200, prometheus_content_type, prometheus_text(stats_, rt_.stats()),
+                        p.head, p.keep_alive);
+  log(c, p, 200);
+  return true;
 }
 
 }  // namespace sws

@@ -24,6 +24,7 @@
 
 #include "cache.hpp"
 #include "http.hpp"
+#include "metrics.hpp"
 #include "session.hpp"
 
 #include <hue/hue.hpp>
@@ -51,8 +52,14 @@ struct config {
   std::chrono::milliseconds header_timeout{10'000};     // first byte to end of headers
   std::chrono::milliseconds keepalive_timeout{15'000};  // idle between requests (and a stalled write)
   std::chrono::milliseconds shutdown_grace{10'000};     // SIGTERM: in-flight work gets this long
-  http::limits limits;
+  // Request bodies (of methods answered 405) are skipped up to this many bytes; more is 413 and
+  // the connection closes.
+  http::limits limits{.max_body_bytes = 64 * 1024};
+  cache_limits cache;  // which files are pre-built, which are sent from a descriptor
   std::string access_log;  // file name; empty: no access log
+  // A request path (e.g. "/metrics") answered with Prometheus' text format (metrics.hpp); it
+  // hides a file of that name. Empty: no metrics.
+  std::string metrics_path;
   bool quiet = false;
   // Past one polling core (docs/design.md, "Past one polling core"): this many reactors, reactor k
   // polled by worker k with its own SO_REUSEPORT listener (see `connection_color` for where its
@@ -62,7 +69,9 @@ struct config {
 
 struct counters {
   std::atomic<std::uint64_t> accepted{0}, closed{0}, requests{0}, ok{0}, client_errors{0},
-      not_found{0}, bytes_out{0}, timeouts{0}, resets{0}, paused_at_max{0};
+      not_found{0}, bytes_out{0}, timeouts{0}, resets{0}, paused_at_max{0}, reloads{0},
+      failed_reloads{0};
+  status_counts by_status;  // every response, by the status it carried (metrics.hpp)
   void print(std::FILE* to) const;
 };
 
@@ -74,6 +83,10 @@ struct connection : std::enable_shared_from_this<connection> {
   hue::color_t color = 0;
   unsigned reactor = 0;  // which of the server's reactors watches it
   session s;
+  // The document-root snapshot this connection answers from, and the generation it was taken at
+  // (server::cache_for refreshes it between requests after a reload).
+  std::shared_ptr<const file_cache> snap;
+  std::uint64_t snap_generation = 0;
   hue::registration watch;
   hue::registration timer;
   bool busy = false;     // a ParseRequest..WriteResponse chain is under way
@@ -99,7 +112,13 @@ class server {
   void shutdown();
   const counters& stats() const noexcept { return stats_; }
   std::uint16_t port() const noexcept { return port_; }
-  std::size_t cached_files() const noexcept { return cache_.files(); }
+  std::size_t cached_files() const { return snapshot()->files(); }
+  // The current document-root snapshot (a reload replaces it; holders keep theirs alive).
+  std::shared_ptr<const file_cache> snapshot() const;
+  // Reload (SIGHUP): rescans the document root into a new snapshot and swaps it in; requests
+  // already answered from the old one finish on it. If the scan fails, the old snapshot stays
+  // and `why` (and stderr) says why. Any thread; the scan runs on the caller's.
+  bool reload(std::string* why = nullptr);
   // The Epoll colors of the server's reactors, [0] the one given to the constructor.
   std::vector<hue::color_t> epoll_colors() const;
   std::uint64_t shed() const noexcept {
@@ -124,11 +143,20 @@ class server {
   void request_deadline(connection& c);  // a partial request is buffered: header time-out
   void close(connection& c, bool reset);  // Close: then DecClientAccepted on the accept color
   void log(const connection& c, const session::parsed& p, int status);
+  // CheckInCache's first look: when `p` asks for the metrics path, queues the exposition on the
+  // connection, logs it and returns true (the caller then writes the response as for a file).
+  bool answer_metrics(connection& c, const session::parsed& p);
+  // The connection's snapshot, refreshed if a reload happened since it was taken (on its color,
+  // between requests). The old one is retained by the session while its bytes are queued.
+  const file_cache& cache_for(connection& c);
+  // How much input a connection may buffer: a head and a body within their limits.
+  std::size_t max_buffer() const noexcept {
+    return cfg_.limits.max_header_bytes + cfg_.limits.max_body_bytes + 1;
+  }
 
   hue::reactor& io_;
   hue::runtime& rt_;
   const config cfg_;
-  const file_cache cache_;
   counters stats_;
 
  private:
@@ -136,6 +164,12 @@ class server {
   hue::color_t connection_color(unsigned reactor);
   void dec_client_accepted(const std::shared_ptr<connection>& c);  // DecClientAccepted
   void on_timer(connection& c);
+
+  // The snapshot: replaced under snap_mu_ by reload(); generation_ lets connections see a change
+  // with one atomic load per request instead of taking the lock.
+  mutable std::mutex snap_mu_;
+  std::shared_ptr<const file_cache> snap_;
+  std::atomic<std::uint64_t> generation_{1};
 
   std::uint16_t port_ = 0;
   std::vector<hue::reactor*> reactors_;                 // [0] is the one given to the constructor
@@ -160,7 +194,7 @@ class handler_server final : public server {
   void expire(connection& c) override;
   void read_request(const std::shared_ptr<connection>& c);   // ReadRequest
   void parse_request(const std::shared_ptr<connection>& c);  // ParseRequest
-  void check_in_cache(const std::shared_ptr<connection>& c, bool head, bool keep_alive);
+  void check_in_cache(const std::shared_ptr<connection>& c, session::parsed p);
   void not_found(const std::shared_ptr<connection>& c, bool head, bool keep_alive);  // 404
   void bad_request(const std::shared_ptr<connection>& c, int status, bool keep_alive);
   void write_response(const std::shared_ptr<connection>& c);  // WriteResponse
