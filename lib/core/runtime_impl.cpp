@@ -124,9 +124,11 @@ void trace_post(runtime_impl& rt, color_t color, detail::event* e) noexcept {
   e->trace_id = trace::next_post_id();
   const worker_context& w = current_worker;
   if (w.rt != &rt) return;  // another thread, or a handler of another runtime: no ring of ours
-  if (trace::ring* r = w.me->trace.load(std::memory_order_acquire))
-    r->put(trace::kind::post, cycles_now(), color, e->trace_id,
-           rt.table.slot_of(color).owner.load(std::memory_order_relaxed));
+  trace::ring* r = w.me->trace.load(std::memory_order_acquire);
+  if (!r) return;
+  // Only posts to another core's color are recorded (and pay for a TSC read): those are the flows.
+  const unsigned owner = rt.table.slot_of(color).owner.load(std::memory_order_relaxed);
+  if (owner != w.me->index) r->put(trace::kind::post, cycles_now(), color, e->trace_id, owner);
 }
 
 }  // namespace hue::internal

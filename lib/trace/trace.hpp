@@ -28,9 +28,9 @@
 namespace hue::trace {
 
 enum class kind : std::uint8_t {
-  run_begin,    // color; a = handler_info*
-  run_end,      // color; a = the event's post id (poster << 40 | sequence), 0 when posted untraced
-  post,         // color; a = post id; b = the core that owned the color when posted
+  run_begin,    // color; a = handler_info*; b, x = the event's sequence and poster (0: untraced post)
+  run_end,      // the last run of a batch ends (a run otherwise ends where its core's next begins)
+  post,         // to another core's color; color; a = post id; b = that core
   steal_begin,  // a thief's attempt starts
   steal_end,    // b = victim (or ~0u when none gave anything); a = events << 32 | colors; flags 1: success
   steal_color,  // inside a steal: color taken (migrated or lent); b = its events; flags 1: lent
@@ -42,7 +42,7 @@ enum class kind : std::uint8_t {
   delivery,     // a registration made ready in that poll; color; a = handler_info* of the delivery
 };
 
-// 32 bytes: two records per cache line.
+// 32 bytes: two records per cache line. The core is the ring's.
 struct record {
   std::uint64_t tsc;
   std::uint64_t color;
@@ -50,7 +50,7 @@ struct record {
   std::uint32_t b;
   kind k;
   std::uint8_t flags;
-  std::uint16_t core;
+  std::uint16_t x;
 };
 static_assert(sizeof(record) == 32);
 
@@ -61,13 +61,13 @@ class ring {
   ring& operator=(const ring&) = delete;
 
   void put(kind k, std::uint64_t tsc, std::uint64_t color = 0, std::uint64_t a = 0,
-           std::uint32_t b = 0, std::uint8_t flags = 0) noexcept {
+           std::uint32_t b = 0, std::uint8_t flags = 0, std::uint16_t x = 0) noexcept {
     const std::size_t h = head_.load(std::memory_order_relaxed);
     if (h == capacity_) [[unlikely]] {
       dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return;
     }
-    records_[h] = {tsc, color, a, b, k, flags, core_};
+    records_[h] = {tsc, color, a, b, k, flags, x};
     head_.store(h + 1, std::memory_order_release);
   }
 
@@ -99,8 +99,9 @@ struct session {
   std::size_t records() const noexcept;
 };
 
-// Post ids: `poster << 40 | sequence`, per posting thread, never 0. The exported slice's args carry
-// both, so a checker can verify that one poster's events of a color ran in posting order.
+// Post ids: `poster << 32 | sequence`, per posting thread (16 bits of poster), never 0. The exported
+// slice's args carry both, so a checker can verify that one poster's events of a color ran in
+// posting order.
 std::uint64_t next_post_id() noexcept;
 
 // Writes `s` (stopped: stop_tsc and stop_ns set) as Chrome trace-event JSON, which
