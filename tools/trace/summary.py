@@ -145,18 +145,18 @@ def timeline(slices, tracks, window, png):
     for row, core in enumerate(cores):
         y = row * 10
         for cat, face, y0, h in (("idle", "#dddddd", 1, 8), ("steal", "#d62728", 7, 2)):
-            bars = [(e["ts"], e["dur"]) for e in slices.get(cat, [])
+            bars = [(e["ts"] - lo, e["dur"]) for e in slices.get(cat, [])
                     if e["tid"] == core and e["ts"] < hi and e["ts"] + e["dur"] > lo]
             if bars:
                 ax.broken_barh(bars, (y + y0, h), facecolors=face)
         for n in names:
-            bars = [(e["ts"], e["dur"]) for e in runs if e["tid"] == core and e["name"] == n]
+            bars = [(e["ts"] - lo, e["dur"]) for e in runs if e["tid"] == core and e["name"] == n]
             if bars:
                 ax.broken_barh(bars, (y + 2, 5), facecolors=color_of[n])
-    ax.set_xlim(lo, hi)
+    ax.set_xlim(0, hi - lo)
     ax.set_yticks([row * 10 + 5 for row in range(len(cores))])
     ax.set_yticklabels([f"core {c}" for c in cores])
-    ax.set_xlabel("microseconds since the start of the trace")
+    ax.set_xlabel(f"microseconds after {lo:.0f} us into the trace")
     handles = [plt.Rectangle((0, 0), 1, 1, color=color_of[n]) for n in names[:12]]
     handles += [plt.Rectangle((0, 0), 1, 1, color="#d62728"), plt.Rectangle((0, 0), 1, 1, color="#dddddd")]
     ax.legend(handles, names[:12] + ["steal", "park / sleep"], loc="upper center",
