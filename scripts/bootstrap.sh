@@ -15,6 +15,7 @@ packages=(
   python3-dissononce python3-prometheus-client chromium-headless-shell haproxy
   openssh-server openssh-sftp-server
   libpcre2-dev              # rxx.h, the libasync compatibility layer's regular expressions
+  nlohmann-json3-dev        # the trace test reads the Chrome trace-event JSON back (tests/test_trace.cpp)
 )
 
 packages+=("$@")

@@ -11,3 +11,7 @@ done)
 if ! echo "$edges" | tsort >/dev/null 2>&1; then
   echo "lib/ include graph has a cycle:"; echo "$edges"; exit 1
 fi
+# lib/trace is the bottom layer (core, steal and reactor record into it): it includes no other.
+if grep -l '^#include "[a-z_]*/' "$lib"/trace/* 2>/dev/null; then
+  echo "lib/trace includes another layer of lib/ (it must sit below all of them)"; exit 1
+fi

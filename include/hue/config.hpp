@@ -13,6 +13,8 @@
 //   steal         HUE_STEAL             all heuristics (see steal_config::parse)
 //   costs         HUE_COSTS             annotated (annotations win; measured where absent)
 //   topology      HUE_TOPOLOGY          this machine, read by hwloc
+//   trace         HUE_TRACE             none: no trace (a file name: trace from start to shutdown)
+//   trace_records HUE_TRACE_RECORDS     262144 records (32 bytes each) per core and window
 //
 //   hue::config cfg;
 //   cfg.workers = 4;                      // more workers than cores is allowed
@@ -91,6 +93,10 @@ struct config {
   std::function<void(const handler_error&)> on_error;
   // Prefix of worker thread names (shown by top -H, gdb, perf): "<name>/<core>".
   std::string name = "hue";
+  // Tracing (runtime::start_trace): when set, a trace window opens as the runtime starts and is
+  // written to this file, as Chrome trace-event JSON, when the runtime is destroyed.
+  std::string trace;
+  std::uint32_t trace_records = 0;                 // 0: not set; per core, per window
 };
 
 }  // namespace hue

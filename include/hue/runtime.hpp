@@ -121,6 +121,21 @@ class runtime {
   unsigned batch() const noexcept;
   runtime_stats stats() const;
 
+  // Tracing (off by default). start_trace opens a capture window: every worker records its handler
+  // runs, steals, cross-core posts, parks, sleeps and reactor polls into a ring of its own, until
+  // stop_trace, which writes the window to `file` as Chrome trace-event JSON (ui.perfetto.dev and
+  // chrome://tracing open it: a track per core, flows from posts and steals to the runs they
+  // caused) and returns how many records it held. A full ring stops recording and counts drops
+  // (in the file's otherData). config::trace (HUE_TRACE) opens a window at start that the
+  // destructor closes. start_trace throws std::logic_error when a window is already open, and
+  // std::runtime_error when `file` cannot be created; stop_trace returns 0 when none is open, and
+  // throws std::runtime_error when the file cannot be written. stop_trace writes the file on the
+  // calling thread (from a handler, that core waits for it). Each window's rings (trace_records x
+  // 32 bytes per core) are kept until the runtime is destroyed: a worker may still be finishing a
+  // record in them.
+  void start_trace(const std::string& file);
+  std::size_t stop_trace();
+
   // The runtime whose handler is running on the calling thread, or nullptr.
   static runtime* current() noexcept;
   // The worker index (0 .. workers()-1) of the calling handler's core, or `no_core` outside one.

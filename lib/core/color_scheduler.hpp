@@ -196,6 +196,8 @@ class color_scheduler final : public scheduler {
     color_loan& out = set.loans.emplace_back();  // reserved: no allocation
     out.q = q;
     out.chain = q->take(rt_.cfg.batch, out.events);
+    if (trace::ring* tr = this_thread_ring()) [[unlikely]]
+      tr->put(trace::kind::steal_color, cycles_now(), q->color, 0, out.events, 1);
     home.pending -= out.events;
     const std::uint64_t cycles = account_taken(home, q, out.chain);
     home.update_hint();
@@ -210,6 +212,10 @@ class color_scheduler final : public scheduler {
     out.lane_slots.resize(max);  // reserved: no allocation
     out.lane = take_lane(home, max, budget, out.lane_slots.data(), taken, cycles);
     out.lane_slots.resize(taken);
+    if (trace::ring* tr = this_thread_ring()) [[unlikely]] {
+      for (const detail::event* e = out.lane; e; e = e->next)
+        tr->put(trace::kind::steal_color, cycles_now(), e->color, 0, 1, 1);
+    }
     return cycles;
   }
 
@@ -246,6 +252,9 @@ class color_scheduler final : public scheduler {
   // `to`, with both locks held, and points the slot at `to`.
   transferred transfer_slot(color_slot& s, core& from, core& to) noexcept {
     transferred t;
+    // Recorded on the calling worker's ring: inside a steal it is the thief's (the export links
+    // these to the colors' next runs); a slot moved by pin_color leaves records outside any steal.
+    trace::ring* const tr = this_thread_ring();
     if (s.lane_busy) move_lane_event(s, from, to, t);
     s.chain.find_if([&](color_queue* q) {
       if (q->st == color_queue::state::queued) {
@@ -257,6 +266,8 @@ class color_scheduler final : public scheduler {
         from.ready.take_spare(q);
         to.ready.keep_spare(q);
       }  // blocked: on no list; it follows its lane event
+      if (tr && q->count) [[unlikely]]
+        tr->put(trace::kind::steal_color, cycles_now(), q->color, 0, q->count, 0);
       t.events += q->count;
       t.cycles += q->cost_left;
       from.time_left -= q->time_left;

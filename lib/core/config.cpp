@@ -139,6 +139,12 @@ resolved_config resolve(const config& c, unsigned machine_cores) {
   }
   r.on_error = c.on_error;
   r.name = c.name.empty() ? "hue" : c.name;
+  if (!c.trace.empty()) r.trace = c.trace;
+  else if (const char* f = std::getenv("HUE_TRACE")) r.trace = f;
+  r.trace_records = c.trace_records
+                        ? c.trace_records
+                        : static_cast<std::uint32_t>(env_number("HUE_TRACE_RECORDS", 1u << 18, 1024,
+                                                                1u << 26));
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include "park.hpp"
 #include "poller.hpp"
 #include "spinlock.hpp"
+#include "trace/trace.hpp"
 
 #include <hue/stats.hpp>
 
@@ -104,6 +105,9 @@ struct alignas(64) core {
   std::atomic<std::uint64_t> start_cycles{0};
   std::atomic<std::uint64_t> end_cycles{0};  // 0 while the worker runs
   core_counters stats;
+  // This core's ring while a trace window is open, else null: the one flag every recording site
+  // tests (lib/trace). Written by start_trace/stop_trace, read by this worker.
+  std::atomic<trace::ring*> trace{nullptr};
 
   void note_lock_wait(std::uint64_t cycles) noexcept {
     if (cycles) lock_wait_cycles.fetch_add(cycles, std::memory_order_relaxed);

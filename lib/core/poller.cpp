@@ -88,6 +88,10 @@ void poll_host::report_error(const handler_info& info, color_t color) noexcept {
   rt_.report_exception(c, info, color);
 }
 
+trace::ring* poll_host::trace_ring() const noexcept {
+  return core_.trace.load(std::memory_order_acquire);
+}
+
 bool poll_host::on_own_worker() const noexcept { return current_worker.rt == &rt_; }
 
 void poll_host::stop_and_join() {

@@ -26,6 +26,10 @@ namespace hue {
 class runtime;
 }
 
+namespace hue::trace {
+class ring;
+}
+
 namespace hue::internal {
 
 struct core;
@@ -83,6 +87,7 @@ class poll_host {
   // The current exception to the runtime's error hook, counted on this core, as thrown by `info`.
   void report_error(const handler_info& info, color_t color) noexcept;
   void stop_and_join();                         // stop the runtime and wait for its workers
+  trace::ring* trace_ring() const noexcept;     // the core's ring while a window is open, else null
 
  private:
   runtime_impl& rt_;

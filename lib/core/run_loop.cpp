@@ -22,6 +22,31 @@ void run_event(runtime_impl& rt, core& me, detail::event* e) noexcept {
   detail::free_block(e);
 }
 
+void run_chain_traced(runtime_impl& rt, core& me, detail::event* chain, trace::ring& tr,
+                      bool profile, bool measured_only) {
+  for (detail::event* e = chain; e;) {
+    detail::event* next = e->next;  // read before run_event frees the block
+    const handler_info* info = e->info;
+    current_worker.color = e->color;
+    const std::uint64_t t0 = cycles_now();
+    tr.put(trace::kind::run_begin, t0, e->color, reinterpret_cast<std::uintptr_t>(info),
+           static_cast<std::uint32_t>(e->trace_id), 0, static_cast<std::uint16_t>(e->trace_id >> 32));
+    if (profile && (++me.profile_tick & 15) == 0 && (measured_only || info->cost == 0)) {
+      run_event(rt, me, e);
+      info->measured_cost.store(
+          moving_average(info->measured_cost.load(std::memory_order_relaxed), cycles_now() - t0),
+          std::memory_order_relaxed);
+    } else {
+      run_event(rt, me, e);
+    }
+    // Before the count: whoever sees the event counted (drain, a test) sees its run ended.
+    if (!next) tr.put(trace::kind::run_end, cycles_now());
+    me.stats.events_run.add();
+    e = next;
+  }
+  me.stats.batches.add();
+}
+
 namespace {
 
 std::uint64_t now_ns() noexcept {
@@ -94,6 +119,8 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
     rt.drain_cv.notify_all();
   }
   me.stats.sleeps.add();
+  trace::ring* const tr = me.trace.load(std::memory_order_acquire);
+  if (tr) [[unlikely]] tr->put(trace::kind::sleep, cycles_now());
   if (poller)
     poller->block(me.park);  // epoll_wait, with the parker's eventfd among the watched fds
   else
@@ -107,8 +134,10 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   // Every post, give-back or move that leaves work here while `sleeping` is set claims the wake
   // (and clears it). Still set with work pending: this sleep ended on the watchdog's timeout, and
   // the work would have waited for it. Counted, so a missed wake-up cannot hide.
-  if (me.sleeping && me.pending) me.stats.rescues.add();
+  const bool rescue = me.sleeping && me.pending;
+  if (rescue) me.stats.rescues.add();
   me.sleeping = false;
+  if (tr) [[unlikely]] tr->put(trace::kind::wake, cycles_now(), 0, 0, 0, rescue);
 }
 
 }  // namespace hue::internal

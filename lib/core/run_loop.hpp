@@ -45,13 +45,30 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller);
 template <class Steal>
 void park(runtime_impl& rt, core& me, Steal& steal) {
   const std::uint64_t idle_start = cycles_now();
+  trace::ring* const tr = me.trace.load(std::memory_order_acquire);
+  if (tr) [[unlikely]] tr->put(trace::kind::park_begin, idle_start);
   {
     const poller_lease poller(me);
     auto call = [](void* s) { return (*static_cast<Steal*>(s))(); };
     if (!spin_for_work(rt, me, poller.get(), call, &steal)) sleep_until_woken(rt, me, poller.get());
   }
-  me.stats.idle_cycles.add(cycles_now() - idle_start);
+  const std::uint64_t idle_end = cycles_now();
+  if (tr) [[unlikely]] tr->put(trace::kind::park_end, idle_end);
+  me.stats.idle_cycles.add(idle_end - idle_start);
 }
+
+// The ring of the worker running on this thread while a window is open, else null. For sites that
+// do not know their core (a slot move may run on any thread).
+inline trace::ring* this_thread_ring() noexcept {
+  return current_worker.me ? current_worker.me->trace.load(std::memory_order_acquire) : nullptr;
+}
+
+// run_chain while a window is open. One TSC read and one record per event (the TSC costs ~20 ns
+// here, half of a small event): a run ends where the next run of its batch begins, so the time
+// between two runs (freeing the event, a counter) is charged to the first; the batch's last run
+// ends with a record of its own.
+void run_chain_traced(runtime_impl& rt, core& me, detail::event* chain, trace::ring& tr,
+                      bool profile, bool measured_only);
 
 template <class Mode>
 void worker_main(runtime_impl& rt, core& me, Mode& mode) {
@@ -71,6 +88,11 @@ void worker_main(runtime_impl& rt, core& me, Mode& mode) {
 // use (`measured_only` false and a cost given) are not measured at all.
 template <bool Profile>
 void run_chain(runtime_impl& rt, core& me, detail::event* chain, bool measured_only) {
+  // Tracing off costs one branch per batch.
+  if (trace::ring* const tr = me.trace.load(std::memory_order_acquire)) [[unlikely]] {
+    run_chain_traced(rt, me, chain, *tr, Profile, measured_only);
+    return;
+  }
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
     current_worker.color = e->color;  // one color per batch, but a lane chunk has many

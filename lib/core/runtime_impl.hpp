@@ -36,6 +36,8 @@ struct resolved_config {
   cost_source costs;
   std::function<void(const handler_error&)> on_error;
   std::string name;
+  std::string trace;              // empty: no window at start
+  std::uint32_t trace_records;
 };
 resolved_config resolve(const config& cfg, unsigned machine_cores);
 std::string topology_description(const config& cfg);  // program value, else HUE_TOPOLOGY
@@ -56,6 +58,7 @@ struct runtime_impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> draining{false};
   std::atomic<bool> pin_warned{false};
+  std::atomic<bool> tracing{false};    // a trace window is open: posts take a post id
   alignas(64) std::atomic<std::uint64_t> posts_rejected{0};
   std::atomic<unsigned> sleepers{0};   // workers asleep in the kernel
   std::atomic<color_t> next_fresh_color{first_fresh_color};  // runtime::new_color
@@ -65,6 +68,14 @@ struct runtime_impl {
   bool joined = false;
   std::mutex drain_mu;
   std::condition_variable drain_cv;
+
+  // Tracing (lib/trace): the open window, and the closed ones, kept because a worker may still be
+  // writing its last record into them.
+  std::mutex trace_mu;
+  std::unique_ptr<trace::session> trace_window;
+  std::vector<std::unique_ptr<trace::session>> closed_windows;
+  void start_trace(const std::string& file);
+  std::size_t stop_trace();
 
   // Calls `f(c)` with the lock of the core `c` that owns `slot` held, re-checking the owner after
   // locking (a steal or pin_color may move the slot meanwhile: then it retries). The one way in
@@ -130,6 +141,9 @@ struct runtime_impl {
   // on `c` (the core that ran it, or the reactor's polling core for a delivery that failed).
   void report_exception(core& c, const handler_info& info, color_t color) noexcept;
 };
+
+// A window is open: gives `e` its post id, and records the post when a worker of `rt` makes it.
+void trace_post(runtime_impl& rt, color_t color, detail::event* e) noexcept;
 
 // Runs one event's handler, reporting what it throws; frees the event.
 void run_event(runtime_impl& rt, core& me, detail::event* e) noexcept;

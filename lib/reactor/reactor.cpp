@@ -9,6 +9,9 @@
 // callback waits for anything a canceller holds).
 #include "reactor_core.hpp"
 
+#include "core/cycles.hpp"
+#include "trace/trace.hpp"
+
 #include <event2/thread.h>
 
 #include <csignal>
@@ -68,11 +71,23 @@ registration_state::~registration_state() {
   if (ev) event_free(ev);  // cancel() removed it already; event_free of a deleted event only frees
 }
 
+namespace {
+// Set by reactor_core::loop for the length of one traced poll, on the polling thread: the ring of
+// the core it polls on (signals reach subscribers of other reactors, but on this thread), and how
+// many registrations the poll made ready.
+thread_local trace::ring* poll_ring = nullptr;
+thread_local std::uint32_t poll_ready = 0;
+}  // namespace
+
 void registration_state::ready(std::uint32_t bits) noexcept {
   std::uint32_t s = state.load(std::memory_order_relaxed);
   for (;;) {
     if (s & cancelled) return;
     if (state.compare_exchange_weak(s, s | bits | inflight, std::memory_order_acq_rel)) break;
+  }
+  if (poll_ring) [[unlikely]] {
+    ++poll_ready;
+    poll_ring->put(trace::kind::delivery, cycles_now(), color, reinterpret_cast<std::uintptr_t>(info));
   }
   if (!(s & inflight)) post_delivery();
 }
@@ -234,7 +249,7 @@ void reactor_core::poll_event() noexcept {
   if (now - last_busy_poll_ >= cfg.busy_poll_interval) {
     last_busy_poll_ = now;
     busy_polls_.fetch_add(1, std::memory_order_relaxed);
-    event_base_loop(base_, EVLOOP_NONBLOCK);
+    loop(EVLOOP_NONBLOCK);
   }
   // Keep polling while the core has other work; with nothing else queued the worker is about to
   // park, and its park polls (and then sleeps in epoll), so re-posting would only spin.
@@ -249,7 +264,7 @@ void reactor_core::poll_event() noexcept {
 
 void reactor_core::poll_now() noexcept {
   idle_polls_.fetch_add(1, std::memory_order_relaxed);
-  event_base_loop(base_, EVLOOP_NONBLOCK);
+  loop(EVLOOP_NONBLOCK);
 }
 
 void reactor_core::block(parker&) noexcept {
@@ -257,7 +272,22 @@ void reactor_core::block(parker&) noexcept {
   // thief call, detach). libevent's internal notifications (another thread adding an event) do
   // not end EVLOOP_ONCE; they only make it re-arm epoll_wait with the new set.
   blocking_polls_.fetch_add(1, std::memory_order_relaxed);
-  event_base_loop(base_, EVLOOP_ONCE);
+  loop(EVLOOP_ONCE);
+}
+
+void reactor_core::loop(int flags) noexcept {
+  trace::ring* const tr = host_.trace_ring();
+  if (!tr) {
+    event_base_loop(base_, flags);
+    return;
+  }
+  // Only polls that found something are recorded: an idle core polls every few microseconds.
+  const std::uint64_t begin = cycles_now();
+  poll_ring = tr;
+  poll_ready = 0;
+  event_base_loop(base_, flags);
+  poll_ring = nullptr;
+  if (poll_ready) tr->put(trace::kind::poll, cycles_now(), 0, begin, poll_ready);
 }
 
 void reactor_core::resume() noexcept { post_poll(cfg.priority); }

@@ -112,6 +112,7 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   // starts or resumes after a park, the default one when a poll re-posts itself (see poll_event).
   void post_poll(priority_t priority) noexcept;
   void poll_event() noexcept;  // the Epoll handler
+  void loop(int flags) noexcept;  // event_base_loop, recorded while a trace window is open
   static void on_wake(evutil_socket_t fd, short what, void* arg);
   static void on_watchdog(evutil_socket_t fd, short what, void* arg);
   static constexpr std::chrono::microseconds idle_watchdog{100'000};

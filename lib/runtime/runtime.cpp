@@ -31,6 +31,7 @@ bool called_from_worker_of(const runtime_impl* rt) noexcept { return current_wor
 
 runtime::runtime(config cfg) : impl_(std::make_unique<internal::runtime_impl>(this, cfg)) {
   impl_->sched = internal::make_scheduler(*impl_);
+  if (!impl_->cfg.trace.empty()) impl_->start_trace(impl_->cfg.trace);  // before the first worker
   try {
     for (unsigned i = 0; i < impl_->cfg.workers; ++i)
       impl_->threads.emplace_back([this, i] { impl_->sched->run(impl_->cores[i]); });
@@ -49,6 +50,11 @@ runtime::~runtime() {
   stop();
   impl_->join();
   impl_->sched->discard_pending();
+  try {
+    impl_->stop_trace();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());  // a destructor cannot throw; the run itself went well
+  }
 }
 
 bool runtime::post_event(color_t color, detail::event* e) {
@@ -58,6 +64,8 @@ bool runtime::post_event(color_t color, detail::event* e) {
     detail::free_block(e);
     return false;
   }
+  if (impl_->tracing.load(std::memory_order_relaxed)) [[unlikely]]
+    internal::trace_post(*impl_, color, e);
   try {
     impl_->sched->post(color, e);
   } catch (...) {
@@ -134,6 +142,9 @@ runtime_stats runtime::stats() const {
   s.posts_rejected = impl_->posts_rejected.load(std::memory_order_relaxed);
   return s;
 }
+
+void runtime::start_trace(const std::string& file) { impl_->start_trace(file); }
+std::size_t runtime::stop_trace() { return impl_->stop_trace(); }
 
 runtime* runtime::current() noexcept {
   return internal::current_worker.rt ? internal::current_worker.rt->self : nullptr;

@@ -70,6 +70,8 @@ class thieves {
     if (!any) return false;  // nothing queued anywhere: a look, not an attempt
 
     const std::uint64_t start = cycles_now();
+    trace::ring* const tr = me.trace.load(std::memory_order_acquire);
+    if (tr) [[unlikely]] tr->put(trace::kind::steal_begin, start);
     me.stats.steal_attempts.add();
     order(t, me.index);
     for (unsigned v : t.victims) {
@@ -83,7 +85,9 @@ class thieves {
       hi.lock.unlock();
       lo.lock.unlock();
       if (got.events) {
-        const std::uint64_t spent = cycles_now() - start;
+        const std::uint64_t end = cycles_now(), spent = end - start;
+        if (tr) [[unlikely]]
+          tr->put(trace::kind::steal_end, end, 0, std::uint64_t{got.events} << 32 | got.colors, v, 1);
         me.stats.steal_successes.add();
         me.stats.events_stolen.add(got.events);
         me.stats.colors_stolen.add(got.colors);
@@ -101,8 +105,10 @@ class thieves {
         return true;
       }
     }
+    const std::uint64_t end = cycles_now();
+    if (tr) [[unlikely]] tr->put(trace::kind::steal_end, end, 0, 0, ~0u, 0);
     me.stats.steal_failures.add();
-    me.stats.steal_cycles.add(cycles_now() - start);
+    me.stats.steal_cycles.add(end - start);
     // Only successful steals measure the steal cost, so an estimate that grew above every color's
     // time left would never be corrected: nothing would look worthy, nothing would be stolen. A
     // failed attempt while work was queued lets it decay a little (1/256), down to a floor below

@@ -39,6 +39,8 @@ struct event {
   // color-queue's time left goes down by exactly what it went up by.
   std::uint32_t cost;
   priority_t priority;
+  // Set by runtime::post while a trace window is open (lib/trace: poster and sequence), else 0.
+  std::uint64_t trace_id;
   alignas(16) unsigned char storage[block_size - 48];
 };
 static_assert(sizeof(event) == block_size, "an event must fill exactly one block");
@@ -77,6 +79,7 @@ event* make_event(F&& f, const handler_info* info, priority_t priority) {
   e->color = 0;
   e->cost = 0;
   e->priority = priority;
+  e->trace_id = 0;
   try {
     if constexpr (stored_inline<Fn>) {
       ::new (static_cast<void*>(e->storage)) Fn(std::forward<F>(f));

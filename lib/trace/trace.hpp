@@ -1,0 +1,113 @@
+// lib/trace/trace.hpp — what the runtime records when a trace is on: fixed-size records in one
+// ring per core, and a capture window (a session) that owns the rings.
+//
+// The lowest layer of lib/: it includes nothing of the runtime, so core, steal and reactor can all
+// write into it. Callers pass the timestamp (lib/core/cycles.hpp's TSC), which keeps the clock in
+// one place and lets a caller reuse a reading it took anyway.
+//
+// Single writer: a core's ring is written only by that core's worker thread (its handlers, its
+// steals, its park, the reactor polling on it). No lock and no read-modify-write: the writer stores
+// the record, then publishes `head` with a release store; the exporter reads `head` with an acquire
+// and only the records below it, which no writer touches again.
+//
+// Ring full: the writer stops and counts drops, it never overwrites. Overwriting the oldest would
+// (1) race with an exporter reading those records while workers go on after a window stops, and
+// (2) cut the front of the window, leaving run ends without begins and steals without their flows;
+// a full ring keeps an exact, consistent prefix of the window and says how much it lost.
+//
+// Off: a core's `trace` pointer (lib/core/core.hpp) is null and every recording site is one branch
+// on it, taken the same way every time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hue::trace {
+
+enum class kind : std::uint8_t {
+  run_begin,    // color; a = handler_info*; b, x = the event's sequence and poster (0: untraced post)
+  run_end,      // the last run of a batch ends (a run otherwise ends where its core's next begins)
+  post,         // to another core's color; color; a = post id; b = that core
+  steal_begin,  // a thief's attempt starts
+  steal_end,    // b = victim (or ~0u when none gave anything); a = events << 32 | colors; flags 1: success
+  steal_color,  // inside a steal: color taken (migrated or lent); b = its events; flags 1: lent
+  park_begin,   // the worker has nothing to run or steal
+  park_end,
+  sleep,        // going to sleep in the kernel (epoll_wait when a reactor polls here)
+  wake,         // back from the kernel; flags 1: the watchdog ended the sleep with work waiting (a rescue)
+  poll,         // a reactor poll that found I/O ready; b = registrations made ready; a = begin TSC
+  delivery,     // a registration made ready in that poll; color; a = handler_info* of the delivery
+};
+
+// 32 bytes: two records per cache line. The core is the ring's.
+struct record {
+  std::uint64_t tsc;
+  std::uint64_t color;
+  std::uint64_t a;
+  std::uint32_t b;
+  kind k;
+  std::uint8_t flags;
+  std::uint16_t x;
+};
+static_assert(sizeof(record) == 32);
+
+class ring {
+ public:
+  ring(std::size_t capacity, unsigned core);
+  ring(const ring&) = delete;
+  ring& operator=(const ring&) = delete;
+
+  void put(kind k, std::uint64_t tsc, std::uint64_t color = 0, std::uint64_t a = 0,
+           std::uint32_t b = 0, std::uint8_t flags = 0, std::uint16_t x = 0) noexcept {
+    const std::size_t h = head_.load(std::memory_order_relaxed);
+    if (h == capacity_) [[unlikely]] {
+      dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      return;
+    }
+    records_[h] = {tsc, color, a, b, k, flags, x};
+    head_.store(h + 1, std::memory_order_release);
+  }
+
+  // For the exporter, any thread: the records published so far (stable: never rewritten).
+  std::size_t size() const noexcept { return head_.load(std::memory_order_acquire); }
+  const record& operator[](std::size_t i) const noexcept { return records_[i]; }
+  std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
+  unsigned core() const noexcept { return core_; }
+
+ private:
+  std::unique_ptr<record[]> records_;
+  const std::size_t capacity_;
+  const std::uint16_t core_;
+  std::atomic<std::size_t> head_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+// One capture window: a ring per core and the two clock readings that convert TSC to time.
+struct session {
+  session(std::string file, unsigned cores, std::size_t records_per_core, std::uint64_t tsc,
+          std::uint64_t ns);
+
+  std::string file;
+  std::vector<std::unique_ptr<ring>> rings;
+  std::uint64_t start_tsc, start_ns;   // TSC and steady-clock ns read together at start
+  std::uint64_t stop_tsc = 0, stop_ns = 0;
+
+  std::uint64_t dropped() const noexcept;
+  std::size_t records() const noexcept;
+};
+
+// Post ids: `poster << 32 | sequence`, per posting thread (16 bits of poster), never 0. The exported
+// slice's args carry both, so a checker can verify that one poster's events of a color ran in
+// posting order.
+std::uint64_t next_post_id() noexcept;
+
+// Writes `s` (stopped: stop_tsc and stop_ns set) as Chrome trace-event JSON, which
+// ui.perfetto.dev and chrome://tracing open. Throws std::runtime_error when the file cannot be
+// written. Reads handler names through the recorded handler_info pointers: their static storage
+// (hue/handler_info.hpp) keeps them valid.
+void write_chrome_json(const session& s);
+
+}  // namespace hue::trace
