@@ -75,8 +75,11 @@ TEST(ManyColors, a_million_distinct_colors_run_in_parallel_and_memory_returns_to
   // Distinct colors spread over both workers and ran side by side.
   EXPECT_EQ(most_running.load(), 2);
   const auto s = rt.stats();
-  EXPECT_GT(s.cores[0].events_run, million / 4);
-  EXPECT_GT(s.cores[1].events_run, million / 4);
+  // Spread by hash: each core's queues received a fair share. Where they ran is not checked: when
+  // the host deschedules one worker (a loaded CI machine), the other rightly borrows its events,
+  // and a share of runs failed this test for that reason alone (core 0 ran 4% at load 28).
+  EXPECT_GT(s.cores[0].events_posted, million / 4);
+  EXPECT_GT(s.cores[1].events_posted, million / 4);
   // Each live color holds an event block and a color-queue block (256 B); a leak of color-queues
   // would leave ~128 MB behind. Allow the bounded caches (thread caches + 2 MiB idle depot).
   EXPECT_LT(after, baseline + slack) << "baseline " << baseline << " after " << after
