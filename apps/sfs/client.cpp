@@ -207,7 +207,8 @@ std::vector<dir_entry> client::readdir(const file_handle& dir) {
 
 std::array<std::uint8_t, 32> client::read_file(const file_handle& h, unsigned window,
                                                const std::function<void(std::span<const std::uint8_t>)>& sink,
-                                               read_stats* stats, std::uint32_t block) {
+                                               read_stats* stats, std::uint32_t block,
+                                               const std::function<bool()>& keep_going) {
   if (window == 0) window = 1;
   const std::uint64_t size = getattr(h).attr.size;
   crypto_hash_sha256_state sha;
@@ -227,7 +228,7 @@ std::array<std::uint8_t, 32> client::read_file(const file_handle& h, unsigned wi
     next_deliver += d.size();
   };
   while (true) {
-    while (!eof_seen && outstanding.size() < window && next_send < size) {
+    while (!eof_seen && outstanding.size() < window && next_send < size && (!keep_going || keep_going())) {
       request q = rq(op::read, h);
       q.offset = next_send;
       q.length = block;

@@ -79,9 +79,11 @@ class client {
   reply digest(const file_handle& h);
   // Reads the whole file with `window` READs outstanding, passing the blocks to `sink` in file
   // order, and returns the SHA-256 of what was read. Latencies recorded when `stats` is given.
+  // `keep_going`, when set, is asked before each READ is sent: false stops early (hue-multio).
   std::array<std::uint8_t, 32> read_file(const file_handle& h, unsigned window,
                                          const std::function<void(std::span<const std::uint8_t>)>& sink,
-                                         read_stats* stats = nullptr, std::uint32_t block = max_read);
+                                         read_stats* stats = nullptr, std::uint32_t block = max_read,
+                                         const std::function<bool()>& keep_going = {});
   // Sends the authenticated close and waits for the server's (best effort).
   void close();
   const x25519_key& public_key() const noexcept { return keys_.public_key; }
