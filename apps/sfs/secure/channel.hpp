@@ -65,7 +65,11 @@ class channel {
 
   bool established() const noexcept { return transport_.has_value(); }
   bool is_server() const noexcept { return role_ == role::responder; }
-  transport& secure();                              // after established()
+  // After established(). Threads: secure() reads the failure flag that receive() writes, so
+  // call both on one thread (or one hue color). To seal on another color than the one that
+  // receives, take `transport& t = ch.secure()` once after establishment and use t.sender()
+  // there (frame_sealer and frame_opener share nothing).
+  transport& secure();
   const x25519_key& peer_static() const;            // after established()
   // Server: the name the client asked for (after the hello).
   const std::optional<hello>& client_hello() const noexcept { return hello_; }

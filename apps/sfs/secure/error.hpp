@@ -2,9 +2,11 @@
 //
 // Every refusal of the channel (a malformed or oversized frame, a failed authentication, a
 // low-order key, a wrong HOSTID, a stream cut short) is a `protocol_error` whose `kind()` says
-// which, so a server can count refusals by cause and a test can pin the exact one. After any
-// protocol_error the object that threw is dead: every later call throws again (kind `state`);
-// the caller closes the connection and delivers nothing more.
+// which, so a server can count refusals by cause and a test can pin the exact one. After a
+// protocol_error from a handshake, a frame_opener (transport receive side) or a channel, that
+// object is dead: every later call throws again (kind `state`); the caller closes the
+// connection and delivers nothing more. (A frame_sealer refusing an oversize message of its own
+// caller stays usable; a cipher_state keeps Noise's rule: a failed decrypt leaves n unchanged.)
 //
 //   try { auto r = channel.open(bytes); ... }
 //   catch (const hue::sfs::protocol_error& e) { log(e.what()); close(fd); }

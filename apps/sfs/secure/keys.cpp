@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <algorithm>
