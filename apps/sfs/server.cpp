@@ -60,6 +60,12 @@ void server_counters::print(std::FILE* to) const {
                v(accepted), v(established), v(refused), v(shed_handshakes), v(closed),
                v(handshake_timeouts), v(idle_timeouts), v(requests), v(reads), v(bytes_read),
                v(error_replies), v(bad_requests), v(bytes_out), v(read_pauses), v(peak_output));
+  // The runtime's moving average of each handler's cycles (what the stealing heuristics weigh).
+  std::fprintf(to, "sfs: measured handler costs (cycles):");
+  for (const hue::handler_info* h : {&read_info, &decrypt_info, &serve_info, &encrypt_info, &write_info})
+    std::fprintf(to, " %s %llu", h->name,
+                 static_cast<unsigned long long>(h->measured_cost.load(std::memory_order_relaxed)));
+  std::fprintf(to, "\n");
 }
 
 server::server(hue::reactor& io, server_config cfg)
