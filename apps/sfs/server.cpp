@@ -192,7 +192,8 @@ void server::fail(const conn_ptr& c) {
 }
 
 void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
-  c->inbound.fetch_sub(bytes.size(), std::memory_order_acq_rel);
+  const std::size_t before = c->inbound.fetch_sub(bytes.size(), std::memory_order_acq_rel);
+  if (before >= cfg_.max_inbound && before - bytes.size() < cfg_.max_inbound) resume_reading(c);
   if (c->failed || c->close_sealed) return;
   std::vector<std::uint8_t> hs;
   channel::result r;
@@ -265,13 +266,18 @@ void server::dispatch(const conn_ptr& c) {
     rt_.post(fs_color_, [this, c, r = std::move(r)]() mutable { serve(c, std::move(r)); }, serve_info);
   }
   const std::size_t before = c->queued.exchange(c->pending.size(), std::memory_order_acq_rel);
-  if (before >= cfg_.max_queued && c->pending.size() < cfg_.max_queued)
-    rt_.post(c->net, [this, c] {
-      if (c->read_paused && may_read(*c)) {
-        c->read_paused = false;
-        read_socket(c);
-      }
-    }, read_info);
+  if (before >= cfg_.max_queued && c->pending.size() < cfg_.max_queued) resume_reading(c);
+}
+
+// Any color: a back-pressure bound was just released; the net color reads again if it had
+// paused and nothing else still holds it back.
+void server::resume_reading(const conn_ptr& c) {
+  rt_.post(c->net, [this, c] {
+    if (!c->closed && c->read_paused && may_read(*c)) {
+      c->read_paused = false;
+      read_socket(c);
+    }
+  }, read_info);
 }
 
 void server::serve(const conn_ptr& c, request r) {

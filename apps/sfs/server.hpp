@@ -98,6 +98,7 @@ class server {
   void decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes);
   void peer_end(const conn_ptr& c);
   void dispatch(const conn_ptr& c);
+  void resume_reading(const conn_ptr& c);
   void serve(const conn_ptr& c, request r);
   void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool counted);
   void finish_if_done(const conn_ptr& c);
