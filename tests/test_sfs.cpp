@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -574,4 +575,58 @@ TEST(SfsServerSecurity, ShutdownFinishesInFlightRequestsAndClosesAuthenticated) 
   } catch (const client_failure& e) {
     EXPECT_STREQ(e.what(), "the server closed the connection");
   }
+}
+
+// Tampering after the handshake, end to end: a raw channel on a socket (not hue's client), one
+// sealed ROOT request with one bit flipped (in the length, the ciphertext or the tag), or a
+// length of 0xFFFFFFFF: the server closes the connection, executes nothing, and still serves
+// another client.
+namespace {
+
+struct raw_session {
+  int fd = -1;
+  std::optional<channel> ch;
+  raw_session(const server_fixture& s) {
+    fd = raw_connect(s.srv->port());
+    ch.emplace(channel::client(generate_key_pair(), s.name()));
+    std::vector<std::uint8_t> out;
+    ch->start(out);
+    ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    std::uint8_t buf[4096];
+    while (!ch->established()) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) throw std::runtime_error("handshake cut short");
+      out.clear();
+      ch->receive({buf, static_cast<std::size_t>(n)}, out);
+      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    }
+  }
+  ~raw_session() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST(SfsServerSecurity, TamperedRequestFramesCloseTheConnectionWithNothingExecuted) {
+  temp_tree t;
+  server_fixture s(config_for(t));
+  struct flip { const char* what; std::size_t byte; };  // byte index from the frame's start; ~0: last
+  for (const flip f : {flip{"length", 3}, flip{"ciphertext", 6}, flip{"tag", ~std::size_t{0}}}) {
+    raw_session r(s);
+    std::vector<std::uint8_t> frame;
+    r.ch->secure().seal(encode_request(req(op::root)), frame);
+    frame[f.byte == ~std::size_t{0} ? frame.size() - 1 : f.byte] ^= 0x01;
+    ::send(r.fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+    if (f.byte == 3) ::shutdown(r.fd, SHUT_WR);  // a longer length waits for bytes that never come
+    EXPECT_TRUE(closed_within(r.fd, std::chrono::milliseconds(5000))) << f.what;
+  }
+  {
+    raw_session r(s);
+    const std::uint8_t huge[] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+    ::send(r.fd, huge, sizeof huge, MSG_NOSIGNAL);
+    EXPECT_TRUE(closed_within(r.fd, std::chrono::milliseconds(5000))) << "0xFFFFFFFF length";
+  }
+  EXPECT_EQ(s.srv->stats().requests.load(), 0u) << "a tampered request was executed";
+  client c(s.name());
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  c.close();
 }
