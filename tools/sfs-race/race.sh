@@ -6,6 +6,7 @@
 #   tools/sfs-race/race.sh [--reps N] [--size MB] [--clients "1 4 16"] [--out DIR]
 #                          [--configs LIST] [--workers N] [--frame BYTES] [--no-build]
 #                          [--no-install] [--no-plot] [--keep] [--sfsd PATH] [--multio PATH]
+#                          [--bound PATH]
 #
 #   --reps N          the whole race N times, configurations in a rotated order each rep (default 3)
 #   --size MB         the file every client reads, in MiB (default 256; --size 64 for trial runs)
@@ -20,6 +21,7 @@
 #   --no-plot         no race.png
 #   --keep            keep the work directory (configs, keys, logs) and say where it is
 #   --sfsd PATH, --multio PATH   hue's binaries (default: build/release/apps/sfs's)
+#   --bound PATH      hue-aead-bound (default: build/release/tools/sfs-race/hue-aead-bound)
 #
 # Configurations (rows of the figure):
 #   sftp-chacha, sftp-aes   OpenSSH sftp-server, ciphers chacha20-poly1305@openssh.com and
@@ -60,6 +62,7 @@
 # bound's key=value lines per rep), and from tools/sfs-race/race.py: race.csv and race.json
 # (medians over the reps with min..max), table.txt (the table and the aims) and race.png.
 set -euo pipefail
+caller=$(pwd)
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 . tools/lib.sh
@@ -75,12 +78,16 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;  --no-install) install=0 ;;  --no-plot) plot=0 ;;  --keep) keep=1 ;;
     -h|--help) usage_of "$0"; exit 0 ;;
-    --reps|--size|--clients|--out|--configs|--workers|--frame|--sfsd|--multio)
+    --reps|--size|--clients|--out|--configs|--workers|--frame|--sfsd|--multio|--bound)
       [ $# -ge 2 ] || { echo "sfs-race: $1 needs a value (try --help)" >&2; exit 2; }
       v=${1#--}; printf -v "$v" '%s' "$2"; shift ;;
     *) echo "sfs-race: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
+done
+# Paths given relative to where the script was called from, not to the repository it works in.
+for v in sfsd multio bound out; do
+  case "${!v}" in ''|/*) ;; *) printf -v "$v" '%s' "$caller/${!v}" ;; esac
 done
 for o in reps size workers frame; do positive_int sfs-race "--$o" "${!o}"; done
 [ -n "${clients// /}" ] || { echo "sfs-race: --clients is empty" >&2; exit 2; }
