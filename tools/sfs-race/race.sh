@@ -232,7 +232,10 @@ setup_ssh() {
 start_sshd() {  # NAME PORT CIPHER
   local dir=$work/$1
   mkdir -p "$dir"
-  # StrictModes no: the key files live under /tmp, which is world-writable (sticky); sshd's
+  # SetEnv SHLVL=1: sshd runs the subsystem as `$SHELL -c /usr/lib/openssh/sftp-server`, and bash
+  # started by sshd at shell level 1 reads ~/.bashrc; here root's runs pyenv's init, ~0.5 CPU s
+  # and a dozen processes per connection, a cost of this machine's account and not of OpenSSH.
+  # At level 2 bash skips it. StrictModes no: the key files live under /tmp, which is world-writable (sticky); sshd's
   # strict check refuses any authorized_keys below a world-writable directory. The files are made
   # by this script, mode 0600, in a 0700 directory.
   cat > "$dir/sshd_config" <<EOF
@@ -251,6 +254,7 @@ UseDNS no
 StrictModes no
 MaxStartups 256:30:512
 Subsystem sftp /usr/lib/openssh/sftp-server
+SetEnv SHLVL=1
 Ciphers $3
 EOF
   /usr/sbin/sshd -t -f "$dir/sshd_config" || return 1
