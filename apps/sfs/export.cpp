@@ -1,0 +1,337 @@
+// apps/sfs/export.cpp — confinement with openat2, the handle table, and the read-only operations.
+#include "export.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>  // struct open_how, RESOLVE_*: glibc 2.36 has no openat2() wrapper
+#include <sodium.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace hue::sfs {
+
+namespace {
+
+int openat2_beneath(int dirfd, const std::string& path) {
+  open_how how{};
+  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  for (int attempt = 0;; ++attempt) {
+    const long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+    // EAGAIN: a concurrent rename raced the lookup (the kernel refuses to guess); retry a little.
+    if (fd < 0 && (errno == EAGAIN || errno == EINTR) && attempt < 8) continue;
+    return static_cast<int>(fd);
+  }
+}
+
+reply error(std::uint32_t id, status code, std::string message) {
+  reply r;
+  r.id = id;
+  r.code = code;
+  r.message = std::move(message);
+  return r;
+}
+
+std::uint64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000ull +
+         static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+attributes attributes_of(const struct stat& st) {
+  attributes a;
+  a.type = S_ISREG(st.st_mode) ? file_type::regular
+           : S_ISDIR(st.st_mode) ? file_type::directory
+                                 : file_type::other;
+  a.mode = st.st_mode & 07777;
+  a.size = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
+  a.mtime_ns = mtime_ns(st);
+  return a;
+}
+
+std::size_t export_root::handle_hash::operator()(const file_handle& h) const noexcept {
+  std::size_t v;  // the handles are uniformly random: any 8 of their bytes are a good hash
+  std::memcpy(&v, h.data(), sizeof v);
+  return v;
+}
+
+export_root::export_root(const std::filesystem::path& dir, export_limits limits) : limits_(limits) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open export '" + dir.string() + "': " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot stat export '" + dir.string() + "'");
+  }
+  // Probe openat2 once, so a kernel without it (< 5.6) fails at start-up, not per request.
+  const int probe = openat2_beneath(fd, ".");
+  if (probe < 0 && errno == ENOSYS) {
+    ::close(fd);
+    throw std::runtime_error("this kernel has no openat2(2) (Linux 5.6 or later is needed)");
+  }
+  if (probe >= 0) ::close(probe);
+  root_ = insert(fd, st);
+}
+
+export_root::~export_root() {
+  for (auto& [h, n] : table_) ::close(n.fd);
+}
+
+std::optional<std::string> export_root::check_path(std::string_view path) {
+  if (path.empty()) return "empty path";
+  if (path.size() > max_path) return "path longer than 4096 bytes";
+  if (path.find('\0') != std::string_view::npos) return "NUL byte in path";
+  if (path.front() == '/') return "absolute path";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view c = path.substr(start, end - start);
+    if (c.empty()) return "empty path component";
+    if (c == ".") return "'.' component";
+    if (c == "..") return "'..' component";
+    if (c.size() > max_component) return "component longer than 255 bytes";
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+export_root::node* export_root::find(const file_handle& h) {
+  auto it = table_.find(h);
+  return it == table_.end() ? nullptr : &it->second;
+}
+
+file_handle export_root::insert(int fd, const struct stat& st) {
+  const auto key = std::make_pair(st.st_dev, st.st_ino);
+  if (auto it = by_inode_.find(key); it != by_inode_.end()) {
+    ::close(fd);  // already open under a handle: one fd per file
+    return it->second;
+  }
+  while (table_.size() >= limits_.max_handles && !order_.empty()) {
+    const file_handle old = order_.front();
+    order_.pop_front();
+    if (old == root_) {
+      order_.push_back(old);
+      if (order_.size() == 1) break;
+      continue;
+    }
+    auto it = table_.find(old);
+    if (it == table_.end()) continue;
+    by_inode_.erase({it->second.dev, it->second.ino});
+    ::close(it->second.fd);
+    table_.erase(it);
+    ++evictions_;
+  }
+  file_handle h;
+  do randombytes_buf(h.data(), h.size());
+  while (table_.count(h) != 0);
+  node n;
+  n.fd = fd;
+  n.dev = st.st_dev;
+  n.ino = st.st_ino;
+  n.type = attributes_of(st).type;
+  table_.emplace(h, std::move(n));
+  by_inode_.emplace(key, h);
+  order_.push_back(h);
+  return h;
+}
+
+std::vector<std::uint8_t> export_root::answer(const request& r) {
+  if (r.what == op::read) {
+    std::vector<std::uint8_t> out;
+    read(r, out);
+    return out;
+  }
+  return encode_reply(r.what, serve(r));
+}
+
+reply export_root::serve(const request& r) {
+  switch (r.what) {
+    case op::root: {
+      node* n = find(root_);
+      struct stat st{};
+      if (!n || ::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, "export root unavailable");
+      reply out;
+      out.id = r.id;
+      out.handle = root_;
+      out.attr = attributes_of(st);
+      return out;
+    }
+    case op::lookup: return lookup(r);
+    case op::getattr: {
+      node* n = find(r.handle);
+      if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
+      struct stat st{};
+      if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
+      reply out;
+      out.id = r.id;
+      out.attr = attributes_of(st);
+      return out;
+    }
+    case op::readdir: return readdir(r);
+    case op::digest: return digest(r);
+    case op::read: break;
+  }
+  return error(r.id, status::bad_request, "READ goes through export_root::read");
+}
+
+reply export_root::lookup(const request& r) {
+  node* dir = find(r.handle);
+  if (!dir) return error(r.id, status::bad_handle, "unknown or stale handle");
+  if (dir->type != file_type::directory) return error(r.id, status::not_dir, "LOOKUP from a file handle");
+  if (auto why = check_path(r.path)) return error(r.id, status::bad_name, *why);
+  const int fd = openat2_beneath(dir->fd, r.path);
+  if (fd < 0) {
+    switch (errno) {
+      case ENOENT: return error(r.id, status::not_found, "no such file or directory");
+      case ENOTDIR: return error(r.id, status::not_dir, "a component is not a directory");
+      case ELOOP: return error(r.id, status::refused, "symbolic link in path (not followed)");
+      case EXDEV: return error(r.id, status::refused, "path leaves the export");
+      case EACCES:
+      case EPERM: return error(r.id, status::refused, "permission denied");
+      case ENAMETOOLONG: return error(r.id, status::bad_name, "name too long");
+      default: return error(r.id, status::io_error, std::strerror(errno));
+    }
+  }
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return error(r.id, status::io_error, std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return error(r.id, status::refused, "not a regular file or directory");
+  }
+  reply out;
+  out.id = r.id;
+  out.attr = attributes_of(st);
+  out.handle = insert(fd, st);  // may evict `dir`: not used after this
+  return out;
+}
+
+reply export_root::readdir(const request& r) {
+  node* n = find(r.handle);
+  if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
+  if (n->type != file_type::directory) return error(r.id, status::not_dir, "READDIR of a file");
+  if (r.count > max_readdir) return error(r.id, status::too_large, "READDIR count over 1024");
+  struct stat st{};
+  if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
+  if (r.cookie == 0 && mtime_ns(st) != n->listed_mtime) {
+    // A new snapshot. Its own fd: fdopendir takes the fd over and moves its offset.
+    const int dfd = ::openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return error(r.id, status::io_error, std::strerror(errno));
+    DIR* d = ::fdopendir(dfd);
+    if (!d) {
+      ::close(dfd);
+      return error(r.id, status::io_error, "fdopendir failed");
+    }
+    std::vector<dir_entry> list;
+    bool too_many = false;
+    while (dirent* e = ::readdir(d)) {
+      const std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (list.size() >= limits_.max_dir_entries) {
+        too_many = true;
+        break;
+      }
+      const file_type t = e->d_type == DT_REG ? file_type::regular
+                          : e->d_type == DT_DIR ? file_type::directory
+                                                : file_type::other;
+      list.push_back({std::string(name), t});
+    }
+    ::closedir(d);
+    if (too_many) return error(r.id, status::too_large, "directory has too many entries");
+    std::sort(list.begin(), list.end(), [](const dir_entry& a, const dir_entry& b) { return a.name < b.name; });
+    n->listing = std::move(list);
+    n->listed_mtime = mtime_ns(st);
+    ++n->generation;
+  }
+  // cookie = generation << 32 | index of the next entry (0 only for "start").
+  std::uint64_t index = 0;
+  if (r.cookie != 0) {
+    if ((r.cookie >> 32) != n->generation)
+      return error(r.id, status::bad_request, "stale READDIR cookie (the directory changed): start again from 0");
+    index = r.cookie & 0xffffffffu;
+    if (index > n->listing.size()) return error(r.id, status::bad_request, "READDIR cookie out of range");
+  }
+  reply out;
+  out.id = r.id;
+  // Fit the reply in one transport message: 64 KiB of names is far below its cap.
+  std::size_t bytes = 0;
+  while (index < n->listing.size() && out.entries.size() < r.count && bytes < 64 * 1024) {
+    bytes += 2 + n->listing[index].name.size();
+    out.entries.push_back(n->listing[index++]);
+  }
+  out.next_cookie = index < n->listing.size() ? (std::uint64_t{n->generation} << 32 | index) : 0;
+  return out;
+}
+
+reply export_root::digest(const request& r) {
+  node* n = find(r.handle);
+  if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
+  if (n->type != file_type::regular) return error(r.id, status::is_dir, "DIGEST of a directory");
+  struct stat st{};
+  if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (!n->digest || n->digest_size != size || n->digest_mtime != mtime_ns(st)) {
+    // Hazard: hashing a large file holds this color for its whole length (about 0.5 s per GB);
+    // the result is cached until the file's size or mtime change.
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    std::vector<std::uint8_t> buf(256 * 1024);
+    std::uint64_t off = 0;
+    while (off < size) {
+      const ssize_t got = ::pread(n->fd, buf.data(), buf.size(), static_cast<off_t>(off));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return error(r.id, status::io_error, std::strerror(errno));
+      if (got == 0) break;  // the file shrank: the digest covers what is there
+      crypto_hash_sha256_update(&h, buf.data(), static_cast<unsigned long long>(got));
+      off += static_cast<std::uint64_t>(got);
+    }
+    std::array<std::uint8_t, 32> d{};
+    crypto_hash_sha256_final(&h, d.data());
+    n->digest = d;
+    n->digest_size = off;
+    n->digest_mtime = mtime_ns(st);
+  }
+  reply out;
+  out.id = r.id;
+  out.sha256 = *n->digest;
+  out.digest_size = n->digest_size;
+  return out;
+}
+
+void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
+  node* n = find(r.handle);
+  if (!n) return void(out = encode_error(r.id, status::bad_handle, "unknown or stale handle"));
+  if (n->type != file_type::regular) return void(out = encode_error(r.id, status::is_dir, "READ of a directory"));
+  if (r.length > max_read) return void(out = encode_error(r.id, status::too_large, "READ over 65536 bytes"));
+  const std::size_t head = out.size();
+  encode_read_reply(r.id, false, {}, out);  // header now, length and eof patched below
+  out.resize(head + 10 + r.length);
+  ssize_t got;
+  do got = ::pread(n->fd, out.data() + head + 10, r.length, static_cast<off_t>(std::min<std::uint64_t>(r.offset, INT64_MAX)));
+  while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    const int e = errno;
+    out.resize(head);
+    const auto err = encode_error(r.id, status::io_error, std::strerror(e));
+    out.insert(out.end(), err.begin(), err.end());
+    return;
+  }
+  out.resize(head + 10 + static_cast<std::size_t>(got));
+  out[head + 5] = static_cast<std::size_t>(got) < r.length ? 1 : 0;  // short read: end of file
+  const auto n32 = static_cast<std::uint32_t>(got);
+  for (int i = 0; i < 4; ++i) out[head + 6 + i] = static_cast<std::uint8_t>(n32 >> (24 - 8 * i));
+}
+
+}  // namespace hue::sfs

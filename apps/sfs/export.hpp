@@ -1,0 +1,103 @@
+// apps/sfs/export.hpp — the exported tree: confinement, the handle table and the open files.
+//
+// Confinement. Every name a client sends is resolved by openat2(2) relative to a directory fd the
+// server opened itself (the export root, or a directory reached from it), with
+//   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV:
+// the kernel refuses, atomically with the lookup, any path that leaves the starting directory,
+// any symlink (as the leaf or in the middle) and any magic link, so a symlink swapped in while a
+// request runs is refused too (there is no check-then-use window: attributes come from fstat of
+// the fd that was opened). The path is also checked by hand first (no '..', '.', empty
+// components, leading '/', NUL bytes) so that a client gets a precise error rather than the
+// kernel's ELOOP/EXDEV. glibc 2.36 has no openat2() wrapper: it is called with syscall(2) and
+// <linux/openat2.h>. Files are opened O_NONBLOCK (a FIFO in the export would otherwise hang the
+// server) and anything but regular files and directories is refused. Read-only: nothing here can
+// write, create or delete.
+//
+// Handles are random 128-bit values (libsodium's randombytes_buf) keys of a table, not encodings
+// of an index: unguessable without a MAC key to manage or rotate, revoked by erasing the entry,
+// and a forged or stale handle is just a failed map lookup. The table is bounded (oldest evicted
+// first, the root never); an evicted handle answers bad_handle and the client looks it up again.
+// A file looked up twice gets the same handle (keyed by device and inode), so the table and the
+// number of open fds stay bounded by the number of distinct files touched.
+//
+// Threading: not locked. The server uses one export from one color only (its file-system color).
+#pragma once
+
+#include "protocol.hpp"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace hue::sfs {
+
+struct export_limits {
+  std::size_t max_handles = 65536;
+  std::size_t max_dir_entries = 1'000'000;
+};
+
+class export_root {
+ public:
+  // Opens `dir` (must be a directory); throws std::runtime_error with the reason.
+  explicit export_root(const std::filesystem::path& dir, export_limits limits = {});
+  ~export_root();
+  export_root(const export_root&) = delete;
+  export_root& operator=(const export_root&) = delete;
+
+  // ROOT, LOOKUP, GETATTR, READDIR, DIGEST: the reply (its id set from the request).
+  reply serve(const request& r);
+  // READ: appends the encoded reply (data or error) to `out`.
+  void read(const request& r, std::vector<std::uint8_t>& out);
+  // Any op: the encoded reply.
+  std::vector<std::uint8_t> answer(const request& r);
+
+  std::size_t handles() const noexcept { return table_.size(); }
+  std::uint64_t evictions() const noexcept { return evictions_; }
+
+  // Validates a LOOKUP path (relative, '/'-separated, no '.', '..', empty component or NUL, each
+  // component <= 255 bytes, total <= max_path). Returns the reason, or nullopt when valid.
+  static std::optional<std::string> check_path(std::string_view path);
+
+ private:
+  struct handle_hash {
+    std::size_t operator()(const file_handle& h) const noexcept;
+  };
+  struct node {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    file_type type = file_type::other;
+    // READDIR snapshot: sorted names, refreshed at cookie 0 when the directory changed.
+    std::vector<dir_entry> listing;
+    std::uint32_t generation = 0;
+    std::uint64_t listed_mtime = ~0ull;
+    // DIGEST cache, valid while size and mtime are unchanged.
+    std::optional<std::array<std::uint8_t, 32>> digest;
+    std::uint64_t digest_size = 0, digest_mtime = 0;
+  };
+
+  node* find(const file_handle& h);
+  file_handle insert(int fd, const struct stat& st);
+  reply lookup(const request& r);
+  reply readdir(const request& r);
+  reply digest(const request& r);
+
+  export_limits limits_;
+  file_handle root_{};
+  std::unordered_map<file_handle, node, handle_hash> table_;
+  std::map<std::pair<dev_t, ino_t>, file_handle> by_inode_;
+  std::deque<file_handle> order_;  // insertion order, for eviction
+  std::uint64_t evictions_ = 0;
+};
+
+attributes attributes_of(const struct stat& st);
+
+}  // namespace hue::sfs

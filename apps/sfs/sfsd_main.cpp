@@ -1,0 +1,133 @@
+// apps/sfs/sfsd_main.cpp — hue-sfsd: the SFS server (server.hpp), its key generation and options.
+#include "command_line.hpp"
+#include "server.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+// The allow-list file: one client public key per line, 64 hex digits (blank lines and lines
+// starting with '#' ignored). `hue-sfs --keygen` prints a client's public key in this form.
+std::set<hue::sfs::x25519_key> read_allow_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the allow-list '" + path + "'");
+  std::set<hue::sfs::x25519_key> keys;
+  std::string line;
+  unsigned n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("public ", 0) == 0) line.erase(0, 7);
+    hue::sfs::x25519_key k{};
+    auto hex = [](char ch) -> int {
+      if (ch >= '0' && ch <= '9') return ch - '0';
+      if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+      if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+      return -1;
+    };
+    bool ok = line.size() == 64;
+    for (std::size_t i = 0; ok && i < 32; ++i) {
+      const int hi = hex(line[2 * i]), lo = hex(line[2 * i + 1]);
+      if (hi < 0 || lo < 0) ok = false;
+      else k[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    if (!ok) throw std::runtime_error(path + ":" + std::to_string(n) + ": not a 64-hex-digit public key");
+    keys.insert(k);
+  }
+  return keys;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hue::config rcfg;
+  hue::sfs::server_config cfg;
+  cfg.at.port = 4433;
+  std::string keygen, key_file, export_dir, allow_file, colors = "per-connection";
+  bool quiet = false;
+  CLI::App app{"Serves the directory DIR read-only over SFS: self-certifying names, a Noise_XX\n"
+               "handshake and encrypted, authenticated transport (docs/sfs-protocol.md).",
+               "hue-sfsd"};
+  hue_apps::init(app);
+  app.add_option("--keygen", keygen, "write a new key pair to FILE (mode 0600) and exit")->type_name("FILE");
+  app.add_option("--key", key_file, "the server's key file")->type_name("FILE");
+  app.add_option("--export", export_dir, "the directory to serve")->type_name("DIR");
+  hue_apps::add_number(app, "--port", cfg.at.port, "TCP port (0 picks a free one)");
+  app.add_option("--address", cfg.at.host, "numeric address to listen on")->type_name("A")->capture_default_str();
+  app.add_option("--name-host", cfg.name_host,
+                 "host in the printed self-certifying name (default: --address)")->type_name("H");
+  app.add_option("--allow-keys", allow_file,
+                 "only clients whose public key is listed in FILE (one 64-hex-digit key a line)")->type_name("FILE");
+  app.add_option("--coloring", colors,
+                 "per-connection (network and crypto of a connection on its color, the export on "
+                 "one color) or paper (only the crypto handlers colored, as libasync-smp)")
+      ->check(CLI::IsMember({"per-connection", "paper"}))->type_name("C")->capture_default_str();
+  hue_apps::add_runtime_options(app, rcfg);
+  hue_apps::add_number(app, "--max-clients", cfg.max_clients, "simultaneous clients; more wait in the backlog");
+  hue_apps::add_number(app, "--max-handshakes", cfg.max_handshakes,
+                       "connections allowed in their handshake at once; more are refused");
+  hue_apps::add_millis(app, "--handshake-timeout", cfg.handshake_timeout, "time allowed for the handshake");
+  hue_apps::add_millis(app, "--idle-timeout", cfg.idle_timeout, "time allowed without progress");
+  hue_apps::add_millis(app, "--shutdown-grace", cfg.shutdown_grace, "on SIGTERM, time left to in-flight requests");
+  hue_apps::add_number(app, "--max-outstanding", cfg.max_outstanding, "requests served at once per connection");
+  hue_apps::add_number(app, "--max-output", cfg.max_output,
+                       "sealed bytes waiting for a slow client before its requests stop being read");
+  app.add_flag("--quiet", quiet, "no statistics at exit");
+  app.footer("Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics.\n"
+             "Exit codes: 0 ok, 1 run-time error (key file, export, port), 2 usage error.");
+  if (const auto code = hue_apps::parse(app, argc, argv)) return *code;
+
+  try {
+    if (!keygen.empty()) {
+      const auto kp = hue::sfs::generate_key_pair();
+      hue::sfs::write_key_file(keygen, kp);
+      std::printf("hue-sfsd: wrote %s\n", keygen.c_str());
+      return 0;
+    }
+    if (key_file.empty() || export_dir.empty()) {
+      std::fprintf(stderr, "hue-sfsd: --key FILE and --export DIR are required (or --keygen FILE)\n");
+      return 2;
+    }
+    cfg.keys = hue::sfs::read_key_file(key_file);
+    cfg.export_dir = export_dir;
+    cfg.colors = colors == "paper" ? hue::sfs::coloring::paper : hue::sfs::coloring::per_connection;
+    if (!allow_file.empty()) {
+      cfg.allow = read_allow_list(allow_file);
+      cfg.use_allow_list = true;
+    }
+    rcfg.name = "sfs";
+    hue::runtime rt(rcfg);
+    hue::reactor io(rt);
+    auto srv = std::make_unique<hue::sfs::server>(io, cfg);
+    auto stop = [&srv](int) { srv->shutdown(); };
+    const hue::color_t sig_color = rt.new_color();
+    hue::registration term = io.on_signal(SIGTERM, sig_color, stop);
+    hue::registration intr = io.on_signal(SIGINT, sig_color, stop);
+    hue::registration usr1 = io.on_signal(SIGUSR1, rt.new_color(), [&](int) {
+      std::fputs(rt.stats().dump().c_str(), stderr);
+      srv->stats().print(stderr);
+    });
+    std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s)\n", export_dir.c_str(),
+                srv->name().c_str(), colors.c_str(), rt.workers(),
+                rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all");
+    std::fflush(stdout);
+    rt.wait();
+    if (!quiet) {
+      std::fputs(rt.stats().dump().c_str(), stderr);
+      srv->stats().print(stderr);
+    }
+    term.reset();
+    intr.reset();
+    usr1.reset();
+    srv.reset();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hue-sfsd: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
