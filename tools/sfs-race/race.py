@@ -88,6 +88,7 @@ def summarize(runs):
             "peak_rss_kib": median([number(r["peak_rss_kib"]) for r in ok]),
             "hwm_kib": median([number(r["hwm_kib"]) for r in ok]),
             "load1": median([number(r["load1"]) for r in rs]),
+            "client_mb_per_s": median([number(r.get("client_mb_per_s")) for r in ok]),
         })
     return rows
 

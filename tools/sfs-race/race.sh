@@ -43,6 +43,7 @@
 #               processes (privileged monitor, session, sftp-server) have exited and been reaped,
 #               so the children's times are folded into it (no cgroup: this machine's cgroup v1
 #               cpuacct hierarchy is not ours to write).
+#   client MB/s hue-multio's own aggregate (READ traffic only, handshakes excluded), hue rows only.
 #   peak RSS    the largest sum of VmRSS over the server's process tree, sampled every 0.2 s
 #               during the run; for hue-sfsd also its VmHWM.
 # And once per rep, before the servers: hue-aead-bound (libsodium ChaCha20-Poly1305-IETF sealing
@@ -339,6 +340,8 @@ run_clients() {
       "$multio" --clients "$n" --json "$hue_name" file.bin > "$pre.multio.json" 2> "$pre.multio.log" ||
         errors=$n
       t1=$(now)
+      # Every client's whole pass checked against the server's SHA-256 (hue-multio's DIGEST).
+      grep -q '"content_ok": true' "$pre.multio.json" || errors=$n
       ;;
   esac
   awk -v a="$t0" -v b="$t1" -v e="$errors" 'BEGIN { printf "%.3f %d\n", b - a, e }'
@@ -374,7 +377,7 @@ if [ -x "$sfsd" ]; then "$sfsd" --keygen "$work/sfsd.key" > /dev/null; fi
 } > "$out/meta.txt"
 warn_if_busy
 
-echo "rep,config,clients,bytes,seconds,mb_per_s,server_cpu_s,cpu_s_per_gb,peak_rss_kib,hwm_kib,errors,load1" \
+echo "rep,config,clients,bytes,seconds,mb_per_s,server_cpu_s,cpu_s_per_gb,peak_rss_kib,hwm_kib,errors,load1,client_mb_per_s" \
   > "$out/runs.csv"
 : > "$out/bound.txt"
 failed=()
@@ -426,12 +429,16 @@ for rep in $(seq "$reps"); do
       hwm=""
       [ "$kind" = hue ] && hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' \
                                    "/proc/$server_pid/status" 2>/dev/null || true)
+      # hue-multio's own aggregate (READ traffic only, after the handshakes), beside ours.
+      client_mbs=""
+      [ "$kind" = hue ] && client_mbs=$(grep -o '"aggregate_MBps": [0-9.]*' \
+                                          "$work/$name/rep$rep-c$c.multio.json" 2>/dev/null | cut -d' ' -f2 || true)
       line=$(awk -v rep="$rep" -v n="$name" -v c="$c" -v fb="$file_bytes" -v s="$secs" \
                -v t0="$cpu0" -v t1="$cpu1" -v hz="$hz" -v pk="$peak" -v hwm="$hwm" -v e="$errors" \
-               -v l="$load1" 'BEGIN {
+               -v l="$load1" -v cm="$client_mbs" 'BEGIN {
         bytes = c * fb; cpu = (t1 - t0) / hz
-        printf "%s,%s,%s,%d,%.3f,%.1f,%.2f,%.2f,%s,%s,%s,%s\n", rep, n, c, bytes, s,
-               bytes / s / 1e6, cpu, cpu / (bytes / 1e9), pk, hwm, e, l }')
+        printf "%s,%s,%s,%d,%.3f,%.1f,%.2f,%.2f,%s,%s,%s,%s,%s\n", rep, n, c, bytes, s,
+               bytes / s / 1e6, cpu, cpu / (bytes / 1e9), pk, hwm, e, l, cm }')
       echo "$line" >> "$out/runs.csv"
       say "  $c clients: $(cut -d, -f6 <<< "$line") MB/s, $(cut -d, -f8 <<< "$line") CPU s/GB, peak RSS $peak KiB, errors $errors"
       if [ "$errors" != 0 ]; then

@@ -16,13 +16,13 @@ import sys
 import tempfile
 
 FIELDS = ["rep", "config", "clients", "bytes", "seconds", "mb_per_s", "server_cpu_s",
-          "cpu_s_per_gb", "peak_rss_kib", "hwm_kib", "errors", "load1"]
+          "cpu_s_per_gb", "peak_rss_kib", "hwm_kib", "errors", "load1", "client_mb_per_s"]
 
 
 def run(config, clients, mbs, rep, errors=0):
     return {"rep": rep, "config": config, "clients": clients, "bytes": 1, "seconds": 1,
             "mb_per_s": mbs, "server_cpu_s": 1, "cpu_s_per_gb": 2.0, "peak_rss_kib": 2048,
-            "hwm_kib": "", "errors": errors, "load1": 0.1}
+            "hwm_kib": "", "errors": errors, "load1": 0.1, "client_mb_per_s": ""}
 
 
 def check(cond, what):
