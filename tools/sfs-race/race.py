@@ -180,7 +180,7 @@ def plot(rows, bound, meta_lines, path):
     configs += sorted({r["config"] for r in rows} - set(configs))
     by = {(r["config"], r["clients"]): r for r in rows}
     width = 0.8 / max(1, len(configs))
-    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(counts) * len(configs) * 0.45 + 3), 5.5))
+    fig, ax = plt.subplots(figsize=(min(14, max(8, 0.25 * len(counts) * len(configs) + 3)), 6))
     for i, config in enumerate(configs):
         name, colour, hatch = CONFIGS.get(config, (config, "#777777", ""))
         xs, ys, lo, hi = [], [], [], []
