@@ -142,7 +142,7 @@ def count_closed(conns):
 
 def start_sws(sws, root, port, n, workers, tmp):
     def limits():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (2 * n + 1000, max(2 * n + 1000, resource.getrlimit(
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1000, max(n + 1000, resource.getrlimit(
             resource.RLIMIT_NOFILE)[1])))
     cmd = [sws, "--root", root, "--port", str(port), "--workers", str(workers), "--quiet",
            "--max-clients", str(n + 100), "--keepalive-timeout", "3600000"]
@@ -155,7 +155,7 @@ def start_nginx(nginx, root, port, n, workers, tmp):
     os.makedirs(os.path.join(tmp, "t"), exist_ok=True)
     with open(conf, "w") as f:
         f.write(f"""daemon off; master_process on; worker_processes {workers};
-worker_rlimit_nofile {2 * n + 1000};
+worker_rlimit_nofile {n + 1000};
 pid {tmp}/nginx.pid; error_log {tmp}/error.log warn;
 events {{ worker_connections {2 * n + 100}; }}   # nginx reuses (closes) idle ones when short
 http {{
@@ -168,7 +168,7 @@ http {{
 """)
 
     def limits():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (2 * n + 1000, max(2 * n + 1000, resource.getrlimit(
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1000, max(n + 1000, resource.getrlimit(
             resource.RLIMIT_NOFILE)[1])))
     return subprocess.Popen([nginx, "-p", tmp + "/", "-c", conf, "-e", f"{tmp}/error.log"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -216,7 +216,7 @@ def main():
     ap.add_argument("--sws-workers", type=int, default=2)
     args = ap.parse_args()
     n = args.connections
-    raise_nofile(2 * n + 1000)
+    raise_nofile(n + 1000)
 
     with tempfile.TemporaryDirectory(prefix="conn-mem-root-") as root:
         os.chmod(root, 0o755)   # nginx's workers drop to an unprivileged user when run as root
