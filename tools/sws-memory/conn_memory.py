@@ -140,11 +140,11 @@ def count_closed(conns):
     return closed
 
 
-def start_sws(sws, root, port, n, workers, tmp):
+def start_sws(sws, root, port, n, workers, style, tmp):
     def limits():
         resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1000, max(n + 1000, resource.getrlimit(
             resource.RLIMIT_NOFILE)[1])))
-    cmd = [sws, "--root", root, "--port", str(port), "--workers", str(workers), "--quiet",
+    cmd = [sws, "--root", root, "--port", str(port), "--workers", str(workers), "--style", style, "--quiet",
            "--max-clients", str(n + 100), "--keepalive-timeout", "3600000"]
     log = open(os.path.join(tmp, "sws.log"), "w")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits)
@@ -214,6 +214,7 @@ def main():
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
     ap.add_argument("--nginx-workers", type=int, default=1)
     ap.add_argument("--sws-workers", type=int, default=2)
+    ap.add_argument("--sws-style", default="handlers", choices=["handlers", "coroutines"])
     args = ap.parse_args()
     n = args.connections
     raise_nofile(n + 1000)
@@ -223,7 +224,7 @@ def main():
         with open(os.path.join(root, "index.html"), "wb") as f:
             f.write(b"<!doctype html><title>idle</title><p>one request, then idle\n")
         servers = [("hue-sws", lambda port, tmp: start_sws(args.sws, root, port, n,
-                                                           args.sws_workers, tmp))]
+                                                           args.sws_workers, args.sws_style, tmp))]
         if os.path.exists(args.nginx):
             servers.append(("nginx", lambda port, tmp: start_nginx(args.nginx, root, port, n,
                                                                    args.nginx_workers, tmp)))
@@ -239,7 +240,7 @@ def main():
                       f"{r['procs']} process(es), opened in {r['open_s']:.1f} s", flush=True)
 
     print(f"\n{n} idle keep-alive connections, medians of {args.reps} reps "
-          f"(hue-sws --workers {args.sws_workers}; nginx worker_processes {args.nginx_workers}, "
+          f"(hue-sws --workers {args.sws_workers} --style {args.sws_style}; nginx worker_processes {args.nginx_workers}, "
           "RSS of master + workers):")
     failed = False
     for name, rs in results.items():
