@@ -429,7 +429,7 @@ def main():
             warm = Stats()
             run_clients(WELL_BEHAVED, port, files, warm, warmup, seed=1)
             if warm.errors:
-                failures.append(f"warm-up errors: {warm.messages}")
+                failures.append(f"warm-up: {sum(warm.errors.values())} errors, first: {warm.messages[:3]}")
             time.sleep(1.0)
             rss0, fd0 = rss_kb(proc.pid), fd_count(proc.pid)
 
