@@ -14,6 +14,7 @@ packages=(
   # text parser, a real browser, a load balancer, OpenSSH's sftp for the SFS race.
   python3-dissononce python3-prometheus-client chromium-headless-shell haproxy
   openssh-server openssh-sftp-server
+  libpcre2-dev              # rxx.h, the libasync compatibility layer's regular expressions
 )
 
 packages+=("$@")

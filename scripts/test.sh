@@ -29,6 +29,19 @@ PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
   sh -c 'c++ -O2 apps/demo/readme_example.cpp $(pkg-config --cflags --libs hue) -o "$0/example"' "$stage"
 "$stage/example"
 
+# The libasync compatibility layer the same way: a libasync-style program built with
+# `pkg-config hue-async`, against the installed files and against the build tree's
+# meson-uninstalled/hue-async-uninstalled.pc.
+echo "== install: building a libasync-style program against hue-async (installed, uninstalled)"
+PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
+  sh -c 'c++ -O2 tests/async_pkgconfig_prog.C $(pkg-config --cflags --libs hue-async) -o "$0/async_example"' "$stage"
+PKG_CONFIG_PATH=$PWD/build/release/meson-uninstalled \
+  sh -c 'c++ -O2 tests/async_pkgconfig_prog.C $(pkg-config --cflags --libs hue-async) -o "$0/async_example_tree"' "$stage"
+for prog in async_example async_example_tree; do
+  out=$("$stage/$prog" 2>&1)
+  echo "$out" | grep -qx 'async pkg-config example: ok 510' || { echo "$prog printed: $out"; exit 1; }
+done
+
 # The main-job command: SWS starts on the bundled root, serves a page, stops on SIGTERM.
 echo "== demo: scripts/demo.sh --check"
 scripts/demo.sh --check --quiet
