@@ -137,12 +137,24 @@ public:
 };
 }  // namespace hue_async_detail
 
+namespace hue_async_detail {
+template<class Cb> struct colored_for;
+template<> struct colored_for<callback<void>> { using type = colored_closure<>; };
+template<class B1> struct colored_for<callback<void, B1>> { using type = colored_closure<B1>; };
+template<class B1, class B2> struct colored_for<callback<void, B1, B2>> {
+  using type = colored_closure<B1, B2>;
+};
+template<class B1, class B2, class B3> struct colored_for<callback<void, B1, B2, B3>> {
+  using type = colored_closure<B1, B2, B3>;
+};
+}  // namespace hue_async_detail
+
 // colorize (c, cb): the same callback, run on color c whenever it is called.
-template<class... B>
-inline typename hue_async_detail::callback_t<void, B...>::ref
-colorize (cbcolor_t c, ::ref<callback<void, B...>> cb)
+template<class Cb>
+inline typename Cb::ref
+colorize (cbcolor_t c, const ::ref<Cb> &cb)
 {
-  return New refcounted<hue_async_detail::colored_closure<B...>> (c, cb);
+  return New refcounted<typename hue_async_detail::colored_for<Cb>::type> (c, cb);
 }
 // cwrap (c, f, args...): wrap (f, args...) with a color.
 template<class... A>
