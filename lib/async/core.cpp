@@ -84,7 +84,7 @@ struct loop_state {
   {
     wakefd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd < 0)
-      fatal ("eventfd: %m\n");
+      fatal ("eventfd: %s\n", strerror (errno));
   }
 };
 
@@ -142,7 +142,7 @@ install_handler (int sig)
   sigemptyset (&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   if (sigaction (sig, &sa, nullptr) < 0)
-    fatal ("sigaction (%d): %m\n", sig);
+    fatal ("sigaction (%d): %s\n", sig, strerror (errno));
 }
 
 std::once_flag rt_once;
@@ -489,7 +489,7 @@ fds_poll (int timeout_ms_unused, const timespec *timeout)
   l.asleep.store (false, std::memory_order_release);
   if (n < 0) {
     if (errno != EINTR)
-      warn ("ppoll: %m\n");
+      warn ("ppoll: %s\n", strerror (errno));
     return;
   }
   clock_refresh ();

@@ -113,7 +113,7 @@ close_on_exec (int fd, bool set)
 {
   int fl = fcntl (fd, F_GETFD);
   if (fl < 0 || fcntl (fd, F_SETFD, set ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC)) < 0)
-    warn ("close_on_exec (%d): %m\n", fd);
+    warn ("close_on_exec (%d): %s\n", fd, strerror (errno));
 }
 
 int
@@ -129,7 +129,7 @@ void
 make_async (int fd)
 {
   if (_make_async (fd) < 0)
-    fatal ("make_async (%d): %m\n", fd);
+    fatal ("make_async (%d): %s\n", fd, strerror (errno));
   // libasync also grew the socket buffers; the kernel's autotuning makes that unnecessary here.
 }
 
@@ -138,7 +138,7 @@ make_sync (int fd)
 {
   int fl = fcntl (fd, F_GETFL);
   if (fl < 0 || fcntl (fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-    fatal ("make_sync (%d): %m\n", fd);
+    fatal ("make_sync (%d): %s\n", fd, strerror (errno));
 }
 
 void
@@ -146,7 +146,7 @@ tcp_nodelay (int fd)
 {
   int one = 1;
   if (setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-    warn ("tcp_nodelay (%d): %m\n", fd);
+    warn ("tcp_nodelay (%d): %s\n", fd, strerror (errno));
 }
 
 // Close-time reset instead of FIN: linger on with a zero timeout (the fd is not closed here).
@@ -155,5 +155,5 @@ tcp_abort (int fd)
 {
   linger l = {1, 0};
   if (setsockopt (fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0)
-    warn ("tcp_abort (%d): %m\n", fd);
+    warn ("tcp_abort (%d): %s\n", fd, strerror (errno));
 }
