@@ -739,3 +739,15 @@ TEST (AsyncChild, ColoredExit)
 }
 
 }  // namespace
+
+namespace {
+// strbuf << char* (strerror's type) used to recurse forever; found by the tutorial's multifinger.
+TEST (AsyncStrbuf, NonConstCharPointer)
+{
+  char text[] = "plain";
+  strbuf b;
+  b << text << " " << strerror (ENOENT);
+  str s = b;
+  EXPECT_EQ (std::string (s.cstr ()), std::string ("plain ") + strerror (ENOENT));
+}
+}  // namespace
