@@ -24,6 +24,20 @@
 
 namespace {
 
+// A guard timer keeps a pass short; it is removed only if it has not fired (a fired timecb_t is
+// gone, as in libasync: removing it then would be a use after free).
+void guard_fired (bool *f) { *f = true; }
+struct guard {
+  bool fired = false;
+  timecb_t *t;
+  explicit guard (u_int32_t ns) : t (delaycb (0, ns, wrap (guard_fired, &fired))) {}
+  ~guard ()
+  {
+    if (!fired)
+      timecb_remove (t);
+  }
+};
+
 // Runs passes of the loop until pred() or the deadline (a 10 ms guard timer keeps each pass short).
 bool
 run_until (std::function<bool ()> pred, double seconds = 5)
@@ -32,9 +46,8 @@ run_until (std::function<bool ()> pred, double seconds = 5)
   while (!pred ()) {
     if (std::chrono::steady_clock::now () > end)
       return false;
-    timecb_t *guard = delaycb (0, 10000000, cbv_null);
+    guard g (10000000);
     acheck ();
-    timecb_remove (guard);
   }
   return true;
 }
@@ -43,9 +56,8 @@ run_until (std::function<bool ()> pred, double seconds = 5)
 void
 pass ()
 {
-  timecb_t *guard = delaycb (0, 1000000, cbv_null);
+  guard g (1000000);
   acheck ();
-  timecb_remove (guard);
 }
 
 struct fdpair {
