@@ -462,7 +462,9 @@ fds_poll (int timeout_ms_unused, const timespec *timeout)
 {
   (void) timeout_ms_unused;
   loop_state &l = L ();
-  std::vector<pollfd> pfds;
+  // Reused across passes (only the loop thread polls): no allocation per pass.
+  static std::vector<pollfd> pfds;
+  pfds.clear ();
   timespec zero = {0, 0};
   {
     std::lock_guard<std::mutex> g (l.mu);
