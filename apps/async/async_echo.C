@@ -1,0 +1,94 @@
+// async_echo — an echo server in the libasync idiom: fdcb on the listening socket, one fdcb per
+// connection, a suio per connection for what could not be written yet.
+//   async_echo [port]      (0 or none: any free port; prints "listening on PORT")
+// Written for this project; its arguments are parsed libasync-style (convertint), not with CLI11,
+// because the point is to be a program in that idiom.
+#include "aios.h"
+#include "async.h"
+#include "parseopt.h"
+
+struct conn {
+  int fd;
+  suio out;
+  conn (int f) : fd (f) {}
+  ~conn ()
+  {
+    fdcb (fd, selread, NULL);
+    fdcb (fd, selwrite, NULL);
+    close (fd);
+  }
+};
+
+static void readable (conn *c);
+
+static void
+writable (conn *c)
+{
+  if (c->out.output (c->fd) < 0) {
+    delete c;
+    return;
+  }
+  if (!c->out.resid ()) {
+    fdcb (c->fd, selwrite, NULL);
+    fdcb (c->fd, selread, wrap (readable, c));  // drained: read again (flow control)
+  }
+}
+
+static void
+readable (conn *c)
+{
+  int n = c->out.input (c->fd, 65536);
+  if (n == 0 || (n < 0 && errno != EAGAIN)) {
+    delete c;
+    return;
+  }
+  if (n < 0)
+    return;
+  if (c->out.output (c->fd) < 0) {
+    delete c;
+    return;
+  }
+  if (c->out.resid ()) {  // the peer is slow: stop reading until it catches up
+    fdcb (c->fd, selread, NULL);
+    fdcb (c->fd, selwrite, wrap (writable, c));
+  }
+}
+
+static void
+accept_one (int lfd)
+{
+  sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  int fd = accept (lfd, (sockaddr *) &sin, &len);
+  if (fd < 0) {
+    if (errno != EAGAIN)
+      warn ("accept: %s\n", strerror (errno));
+    return;
+  }
+  make_async (fd);
+  close_on_exec (fd);
+  tcp_nodelay (fd);
+  fdcb (fd, selread, wrap (readable, New conn (fd)));
+}
+
+int
+main (int argc, char **argv)
+{
+  setprogname (argv[0]);
+  u_int16_t port = 0;
+  if (argc > 2 || (argc == 2 && !convertint (argv[1], &port)))
+    fatal << "usage: " << progname << " [port]\n";
+  int lfd = inetsocket (SOCK_STREAM, port);
+  if (lfd < 0)
+    fatal ("port %d: %s\n", port, strerror (errno));
+  if (listen (lfd, 128) < 0)
+    fatal ("listen: %s\n", strerror (errno));
+  make_async (lfd);
+  close_on_exec (lfd);
+  sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  getsockname (lfd, (sockaddr *) &sin, &len);
+  aout << "listening on " << ntohs (sin.sin_port) << "\n";
+  fdcb (lfd, selread, wrap (accept_one, lfd));
+  amain ();
+}

@@ -1,0 +1,159 @@
+// The socket helpers amisc.h declares: inetsocket, unixsocket[_connect], make_async/make_sync,
+// close_on_exec, tcp_nodelay, tcp_abort. libasync's contracts: inetsocket takes a host-order
+// address, sets SO_REUSEADDR on stream sockets, binds, does NOT listen and leaves the socket
+// blocking; the caller decides. Errors come back as -1 with errno set, as from the system calls.
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "amisc.h"
+
+in_addr inet_bindaddr = {INADDR_ANY};
+
+int
+inetsocket (int type, u_int16_t port, u_int32_t addr)
+{
+  int fd = socket (AF_INET, type, 0);
+  if (fd < 0)
+    return -1;
+  if (type == SOCK_STREAM) {
+    int one = 1;
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  sockaddr_in sin;
+  memset (&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons (port);
+  sin.sin_addr.s_addr = htonl (addr);
+  if (addr == INADDR_ANY)
+    sin.sin_addr = inet_bindaddr;
+  if (bind (fd, reinterpret_cast<sockaddr *> (&sin), sizeof sin) < 0) {
+    int e = errno;
+    close (fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+namespace {
+bool
+fill_sun (sockaddr_un *sun, const char *path)
+{
+  memset (sun, 0, sizeof *sun);
+  sun->sun_family = AF_UNIX;
+  if (strlen (path) >= sizeof sun->sun_path) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
+  strcpy (sun->sun_path, path);
+  return true;
+}
+}  // namespace
+
+// A bound (not listening) unix stream socket at path; a stale socket file is replaced only when
+// nobody answers on it, so a running server is never unlinked from under it.
+int
+unixsocket (const char *path)
+{
+  sockaddr_un sun;
+  if (!fill_sun (&sun, path))
+    return -1;
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  if (bind (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) < 0) {
+    int e = errno;
+    if (e == EADDRINUSE) {
+      int probe = unixsocket_connect (path);
+      if (probe < 0 && errno == ECONNREFUSED) {
+        unlink (path);
+        if (bind (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) == 0)
+          return fd;
+      }
+      if (probe >= 0)
+        close (probe);
+      e = EADDRINUSE;
+    }
+    close (fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+int
+unixsocket_connect (const char *path)
+{
+  sockaddr_un sun;
+  if (!fill_sun (&sun, path))
+    return -1;
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  if (connect (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) < 0) {
+    int e = errno;
+    close (fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+bool
+isunixsocket (int fd)
+{
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  return getsockname (fd, reinterpret_cast<sockaddr *> (&ss), &len) == 0 && ss.ss_family == AF_UNIX;
+}
+
+void
+close_on_exec (int fd, bool set)
+{
+  int fl = fcntl (fd, F_GETFD);
+  if (fl < 0 || fcntl (fd, F_SETFD, set ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC)) < 0)
+    warn ("close_on_exec (%d): %s\n", fd, strerror (errno));
+}
+
+int
+_make_async (int fd)
+{
+  int fl = fcntl (fd, F_GETFL);
+  if (fl < 0)
+    return -1;
+  return fcntl (fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+void
+make_async (int fd)
+{
+  if (_make_async (fd) < 0)
+    fatal ("make_async (%d): %s\n", fd, strerror (errno));
+  // libasync also grew the socket buffers; the kernel's autotuning makes that unnecessary here.
+}
+
+void
+make_sync (int fd)
+{
+  int fl = fcntl (fd, F_GETFL);
+  if (fl < 0 || fcntl (fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+    fatal ("make_sync (%d): %s\n", fd, strerror (errno));
+}
+
+void
+tcp_nodelay (int fd)
+{
+  int one = 1;
+  if (setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+    warn ("tcp_nodelay (%d): %s\n", fd, strerror (errno));
+}
+
+// Close-time reset instead of FIN: linger on with a zero timeout (the fd is not closed here).
+void
+tcp_abort (int fd)
+{
+  linger l = {1, 0};
+  if (setsockopt (fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0)
+    warn ("tcp_abort (%d): %s\n", fd, strerror (errno));
+}
