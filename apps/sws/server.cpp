@@ -216,6 +216,7 @@ void server::set_deadline(connection& c, clock::time_point when) {
 }
 
 void server::idle_deadline(connection& c) {
+  c.s.release_idle();  // an idle keep-alive connection keeps no buffers (session.hpp)
   c.header_clock = false;
   set_deadline(c, clock::now() + cfg_.keepalive_timeout);
 }

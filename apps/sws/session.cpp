@@ -15,6 +15,14 @@ namespace sws {
 
 using hue::net::io_status;
 
+void session::release_idle() noexcept {
+  if (start_ != in_len_ || !pieces_.empty() || awaiting_body_) return;
+  in_.reset();
+  in_cap_ = in_len_ = start_ = checked_ = 0;
+  std::string().swap(own_);
+  std::vector<piece>().swap(pieces_);
+}
+
 io_status session::read_from(int fd, std::size_t max_buffer) {
   // Drop what was parsed: the buffer holds at most one partial request plus a pipelined burst.
   if (start_ > 0) {

@@ -78,6 +78,16 @@ class session {
     if (!partial_request()) close_after_ = true;
   }
 
+  // Between requests, with nothing buffered either way: frees the input buffer (4 KiB or more)
+  // and the composed bytes, as nginx does for its keep-alive connections. Idle connections are
+  // most of a server's connections, and each held ~4 KiB it did not use (5.6 KB per idle
+  // connection against nginx's 0.5 KB); the price is one allocation at the next request.
+  void release_idle() noexcept;
+  // Heap bytes the session holds for its buffers (input, composed bytes, pieces): for tests.
+  std::size_t buffer_bytes() const noexcept {
+    return in_cap_ + own_.capacity() + pieces_.capacity() * sizeof(piece);
+  }
+
   const std::string& path() const noexcept { return path_; }
   std::uint64_t bytes_written() const noexcept { return written_; }
 
