@@ -1,6 +1,7 @@
 // tests/test_sws.cpp — SWS end to end over loopback, in both styles: conformance, traversal,
 // time-outs, limits, bad peers, and a graceful SIGTERM of the real binary under load.
 #include "server.hpp"
+#include "sws_support.hpp"
 #include "net_support.hpp"
 #include "support.hpp"
 
@@ -95,49 +96,10 @@ struct sws_fixture {
 };
 
 
-void send_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t w = ::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (w <= 0) return;
-    s.remove_prefix(static_cast<std::size_t>(w));
-  }
-}
-
-struct reply {
-  int status = 0;
-  std::string head;
-  std::string body;
-  bool keep_alive = true;
-};
-
-// Reads one response off `fd` (buffering extra bytes in `buf` for the next call). nullopt on EOF,
-// error or time-out.
-std::optional<reply> read_reply(int fd, std::string& buf, bool head_request = false) {
-  auto fill = [&] {
-    char tmp[65536];
-    const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf.append(tmp, static_cast<std::size_t>(n));
-    return true;
-  };
-  std::size_t end;
-  while ((end = buf.find("\r\n\r\n")) == std::string::npos)
-    if (!fill()) return std::nullopt;
-  reply r;
-  r.head = buf.substr(0, end + 4);
-  buf.erase(0, end + 4);
-  if (r.head.compare(0, 9, "HTTP/1.1 ") != 0) return std::nullopt;
-  r.status = std::atoi(r.head.c_str() + 9);
-  r.keep_alive = r.head.find("Connection: close") == std::string::npos;
-  const auto cl = r.head.find("Content-Length: ");
-  const std::size_t len = cl == std::string::npos ? 0 : std::strtoul(r.head.c_str() + cl + 16, nullptr, 10);
-  if (head_request) return r;
-  while (buf.size() < len)
-    if (!fill()) return std::nullopt;
-  r.body = buf.substr(0, len);
-  buf.erase(0, len);
-  return r;
-}
+// The wire helpers are shared with the RFC and static-file suites (sws_support.hpp).
+using sws_test::read_reply;
+using sws_test::reply;
+using sws_test::send_all;
 
 // One request on a fresh connection.
 std::optional<reply> ask(std::uint16_t port, const std::string& request, bool head = false) {
