@@ -11,9 +11,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -466,6 +468,23 @@ loopback_listener (u_int16_t *port)
   return fd;
 }
 
+static bool
+hosts_names_localhost ()
+{
+  std::ifstream hosts ("/etc/hosts");
+  std::string line;
+  while (std::getline (hosts, line)) {
+    line = line.substr (0, line.find ('#'));
+    std::istringstream words (line);
+    std::string w;
+    words >> w;  // the address
+    while (words >> w)
+      if (w == "localhost")
+        return true;
+  }
+  return false;
+}
+
 TEST (AsyncTcpconnect, ByAddressByHostsNameAndFailures)
 {
   u_int16_t port;
@@ -478,14 +497,21 @@ TEST (AsyncTcpconnect, ByAddressByHostsNameAndFailures)
   EXPECT_GE (fd, 0);
   EXPECT_TRUE (fcntl (fd, F_GETFL) & O_NONBLOCK);
   close (fd);
-  // "localhost" comes from /etc/hosts
-  fd = -2;
-  str name;
-  tcpconnect (str ("localhost"), port, wrap (got_fd, &fd, &err), true, &name);
-  ASSERT_TRUE (run_until ([&] { return fd != -2; }));
-  EXPECT_GE (fd, 0);
-  EXPECT_EQ (std::string (name.cstr ()), "localhost");
-  close (fd);
+  // "localhost" comes from /etc/hosts. A minimal root (a debootstrap chroot) may have an
+  // /etc/hosts without it; then the system resolver cannot find it either and that part is left
+  // out, said on stderr.
+  if (hosts_names_localhost ()) {
+    fd = -2;
+    str name;
+    tcpconnect (str ("localhost"), port, wrap (got_fd, &fd, &err), true, &name);
+    ASSERT_TRUE (run_until ([&] { return fd != -2; }));
+    EXPECT_GE (fd, 0);
+    ASSERT_TRUE (name);
+    EXPECT_EQ (std::string (name.cstr ()), "localhost");
+    close (fd);
+  } else {
+    fprintf (stderr, "note: /etc/hosts does not name localhost here; the by-name connect is not tried\n");
+  }
   close (lfd);
   // nobody listens now
   fd = -2;

@@ -415,11 +415,19 @@ def main():
                                  str(args.workers), "--style", args.style, "--quiet",
                                  "--header-timeout", "2000", "--keepalive-timeout", "5000"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = proc.stdout.readline()
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
+        # Other lines may come first (stderr is merged: hwloc warns where sysfs is missing, as in
+        # a chroot), so look at a few before giving up.
+        seen = []
+        m = None
+        while m is None and len(seen) < 20:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
         if not m:
             proc.kill()
-            sys.exit(f"hue-sws did not start: {line!r}")
+            sys.exit(f"hue-sws did not start: {''.join(seen)!r}")
         port = int(m.group(1))
         server_output = []
         threading.Thread(target=lambda: server_output.extend(proc.stdout), daemon=True).start()
