@@ -417,10 +417,11 @@ TEST(StaticBinary, SixtyFourMegabytesToFourClientsWithBoundedRss) {
     EXPECT_EQ(d.bytes, size);
     EXPECT_EQ(d.sha256, want);
   }
-  // 4 x 64 MB went out; the server's peak RSS stays far below one copy of the file.
+  // 4 x 64 MB went out; the server's peak RSS grows far less than one copy of the file. Growth,
+  // not an absolute peak: under AddressSanitizer the baseline alone is ~48 MiB (shadow memory).
   std::printf("hue-sws RSS: %ld KiB before, peak %ld KiB, for 4 x 64 MiB sent\n", before, peak);
   EXPECT_GT(peak, 0);
-  EXPECT_LT(peak, 48 * 1024) << "the server's peak RSS grew toward the file's size";
+  EXPECT_LT(peak - before, 32 * 1024) << "the server's peak RSS grew toward the file's size";
 }
 
 TEST(StaticBinary, SighupReloadsAndAFailedRescanIsLogged) {
