@@ -463,7 +463,10 @@ fds_poll (int timeout_ms_unused, const timespec *timeout)
   (void) timeout_ms_unused;
   loop_state &l = L ();
   // Reused across passes (only the loop thread polls): no allocation per pass.
-  static std::vector<pollfd> pfds;
+  // Never destroyed, like the rest of the loop's state: exit() from a colored callback runs the
+  // static destructors on that worker while this thread may still be in ppoll() on these entries
+  // (ThreadSanitizer caught it in AsyncColors.ExitFromAColoredCallbackIsSafe).
+  static std::vector<pollfd>& pfds = *new std::vector<pollfd>;
   pfds.clear ();
   timespec zero = {0, 0};
   {
