@@ -770,6 +770,7 @@ TEST (AsyncColors, ExitFromAColoredCallbackIsSafe)
 TEST (AsyncChild, ColoredExit)
 {
   const char *role = getenv ("HUE_ASYNC_LOOP_CHILD");
+  // Not a test of its own: the body the parent test re-executes in a child process.
   if (!role || strcmp (role, "colored_exit"))
     GTEST_SKIP () << "runs only as the child of AsyncColors.ExitFromAColoredCallbackIsSafe";
   cpucb (cwrap (new_cbcolor (), colored_exit, 5));

@@ -302,6 +302,7 @@ bool ipv6_loopback_available() {
 }
 
 TEST_P(Static, ListensOnIpv6Loopback) {
+  // Skipped, not failed, where the kernel has IPv6 off: the feature cannot be exercised there.
   if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine";
   server s(GetParam(), {}, "::1");
   const int fd = dial(s.port(), "::1");
@@ -316,6 +317,7 @@ TEST_P(Static, ListensOnIpv6Loopback) {
 }
 
 TEST_P(Static, ListensOnIpv6AnyAddress) {
+  // Skipped, not failed, where the kernel has IPv6 off: the feature cannot be exercised there.
   if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine";
   server s(GetParam(), {}, "::");
   const int fd = dial(s.port(), "::1");
@@ -397,6 +399,7 @@ struct binary {
 };
 
 TEST(StaticBinary, SixtyFourMegabytesToFourClientsWithBoundedRss) {
+  // Skipped when run by hand without meson: the binary's path comes from meson's environment.
   if (!std::getenv("HUE_SWS")) GTEST_SKIP() << "HUE_SWS (the hue-sws binary) is set by meson test";
   ASSERT_GE(sodium_init(), 0);
   docroot dir;
@@ -425,6 +428,7 @@ TEST(StaticBinary, SixtyFourMegabytesToFourClientsWithBoundedRss) {
 }
 
 TEST(StaticBinary, SighupReloadsAndAFailedRescanIsLogged) {
+  // Skipped when run by hand without meson: the binary's path comes from meson's environment.
   if (!std::getenv("HUE_SWS")) GTEST_SKIP() << "HUE_SWS (the hue-sws binary) is set by meson test";
   docroot dir;
   binary b(dir.root, {});
@@ -447,7 +451,9 @@ TEST(StaticBinary, SighupReloadsAndAFailedRescanIsLogged) {
 }
 
 TEST(StaticBinary, ListensOnIpv6Loopback) {
+  // Skipped when run by hand without meson: the binary's path comes from meson's environment.
   if (!std::getenv("HUE_SWS")) GTEST_SKIP() << "HUE_SWS (the hue-sws binary) is set by meson test";
+  // Skipped, not failed, where the kernel has IPv6 off: the feature cannot be exercised there.
   if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine";
   docroot dir;
   binary b(dir.root, {"--address", "::1"});
@@ -457,7 +463,9 @@ TEST(StaticBinary, ListensOnIpv6Loopback) {
 }
 
 TEST(StaticBinary, CurlResumesADownloadWithContinueAt) {
+  // Skipped when run by hand without meson: the binary's path comes from meson's environment.
   if (!std::getenv("HUE_SWS")) GTEST_SKIP() << "HUE_SWS (the hue-sws binary) is set by meson test";
+  // Skipped without curl: the point is that a real client (curl -C -) resumes.
   if (std::system("curl --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "curl is not installed";
   docroot dir;
   binary b(dir.root, {"--quiet"});

@@ -2,7 +2,8 @@
 //
 // SymmetricState and HandshakeState are folded into one class because XX is the only pattern
 // spoken: the three messages are written out token by token below, in the order of the pattern,
-// so the code reads next to the spec (§7.5's XX table) line by line.
+// so the code reads line by line next to the XX pattern's table in the Noise Protocol Framework
+// (revision 34, section 7.5).
 #include "handshake.hpp"
 
 #include "error.hpp"
