@@ -54,6 +54,15 @@ inline double tsc_hz() {
   return hz;
 }
 
+// The cross-core hop floor when the rows started (run_rows measures it) and now. On these VMs it
+// moves between ~30 and ~240 ns as the host moves the vCPUs, and the figures move with it (a
+// fork/join round that steals much gains or loses by the hop), so a table says which it had.
+inline double& hop_floor_at_start() {
+  static double ns = nan_value;
+  return ns;
+}
+constexpr std::uint64_t floor_trips = 20'000;
+
 // What a table was measured on. On a shared VM the speed drifts under it: compare within a run.
 inline std::string machine_line() {
   std::string model = "unknown CPU";
@@ -74,11 +83,13 @@ inline std::string machine_line() {
   char date[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%FT%T%z", std::localtime(&now));
-  char line[512];
-  std::snprintf(line, sizeof line, "machine: %s x%u, TSC %.3f GHz, L2 %s, L3 %s, Linux %s, %s",
+  char line[640];
+  std::snprintf(line, sizeof line,
+                "machine: %s x%u, TSC %.3f GHz, L2 %s, L3 %s, Linux %s, %s; hop floor %.0f ns at "
+                "start, %.0f ns at end",
                 model.c_str(), std::thread::hardware_concurrency(), tsc_hz() / 1e9,
                 kib(_SC_LEVEL2_CACHE_SIZE).c_str(), kib(_SC_LEVEL3_CACHE_SIZE).c_str(), u.release,
-                date);
+                date, hop_floor_at_start(), hop_floor_ns(floor_trips));
   return line;
 }
 
@@ -167,6 +178,7 @@ inline bool wanted(const common_options& o, const std::string& key) {
 // grow meanwhile: the benchmarks hold pointers into it.
 inline unsigned run_rows(char** argv, const CLI::App& app, const common_options& o,
                          std::vector<row>& rows, std::function<figures(row&)> measure) {
+  hop_floor_at_start() = hop_floor_ns(floor_trips);
   for (row& r : rows)
     benchmark::RegisterBenchmark(
         r.key.c_str(),

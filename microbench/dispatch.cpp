@@ -111,28 +111,6 @@ double pingpong(Exec& e, std::uint64_t trips) {
   return s.done.wait_ns() / (2.0 * static_cast<double>(trips));
 }
 
-// The floor under any cross-core ping-pong: two threads pinned where workers 0 and 1 are, handing
-// a counter through one cache line both spin on. On a VM this varies several-fold between runs
-// (the host moves vCPUs), so hue's hop means little without it.
-double cache_line_pingpong(std::uint64_t trips) {
-  alignas(64) std::atomic<std::uint64_t> ball{0};
-  const std::uint64_t hops = 2 * trips;
-  clock_type::time_point start, end;
-  auto side = [&](unsigned me) {
-    pin_thread(me);
-    if (me == 0) start = clock_type::now();
-    for (std::uint64_t v = me; v < hops; v += 2) {
-      while (ball.load(std::memory_order_acquire) != v) cpu_relax();
-      ball.store(v + 1, std::memory_order_release);
-    }
-    if (me == 1) end = clock_type::now();
-  };
-  std::thread b(side, 1), a(side, 0);
-  a.join();
-  b.join();
-  return std::chrono::duration<double, std::nano>(end - start).count() / static_cast<double>(hops);
-}
-
 const configuration hue_row{"hue", "hue", "-"};  // "-": stealing as HUE_STEAL says
 #ifdef HUE_BENCH_ASIO
 const configuration asio_row{"asio", "Boost.Asio", "-", {}, runtime_kind::asio};
@@ -150,7 +128,7 @@ constexpr std::pair<const char*, const char*> cases[] = {
 
 figures measure(row& r) {
   const std::string c = r.key.substr(r.key.find('/') + 1);
-  if (r.key.starts_with("floor/")) return {{"ns", cache_line_pingpong(opt.trips)}};
+  if (r.key.starts_with("floor/")) return {{"ns", hop_floor_ns(opt.trips)}};
   const bool cross = c == "cross_core_pingpong", fresh = c == "same_core_fresh_colors";
   const std::uint64_t colors = fresh ? 0 : c == "same_core_many_colors" ? many_colors : 1;
   const exec_params p{cross ? 2u : 1u, "", colors, cross, opt.asio_spin};
