@@ -63,6 +63,23 @@ inline double& hop_floor_at_start() {
 }
 constexpr std::uint64_t floor_trips = 20'000;
 
+// The core's clock now, in GHz: a chain of dependent adds (one per cycle on any x86 of the last
+// decade) timed with the TSC. The TSC's rate is fixed; the core's is not (boost, the host's load),
+// and what the runtime itself spends per event is instructions, which go with the core's clock,
+// while the benchmarks' handlers spin for TSC cycles, which do not.
+inline double core_ghz() {
+#if defined(__x86_64__)
+  constexpr std::uint64_t rounds = 20'000'000;  // 80 M adds, ~20 ms at 4 GHz
+  std::uint64_t x = 0;
+  const std::uint64_t t0 = cycles_now();
+  for (std::uint64_t i = 0; i < rounds; ++i)
+    asm volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
+  return 4.0 * rounds / static_cast<double>(cycles_now() - t0) * tsc_hz() / 1e9;
+#else
+  return nan_value;
+#endif
+}
+
 // What a table was measured on. On a shared VM the speed drifts under it: compare within a run.
 inline std::string machine_line() {
   std::string model = "unknown CPU";
@@ -85,11 +102,11 @@ inline std::string machine_line() {
   std::strftime(date, sizeof date, "%FT%T%z", std::localtime(&now));
   char line[640];
   std::snprintf(line, sizeof line,
-                "machine: %s x%u, TSC %.3f GHz, L2 %s, L3 %s, Linux %s, %s; hop floor %.0f ns at "
-                "start, %.0f ns at end",
+                "machine: %s x%u, TSC %.3f GHz, L2 %s, L3 %s, Linux %s, %s; core clock %.1f GHz, "
+                "hop floor %.0f ns at start, %.0f ns at end",
                 model.c_str(), std::thread::hardware_concurrency(), tsc_hz() / 1e9,
                 kib(_SC_LEVEL2_CACHE_SIZE).c_str(), kib(_SC_LEVEL3_CACHE_SIZE).c_str(), u.release,
-                date, hop_floor_at_start(), hop_floor_ns(floor_trips));
+                date, core_ghz(), hop_floor_at_start(), hop_floor_ns(floor_trips));
   return line;
 }
 

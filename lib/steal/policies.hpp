@@ -26,6 +26,7 @@
 #include "steal/victims.hpp"
 
 #include <memory>
+#include <cstdlib>
 
 namespace hue::internal {
 
@@ -280,6 +281,8 @@ class time_left_stealing : public stealing_policy<Penalty> {
       steal_take got;
       const bool stuck = stalled(s, victim);
       if (victim.time_left < backlog && !stuck) return got;
+      static const std::uint64_t bulk_min = getenv("HUE_BULK") ? strtoull(getenv("HUE_BULK"),0,10) : ~0ull;
+      const bool bulk = stuck || victim.time_left >= bulk_min;
       const std::uint64_t cost = this->thieves_.steal_cost();
       const std::uint64_t budget = std::min(victim.time_left / 2, max_loaned_cycles);
       if (budget <= cost) return got;
@@ -296,9 +299,9 @@ class time_left_stealing : public stealing_policy<Penalty> {
       // queue would otherwise wait, never from one that drains it (the unbalanced benchmark lost
       // a third of its throughput to such borrowing).
       const std::uint64_t lane =
-          stuck ? std::min(victim.lane_time_left, budget - std::min(budget, sum)) : 0;
+          bulk ? std::min(victim.lane_time_left, budget - std::min(budget, sum)) : 0;
       sum += lane;
-      if (!full() && stuck) {
+      if (!full() && bulk) {
         victim.ready.for_each_reverse([&](color_queue* q) {
           if (q->interval < 0 && lendable(q)) s.picks.push_back(q), sum += q->time_left;
           return full();
