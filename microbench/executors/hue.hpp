@@ -19,6 +19,13 @@ class hue_executor {
 
   color new_color() noexcept { return rt_.new_color(); }
   color color_on(unsigned w) { return rt_.new_color_on(w); }
+  // A color that stays on worker w: no steal moves it or lends its events (a hop measured between
+  // two such colors crosses cores every time).
+  color pinned_on(unsigned w) {
+    const color c = rt_.new_color();
+    rt_.pin_color(c, w);
+    return c;
+  }
   template <class F>
   void post(color c, F&& f, const hue::handler_info& info) {
     rt_.post(c, std::forward<F>(f), info);
