@@ -162,7 +162,9 @@ inline double ratio_of(const std::vector<row>& rows, std::string_view a, std::st
 
 // The options every program has; a program adds its own to `app` before parse().
 struct common_options {
-  double seconds = 1.5, stall = 10;
+  // A hang is a minute without a round: the libasync-smp + WS row's rounds of unbalanced take 5 to
+  // 11 s each (its steals scan the victim's FIFO under its lock), and 10 s ended a default run.
+  double seconds = 1.5, stall = 60;
   unsigned reps = 3, workers = 2, warmup = 1;
   std::vector<std::string> only;
   std::string csv, topology;
