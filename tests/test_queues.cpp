@@ -100,6 +100,24 @@ TEST(ColorTable, small_consecutive_colors_spread_over_slots_and_cores) {
   for (unsigned n : per_core) EXPECT_GT(n, 180u);
 }
 
+// Fresh colors come from a counter: consecutive ones take consecutive slots (a burst of them walks
+// the table in order instead of missing on a random slot each), still spread evenly over the cores,
+// and a whole table's worth of them is collision-free. Fixed colors stay hashed.
+TEST(ColorTable, consecutive_fresh_colors_take_consecutive_slots_over_every_core) {
+  color_table t(65536, 4);
+  const hue::color_t first = hue::first_fresh_color + 12345;
+  std::set<std::uint32_t> slots;
+  std::vector<unsigned> per_core(4);
+  for (hue::color_t c = first; c < first + 65536; ++c) {
+    if (c > first) EXPECT_EQ(t.index_of(c), (t.index_of(c - 1) + 1) & 65535u);
+    slots.insert(t.index_of(c));
+    ++per_core[t.slot_of(c).owner.load()];
+  }
+  EXPECT_EQ(slots.size(), 65536u);
+  for (unsigned n : per_core) EXPECT_EQ(n, 16384u);
+  EXPECT_NE(t.index_of(1) + 1, t.index_of(2));  // fixed colors: hashed
+}
+
 TEST(ColorTable, chains_find_link_and_unlink_colors_sharing_a_slot) {
   color_table t(2, 1);  // two slots: many colors share one
   EXPECT_EQ(t.size(), 2u);
