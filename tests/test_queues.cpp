@@ -109,7 +109,9 @@ TEST(ColorTable, consecutive_fresh_colors_take_consecutive_slots_over_every_core
   std::set<std::uint32_t> slots;
   std::vector<unsigned> per_core(4);
   for (hue::color_t c = first; c < first + 65536; ++c) {
-    if (c > first) EXPECT_EQ(t.index_of(c), (t.index_of(c - 1) + 1) & 65535u);
+    if (c > first) {
+      EXPECT_EQ(t.index_of(c), (t.index_of(c - 1) + 1) & 65535u);
+    }
     slots.insert(t.index_of(c));
     ++per_core[t.slot_of(c).owner.load()];
   }
