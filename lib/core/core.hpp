@@ -79,8 +79,9 @@ struct alignas(64) core {
   // The sum of the pending events' weights (their colors' time left), kept by stealing policies.
   std::uint64_t time_left = 0;
   color_queue* running_queue = nullptr;    // the color-queue whose batch runs now, if any
-  // Racy copy of `pending` for thieves choosing a victim without taking its lock.
+  // Racy copies of `pending` and `time_left` for thieves choosing a victim without taking its lock.
   std::atomic<std::uint32_t> pending_hint{0};
+  std::atomic<std::uint64_t> time_left_hint{0};
 
   alignas(64) parker park;
   std::atomic<bool> asleep{false};         // mirrors `sleeping` for the wake-a-thief scan
@@ -116,6 +117,7 @@ struct alignas(64) core {
   void update_hint() noexcept {
     ready_hint.store(pending != 0, std::memory_order_relaxed);
     pending_hint.store(pending, std::memory_order_relaxed);
+    time_left_hint.store(time_left, std::memory_order_relaxed);
   }
   // Call with the lock held: true when the worker was asleep and the caller must wake it (after
   // unlocking, with park.wake()). At most one waker per sleep.

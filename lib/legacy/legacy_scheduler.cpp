@@ -109,6 +109,7 @@ class legacy_scheduler final : public scheduler {
       return thieves_->steal(
           rt_, me,
           [](thieves::thief& t, unsigned self) { most_loaded_then_successive(t.loads, self, t.victims); },
+          [](const core&) { return true; },  // Fig. 2 decides under the locks, by its scans
           [&](core& victim) {
             steal_take got;
             const legacy_core& v = cores_[victim.index];

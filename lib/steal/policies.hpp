@@ -91,15 +91,15 @@ class stealing_policy {
     return n;
   }
 
-  // One steal: victims in construct_core_set order, each visited with both locks held by
-  // `take(victim, set)`, which returns what it took; what it borrowed into `set`, the thief runs
+  // One steal: victims in construct_core_set order that `worth` does not refuse from their hints,
+  // each visited with both locks held by `take(victim, set)`, which returns what it took; what it borrowed into `set`, the thief runs
   // and gives back (color_scheduler::run_loans).
-  template <class Sched, class Take>
-  bool steal_and_run(core& me, Sched& sched, Take take) {
+  template <class Sched, class Worth, class Take>
+  bool steal_and_run(core& me, Sched& sched, Worth worth, Take take) {
     loan_set& set = loan_sets_[me.index];
     core* home = nullptr;
     const bool stolen = thieves_.steal(
-        rt_, me, [this](thieves::thief& t, unsigned self) { order(t, self); },
+        rt_, me, [this](thieves::thief& t, unsigned self) { order(t, self); }, worth,
         [&](core& victim) {
           const steal_take got = take(victim, set);
           if (!set.empty()) home = &victim;
@@ -153,7 +153,8 @@ class fig2_stealing : public stealing_policy<Penalty> {
   // lock round trip per chunk; chunks of `batch` made the victim's lock the bottleneck).
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
-    return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
+    return this->steal_and_run(
+        me, sched, [](const core&) { return true; }, [&](core& victim, loan_set& set) {
       steal_take got;
       if (colors(victim) < 2) return got;
       if (color_queue* q = choose(victim)) {
@@ -277,7 +278,14 @@ class time_left_stealing : public stealing_policy<Penalty> {
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
     scratch& s = per_core_[me.index];
-    return this->steal_and_run(me, sched, [&](core& victim, loan_set& set) {
+    // The first refusal below, read from the hints: an idle thief retries every few microseconds,
+    // and taking a busy victim's lock each time only to refuse it slowed the victim (it waits for
+    // its own lock to post or to take its next batch) and moved its lock's line back and forth.
+    auto worth = [&](const core& victim) {
+      return victim.time_left_hint.load(std::memory_order_relaxed) >= backlog ||
+             stalled(s, victim);
+    };
+    return this->steal_and_run(me, sched, worth, [&](core& victim, loan_set& set) {
       steal_take got;
       const bool stuck = stalled(s, victim);
       if (victim.time_left < backlog && !stuck) return got;

@@ -56,11 +56,13 @@ class thieves {
   // is the order of magnitude the Mely paper reports (a few thousand cycles).
   std::uint64_t steal_cost() const noexcept { return cost_.load(std::memory_order_relaxed); }
 
-  // `order(t)` fills t.victims from t.loads (construct_core_set). `take(victim)` runs with the
+  // `order(t)` fills t.victims from t.loads (construct_core_set). `worth(victim)` may refuse a
+  // victim from its racy hints, before any lock: a refusal under the locks costs the victim a wait
+  // for its own lock and both cores a round trip of its line. `take(victim)` runs with the
   // victim's and the thief's locks held, taken in core-index order (the order pin_color uses, and
   // posters never hold two), and moves what it chooses. Returns true when something was taken.
-  template <class Order, class Take>
-  bool steal(runtime_impl& rt, core& me, Order order, Take take) {
+  template <class Order, class Worth, class Take>
+  bool steal(runtime_impl& rt, core& me, Order order, Worth worth, Take take) {
     thief& t = of(me);
     bool any = false;
     for (unsigned i = 0; i < rt.cfg.workers; ++i) {
@@ -77,6 +79,7 @@ class thieves {
     for (unsigned v : t.victims) {
       if (!t.loads[v]) continue;
       core& victim = rt.cores[v];
+      if (!worth(victim)) continue;
       core& lo = v < me.index ? victim : me;
       core& hi = v < me.index ? me : victim;
       lo.note_lock_wait(lo.lock.lock());
