@@ -59,29 +59,31 @@ struct core_counters {
 
 struct alignas(64) core {
   // --- shared with posters: guarded by `lock`. Ordered so that a post to a default-priority color
-  // touches only this first cache line: lock, flags, counters, then the core-queue, whose level
-  // bitmap and level 0 come first. ---
+  // touches the fewest lines: the lock, flags, counters and hints on line 0; the running batch, the
+  // lane and the core-queue's counts, default level and spare list on lines 1 and 2 (a cross-core
+  // hop moves each line it touches, at ~30-200 ns each on these VMs). ---
   spinlock lock;
   bool sleeping = false;           // the worker is (about to be) asleep in the kernel; a poster wakes it
   // Non-zero while events are pending here. Written under the lock, read without it by the spinning
   // worker, so it can notice new work without taking the lock that posters need.
   std::atomic<std::uint32_t> ready_hint{0};
   counter events_posted;
-  // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
-  std::atomic<std::uint64_t> lock_wait_cycles{0};
-  // Events of fresh colors, each the only one of its slot in flight, in posting order: a color with
-  // one pending event needs no color-queue (color_scheduler.hpp, "the lane").
-  event_fifo lane;
-  std::uint32_t lane_count = 0;
-  std::uint64_t lane_time_left = 0;       // its share of `time_left`
-  core_queue ready;
   std::uint32_t pending = 0;               // events waiting in this core's queues, whatever the mode
-  // The sum of the pending events' weights (their colors' time left), kept by stealing policies.
-  std::uint64_t time_left = 0;
-  color_queue* running_queue = nullptr;    // the color-queue whose batch runs now, if any
   // Racy copies of `pending` and `time_left` for thieves choosing a victim without taking its lock.
   std::atomic<std::uint32_t> pending_hint{0};
   std::atomic<std::uint64_t> time_left_hint{0};
+  // The sum of the pending events' weights (their colors' time left), kept by stealing policies.
+  std::uint64_t time_left = 0;
+  color_queue* running_queue = nullptr;    // the color-queue whose batch runs now, if any
+  // Events of fresh colors, each the only one of its slot in flight, in posting order: a color with
+  // one pending event needs no color-queue (color_scheduler.hpp, "the lane").
+  event_fifo lane;
+  // --- line 1: the core-queue's counts, default level and spare list (its higher levels after) ---
+  core_queue ready;
+  std::uint32_t lane_count = 0;
+  std::uint64_t lane_time_left = 0;       // its share of `time_left`
+  // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
+  std::atomic<std::uint64_t> lock_wait_cycles{0};
 
   alignas(64) parker park;
   std::atomic<bool> asleep{false};         // mirrors `sleeping` for the wake-a-thief scan

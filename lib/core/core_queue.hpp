@@ -28,7 +28,7 @@ class core_queue {
 
   void push_back(color_queue* q) noexcept {
     const priority_t p = q->priority();
-    level_[p].push_back(q);
+    level(p).push_back(q);
     levels_ |= 1u << p;
     q->queued_level = p;
     q->st = color_queue::state::queued;
@@ -36,7 +36,7 @@ class core_queue {
   }
 
   void remove(color_queue* q) noexcept {
-    list& l = level_[q->queued_level];
+    list& l = level(q->queued_level);
     l.remove(q);
     if (l.empty()) levels_ &= ~(1u << q->queued_level);
     q->st = color_queue::state::detached;
@@ -53,7 +53,7 @@ class core_queue {
   // The queue to run next: the oldest of the highest non-empty level. Removes it (detached).
   color_queue* pop_front() noexcept {
     if (!levels_) return nullptr;
-    color_queue* q = level_[std::bit_width(levels_) - 1].front();
+    color_queue* q = level(static_cast<unsigned>(std::bit_width(levels_)) - 1).front();
     remove(q);
     return q;
   }
@@ -63,7 +63,7 @@ class core_queue {
   void for_each(F f) const {
     for (unsigned bits = levels_; bits;) {
       const unsigned l = static_cast<unsigned>(std::bit_width(bits)) - 1;
-      if (level_[l].find_if(f)) return;
+      if (level(l).find_if(f)) return;
       bits &= ~(1u << l);
     }
   }
@@ -73,7 +73,7 @@ class core_queue {
   void for_each_reverse(F f) const {
     for (unsigned bits = levels_; bits;) {
       const unsigned l = static_cast<unsigned>(std::countr_zero(bits));
-      if (level_[l].find_if_reverse(f)) return;
+      if (level(l).find_if_reverse(f)) return;
       bits &= bits - 1;
     }
   }
@@ -91,10 +91,19 @@ class core_queue {
   unsigned spare_count() const noexcept { return static_cast<unsigned>(spares_.size()); }
 
  private:
-  unsigned levels_ = 0;  // first: it shares the cache line of the core lock (core.hpp)
-  list level_[priority_levels];
+  // The default level and the spare list come first, beside the counts: a post to a
+  // default-priority color, and a batch of one, touch only these (core.hpp lays them out on the
+  // core's first lines); the higher levels follow.
+  list& level(unsigned p) noexcept { return p == default_priority ? default_ : higher_[p - 1]; }
+  const list& level(unsigned p) const noexcept {
+    return p == default_priority ? default_ : higher_[p - 1];
+  }
+  unsigned levels_ = 0;
   unsigned size_ = 0;
+  list default_;
   list spares_;
+  list higher_[priority_levels - 1];
 };
+static_assert(default_priority == 0, "core_queue::level keeps the default level apart");
 
 }  // namespace hue::internal
