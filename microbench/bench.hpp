@@ -19,6 +19,7 @@
 #include <map>
 
 #include "executors/hue.hpp"
+#include "machine.hpp"
 #include "options.hpp"
 #ifdef HUE_BENCH_ASIO
 #include "executors/asio.hpp"
@@ -42,73 +43,8 @@ namespace bench {
 
 inline constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 
-// TSC ticks per second, measured once against steady_clock.
-inline double tsc_hz() {
-  static const double hz = [] {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::uint64_t c0 = cycles_now();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    return static_cast<double>(cycles_now() - c0) /
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }();
-  return hz;
-}
-
-// The cross-core hop floor when the rows started (run_rows measures it) and now. On these VMs it
-// moves between ~30 and ~240 ns as the host moves the vCPUs, and the figures move with it (a
-// fork/join round that steals much gains or loses by the hop), so a table says which it had.
-inline double& hop_floor_at_start() {
-  static double ns = nan_value;
-  return ns;
-}
-constexpr std::uint64_t floor_trips = 20'000;
-
-// The core's clock now, in GHz: a chain of dependent adds (one per cycle on any x86 of the last
-// decade) timed with the TSC. The TSC's rate is fixed; the core's is not (boost, the host's load),
-// and what the runtime itself spends per event is instructions, which go with the core's clock,
-// while the benchmarks' handlers spin for TSC cycles, which do not.
-inline double core_ghz() {
-#if defined(__x86_64__)
-  constexpr std::uint64_t rounds = 20'000'000;  // 80 M adds, ~20 ms at 4 GHz
-  std::uint64_t x = 0;
-  const std::uint64_t t0 = cycles_now();
-  for (std::uint64_t i = 0; i < rounds; ++i)
-    asm volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0" : "+r"(x));
-  return 4.0 * rounds / static_cast<double>(cycles_now() - t0) * tsc_hz() / 1e9;
-#else
-  return nan_value;
-#endif
-}
-
-// What a table was measured on. On a shared VM the speed drifts under it: compare within a run.
-inline std::string machine_line() {
-  std::string model = "unknown CPU";
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string l; std::getline(cpuinfo, l);)
-    if (l.rfind("model name", 0) == 0) {
-      model = l.substr(l.find(':') + 2);
-      break;
-    }
-  auto kib = [](int name) {
-    const long b = sysconf(name);
-    return b <= 0           ? std::string("?")
-           : b >= (1 << 20) ? std::to_string(b >> 20) + " MiB"
-                            : std::to_string(b >> 10) + " KiB";
-  };
-  utsname u{};
-  uname(&u);
-  char date[32];
-  const std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%FT%T%z", std::localtime(&now));
-  char line[640];
-  std::snprintf(line, sizeof line,
-                "machine: %s x%u, TSC %.3f GHz, L2 %s, L3 %s, Linux %s, %s; core clock %.1f GHz, "
-                "hop floor %.0f ns at start, %.0f ns at end",
-                model.c_str(), std::thread::hardware_concurrency(), tsc_hz() / 1e9,
-                kib(_SC_LEVEL2_CACHE_SIZE).c_str(), kib(_SC_LEVEL3_CACHE_SIZE).c_str(), u.release,
-                date, core_ghz(), hop_floor_at_start(), hop_floor_ns(floor_trips));
-  return line;
-}
+// The machine line with the hop floor measured now, between threads placed as hue's workers.
+inline std::string machine_line_now() { return machine_line(hop_floor_ns(floor_trips, pin_thread)); }
 
 inline double median(std::vector<double> v) {
   std::erase_if(v, [](double x) { return !std::isfinite(x); });
@@ -197,7 +133,7 @@ inline bool wanted(const common_options& o, const std::string& key) {
 // grow meanwhile: the benchmarks hold pointers into it.
 inline unsigned run_rows(char** argv, const CLI::App& app, const common_options& o,
                          std::vector<row>& rows, std::function<figures(row&)> measure) {
-  hop_floor_at_start() = hop_floor_ns(floor_trips);
+  hop_floor_at_start() = hop_floor_ns(floor_trips, pin_thread);
   for (row& r : rows)
     benchmark::RegisterBenchmark(
         r.key.c_str(),
@@ -243,7 +179,7 @@ struct column {
 };
 inline void print_table(const std::string& title, const std::vector<row>& rows,
                         const std::vector<column>& cols) {
-  std::printf("\n%s\n%s\n\n%-26s", title.c_str(), machine_line().c_str(), "configuration");
+  std::printf("\n%s\n%s\n\n%-26s", title.c_str(), machine_line_now().c_str(), "configuration");
   for (const column& c : cols) std::printf(" %*s", c.width, c.head);
   std::printf("\n");
   for (const row& r : rows) {

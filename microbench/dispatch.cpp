@@ -135,7 +135,7 @@ constexpr std::pair<const char*, const char*> cases[] = {
 
 figures measure(row& r) {
   const std::string c = r.key.substr(r.key.find('/') + 1);
-  if (r.key.starts_with("floor/")) return {{"ns", hop_floor_ns(opt.trips)}};
+  if (r.key.starts_with("floor/")) return {{"ns", hop_floor_ns(opt.trips, pin_thread)}};
   const bool cross = c == "cross_core_pingpong", fresh = c == "same_core_fresh_colors";
   const std::uint64_t colors = fresh ? 0 : c == "same_core_many_colors" ? many_colors : 1;
   const exec_params p{cross ? 2u : 1u, "", colors, cross, opt.asio_spin};
@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
               opt.reps, static_cast<unsigned long long>(opt.events),
               static_cast<unsigned long long>(opt.trips),
               !HUE_BENCH_ASIO_BUILT ? "not built (no Boost)" : opt.asio_spin ? "busy-poll" : "run()",
-              machine_line().c_str(), "benchmark", "hue ns", "asio ns", "hue/asio");
+              machine_line_now().c_str(), "benchmark", "hue ns", "asio ns", "hue/asio");
   for (auto [c, stem] : cases)
     if (find_row(rows, std::string("hue/") + c))
       std::printf("%-24s %12s %12s %10s\n", c, fixed(med("hue", c), 1).c_str(),

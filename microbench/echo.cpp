@@ -32,6 +32,7 @@
 // hue gets --workers and otherwise its defaults, environment included (HUE_STEAL, ...); Asio gets
 // --workers threads pinned as hue pins its workers (HUE_PIN=0: neither is pinned).
 #include "echo_asio.hpp"
+#include "machine.hpp"
 #include "echo_server.hpp"
 #include "load_client.hpp"
 #include "options.hpp"
@@ -359,7 +360,11 @@ int run(int argc, char** argv) {
   int gb_argc = static_cast<int>(gb.size());
   benchmark::Initialize(&gb_argc, gb.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, gb.data())) return 2;
+  bench::hop_floor_at_start() = bench::hop_floor_ns(bench::floor_trips, bench::pin_to_allowed_cpu);
   benchmark::RunSpecifiedBenchmarks();
+  std::printf("\n%s\n",
+              bench::machine_line(bench::hop_floor_ns(bench::floor_trips, bench::pin_to_allowed_cpu))
+                  .c_str());
   print_keys();
   unsigned failures = 0;
   for (const row& r : rows) failures += r.failures;

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "../machine.hpp"
 #include "core/cycles.hpp"
 
 namespace {
@@ -348,8 +349,12 @@ int run(int argc, char** argv) {
   int gb_argc = static_cast<int>(gb.size());
   benchmark::Initialize(&gb_argc, gb.data());
   if (benchmark::ReportUnrecognizedArguments(gb_argc, gb.data())) return 2;
+  bench::hop_floor_at_start() = bench::hop_floor_ns(bench::floor_trips, bench::pin_to_allowed_cpu);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  std::printf("\n%s\n",
+              bench::machine_line(bench::hop_floor_ns(bench::floor_trips, bench::pin_to_allowed_cpu))
+                  .c_str());
   print_results();
   return 0;
 }

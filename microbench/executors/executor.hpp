@@ -66,29 +66,6 @@ inline void pin_thread(unsigned i) {
     std::fprintf(stderr, "bench: a thread runs unpinned: %s\n", why.c_str());
 }
 
-// The floor under any cross-core ping-pong: two threads pinned where workers 0 and 1 are, handing
-// a counter through one cache line both spin on. On a VM this varies several-fold between runs
-// (the host moves vCPUs: two vCPUs sharing an L3 hand a line over in ~30 ns, two on different
-// L3s in ~200 ns), so hue's hop means little without it, and every machine line carries it.
-inline double hop_floor_ns(std::uint64_t trips) {
-  alignas(64) std::atomic<std::uint64_t> ball{0};
-  const std::uint64_t hops = 2 * trips;
-  std::chrono::steady_clock::time_point start, end;
-  auto side = [&](unsigned me) {
-    pin_thread(me);
-    if (me == 0) start = std::chrono::steady_clock::now();
-    for (std::uint64_t v = me; v < hops; v += 2) {
-      while (ball.load(std::memory_order_acquire) != v) cpu_relax();
-      ball.store(v + 1, std::memory_order_release);
-    }
-    if (me == 1) end = std::chrono::steady_clock::now();
-  };
-  std::thread b(side, 1), a(side, 0);
-  a.join();
-  b.join();
-  return std::chrono::duration<double, std::nano>(end - start).count() / static_cast<double>(hops);
-}
-
 enum class runtime_kind : std::uint8_t { hue, asio, tbb };
 
 struct configuration {
