@@ -32,9 +32,21 @@ machine_line() {
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
   tsc=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1 MHz/p' | tail -1)
   [ -n "$tsc" ] || tsc="$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -1) MHz (cpu MHz)"
-  printf 'machine: %s x%s, TSC %s, L2 %s, L3 %s, Linux %s, %s\n' "${cpu:-unknown CPU}" "$(nproc)" \
+  printf 'machine: %s x%s, TSC %s, L2 %s, L3 %s, Linux %s, %s%s\n' "${cpu:-unknown CPU}" "$(nproc)" \
     "$tsc" "$(cache_size LEVEL2_CACHE_SIZE)" "$(cache_size LEVEL3_CACHE_SIZE)" "$(uname -r)" \
-    "$(date -Iseconds)"
+    "$(date -Iseconds)" "$(hop_floor)"
+}
+
+# "; hop floor N ns" when the dispatch benchmark is built: the cross-core cache-line hand-off,
+# which moves between ~30 and ~240 ns on these VMs as the host moves the vCPUs (microbench/machine.hpp).
+hop_floor() {
+  local d ns
+  d=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/release/microbench/dispatch
+  [ -x "$d" ] || return 0
+  ns=$("$d" --reps 1 --trips 20000 --only cross_core_pingpong --benchmark_filter='^floor/' 2>/dev/null |
+       sed -n 's/^floor_cross_core_ns=//p')
+  [ -n "$ns" ] && printf '; hop floor %.0f ns' "$ns"
+  return 0
 }
 
 # The head of a results directory's meta.txt: the machine, the commit, the load.
