@@ -208,7 +208,9 @@ TEST(Trace, StressRunExportsAConsistentTrace) {
   EXPECT_EQ(c.steal_slices, total.steal_successes);
   EXPECT_EQ(c.steal_slices + c.attempt_slices, total.steal_attempts);
   EXPECT_GT(c.post_flows, 0u) << "follow-ups cross cores";
-  if (total.steal_successes) EXPECT_GE(c.steal_flows, total.steal_successes);
+  if (total.steal_successes) {
+    EXPECT_GE(c.steal_flows, total.steal_successes);
+  }
   std::remove(file.c_str());
 }
 

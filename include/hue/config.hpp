@@ -8,7 +8,7 @@
 //   workers       HUE_WORKERS           one per core in the process's cpuset (read with hwloc)
 //   batch         HUE_BATCH             10 (the paper's threshold)
 //   pin           HUE_PIN (0/1)         true
-//   color_slots   HUE_COLOR_SLOTS       65536
+//   color_slots   HUE_COLOR_SLOTS       131072 (40 bytes each: 5 MiB)
 //   idle_spin     HUE_IDLE_SPIN_US      50 us
 //   steal         HUE_STEAL             all heuristics (see steal_config::parse)
 //   costs         HUE_COSTS             annotated (annotations win; measured where absent)

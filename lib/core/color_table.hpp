@@ -7,7 +7,7 @@
 //
 // Why this cannot serialize distinct colors: a slot is a *placement* unit, not a lock. Two colors
 // sharing a slot have separate color-queues and are ordered only as any two colors on one core are.
-// The table size bounds nothing: a million live colors on 65,536 slots are chains of ~16.
+// The table size bounds nothing: a million live colors on 131,072 slots are chains of ~8.
 //
 // Hazard: the owner of a slot changes (pin_color, stealing) only while holding the locks of both
 // the old and the new owner, and a running color-queue never moves. A poster that read the old
