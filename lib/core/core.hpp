@@ -59,9 +59,9 @@ struct core_counters {
 
 struct alignas(64) core {
   // --- shared with posters: guarded by `lock`. Ordered so that a post to a default-priority color
-  // touches the fewest lines: the lock, flags, counters and hints on line 0; the running batch, the
-  // lane and the core-queue's counts, default level and spare list on lines 1 and 2 (a cross-core
-  // hop moves each line it touches, at ~30-200 ns each on these VMs). ---
+  // touches two lines: the lock, flags, counters, hints, the running batch and the lane on line 0;
+  // the core-queue's counts, default level and spare list on line 1 (a cross-core hop moves each
+  // line it touches, at ~30-200 ns each on these VMs). ---
   spinlock lock;
   bool sleeping = false;           // the worker is (about to be) asleep in the kernel; a poster wakes it
   // Non-zero while events are pending here. Written under the lock, read without it by the spinning
