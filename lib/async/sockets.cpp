@@ -49,6 +49,24 @@ fill_sun (sockaddr_un *sun, const char *path)
   strcpy (sun->sun_path, path);
   return true;
 }
+
+// A fresh unix stream socket and the address of `path` in `sun`; -1 (errno set) on failure.
+int
+unix_stream (sockaddr_un *sun, const char *path)
+{
+  if (!fill_sun (sun, path))
+    return -1;
+  return socket (AF_UNIX, SOCK_STREAM, 0);
+}
+
+// Closes fd and returns -1 with errno still saying why.
+int
+fail_closing (int fd, int e)
+{
+  close (fd);
+  errno = e;
+  return -1;
+}
 }  // namespace
 
 // A bound (not listening) unix stream socket at path; a stale socket file is replaced only when
@@ -57,9 +75,7 @@ int
 unixsocket (const char *path)
 {
   sockaddr_un sun;
-  if (!fill_sun (&sun, path))
-    return -1;
-  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  int fd = unix_stream (&sun, path);
   if (fd < 0)
     return -1;
   if (bind (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) < 0) {
@@ -75,9 +91,7 @@ unixsocket (const char *path)
         close (probe);
       e = EADDRINUSE;
     }
-    close (fd);
-    errno = e;
-    return -1;
+    return fail_closing (fd, e);
   }
   return fd;
 }
@@ -86,17 +100,11 @@ int
 unixsocket_connect (const char *path)
 {
   sockaddr_un sun;
-  if (!fill_sun (&sun, path))
-    return -1;
-  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  int fd = unix_stream (&sun, path);
   if (fd < 0)
     return -1;
-  if (connect (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) < 0) {
-    int e = errno;
-    close (fd);
-    errno = e;
-    return -1;
-  }
+  if (connect (fd, reinterpret_cast<sockaddr *> (&sun), sizeof sun) < 0)
+    return fail_closing (fd, errno);
   return fd;
 }
 
