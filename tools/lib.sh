@@ -69,3 +69,31 @@ warn_if_busy() {
 # Debian's matplotlib (python3-matplotlib) is installed for /usr/bin/python3, which may not be the
 # first python3 on PATH (pyenv): prefer it.
 system_python() { if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi; }
+
+# ---- a server under test, for the race tools: its pid in $server_pid ----------------------------
+# Stops $server_pid: SIGTERM, 10 s to exit, then SIGKILL; then whatever is left in its process
+# group (the caller starts it with setsid: a master's workers, sshd's connection processes).
+stop_server() {
+  [ -n "${server_pid:-}" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    say "WARNING: the server did not stop on SIGTERM in 10 s: killing it"
+    kill -KILL "$server_pid" 2>/dev/null || true
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  kill -KILL -- "-$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# A free port of 127.0.0.1 below the ephemeral range (32768..60999), so no client can hold it.
+free_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$((20000 + RANDOM % 12000))
+    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] &&
+       ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "${0##*/}: no free port found" >&2
+  return 1
+}

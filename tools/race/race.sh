@@ -111,34 +111,10 @@ chmod -R a+rX "$root"
 
 # ---- servers ------------------------------------------------------------------------------------
 server_pid=""
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$server_pid" 2>/dev/null; then
-    say "WARNING: the server did not stop on SIGTERM in 10 s: killing it"
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
-  # Workers left behind by their master (its process group is the server's own: see start_server).
-  kill -KILL -- "-$server_pid" 2>/dev/null || true
-  server_pid=""
-}
+# stop_server and free_port: tools/lib.sh.
 cleanup() { stop_server; if [ "$keep" = 1 ]; then say "kept $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A free port of 127.0.0.1 below the ephemeral range (32768..60999), so no client can hold it.
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] &&
-       ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "race: no free port found" >&2
-  return 1
-}
 
 write_config() {  # NAME DIR PORT: the peer's config file in DIR
   local cache=""

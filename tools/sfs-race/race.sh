@@ -119,19 +119,7 @@ file_bytes=$((size * 1048576))
 
 # ---- servers ------------------------------------------------------------------------------------
 server_pid="" sampler_pid=""
-stop_server() {
-  [ -n "$server_pid" ] || return 0
-  kill -TERM "$server_pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$server_pid" 2>/dev/null; then
-    say "WARNING: the server did not stop on SIGTERM in 10 s: killing it"
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  wait "$server_pid" 2>/dev/null || true
-  # Connection processes left behind (sshd's), in the server's own process group (setsid).
-  kill -KILL -- "-$server_pid" 2>/dev/null || true
-  server_pid=""
-}
+# stop_server and free_port: tools/lib.sh.
 stop_sampler() {
   [ -n "$sampler_pid" ] || return 0
   kill "$sampler_pid" 2>/dev/null || true
@@ -144,18 +132,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A free port of 127.0.0.1 below the ephemeral range (32768..60999), so no client can hold it.
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] &&
-       ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "sfs-race: no free port found" >&2
-  return 1
-}
 
 wait_port() {  # PORT: 0 once something accepts on 127.0.0.1:PORT while the server lives (10 s)
   for _ in $(seq 100); do
