@@ -114,107 +114,93 @@ def check_body(files, path, status, body):
         raise HttpError(f"{path}: {len(body)} bytes differ from the file's {len(files[path])}")
 
 
-def keepalive_client(port, files, stats, stop, rng):
-    paths = sorted(files)
+def on_connections(cls, port, stats, stop, rng, exchanges, exchange):
+    """The loop every well-behaved client runs: connect, make rng.randint(*exchanges) exchanges
+    with exchange(conn) (it returns how many requests it answered and raises HttpError on a wrong
+    reply), close, reconnect, until stop; an error is counted for cls and the client goes on."""
     while not stop.is_set():
         try:
             c = Conn(port)
             try:
-                for _ in range(rng.randint(20, 200)):
+                for _ in range(rng.randint(*exchanges)):
                     if stop.is_set():
                         break
-                    path = rng.choice(paths)
-                    c.send(request(path))
-                    status, _, body = c.read_response()
-                    check_body(files, path, status, body)
-                    stats.ok("keepalive")
+                    stats.ok(cls, exchange(c))
             finally:
                 c.close()
         except (OSError, HttpError) as e:
-            stats.error("keepalive", repr(e))
+            stats.error(cls, repr(e))
+
+
+def keepalive_client(port, files, stats, stop, rng):
+    paths = sorted(files)
+
+    def exchange(c):
+        path = rng.choice(paths)
+        c.send(request(path))
+        status, _, body = c.read_response()
+        check_body(files, path, status, body)
+        return 1
+    on_connections("keepalive", port, stats, stop, rng, (20, 200), exchange)
 
 
 def pipeline_client(port, files, stats, stop, rng):
     small = [p for p in files if len(files[p]) < 300000]
-    while not stop.is_set():
-        try:
-            c = Conn(port)
-            try:
-                for _ in range(rng.randint(5, 50)):
-                    if stop.is_set():
-                        break
-                    burst = [rng.choice(small) for _ in range(rng.randint(2, 32))]
-                    c.send(b"".join(request(p) for p in burst))
-                    for path in burst:
-                        status, _, body = c.read_response()
-                        check_body(files, path, status, body)
-                    stats.ok("pipelined", len(burst))
-            finally:
-                c.close()
-        except (OSError, HttpError) as e:
-            stats.error("pipelined", repr(e))
+
+    def exchange(c):
+        burst = [rng.choice(small) for _ in range(rng.randint(2, 32))]
+        c.send(b"".join(request(p) for p in burst))
+        for path in burst:
+            status, _, body = c.read_response()
+            check_body(files, path, status, body)
+        return len(burst)
+    on_connections("pipelined", port, stats, stop, rng, (5, 50), exchange)
 
 
 def range_client(port, files, stats, stop, rng):
     big = files["/big.bin"]
-    while not stop.is_set():
-        try:
-            c = Conn(port)
-            try:
-                for _ in range(rng.randint(10, 100)):
-                    if stop.is_set():
-                        break
-                    kind = rng.randrange(3)
-                    if kind == 0:          # first-last
-                        a = rng.randrange(len(big))
-                        b = min(len(big) - 1, a + rng.randrange(1, 300000))
-                        spec, want, lo, hi = f"{a}-{b}", big[a:b + 1], a, b
-                    elif kind == 1:        # suffix
-                        n = rng.randrange(1, 100000)
-                        spec, want, lo, hi = f"-{n}", big[-n:], len(big) - n, len(big) - 1
-                    else:                  # open-ended
-                        a = len(big) - rng.randrange(1, 200000)
-                        spec, want, lo, hi = f"{a}-", big[a:], a, len(big) - 1
-                    c.send(request("/big.bin", f"Range: bytes={spec}\r\n"))
-                    status, headers, body = c.read_response()
-                    if status != 206:
-                        raise HttpError(f"range {spec}: status {status}")
-                    if headers.get("content-range") != f"bytes {lo}-{hi}/{len(big)}":
-                        raise HttpError(f"range {spec}: Content-Range {headers.get('content-range')}")
-                    if body != want:
-                        raise HttpError(f"range {spec}: wrong bytes")
-                    stats.ok("range")
-            finally:
-                c.close()
-        except (OSError, HttpError) as e:
-            stats.error("range", repr(e))
+
+    def exchange(c):
+        kind = rng.randrange(3)
+        if kind == 0:          # first-last
+            a = rng.randrange(len(big))
+            b = min(len(big) - 1, a + rng.randrange(1, 300000))
+            spec, want, lo, hi = f"{a}-{b}", big[a:b + 1], a, b
+        elif kind == 1:        # suffix
+            n = rng.randrange(1, 100000)
+            spec, want, lo, hi = f"-{n}", big[-n:], len(big) - n, len(big) - 1
+        else:                  # open-ended
+            a = len(big) - rng.randrange(1, 200000)
+            spec, want, lo, hi = f"{a}-", big[a:], a, len(big) - 1
+        c.send(request("/big.bin", f"Range: bytes={spec}\r\n"))
+        status, headers, body = c.read_response()
+        if status != 206:
+            raise HttpError(f"range {spec}: status {status}")
+        if headers.get("content-range") != f"bytes {lo}-{hi}/{len(big)}":
+            raise HttpError(f"range {spec}: Content-Range {headers.get('content-range')}")
+        if body != want:
+            raise HttpError(f"range {spec}: wrong bytes")
+        return 1
+    on_connections("range", port, stats, stop, rng, (10, 100), exchange)
 
 
 def conditional_client(port, files, stats, stop, rng):
     paths = sorted(files)
-    while not stop.is_set():
-        try:
-            c = Conn(port)
-            try:
-                for _ in range(rng.randint(10, 100)):
-                    if stop.is_set():
-                        break
-                    path = rng.choice(paths)
-                    c.send(request(path))
-                    status, headers, body = c.read_response()
-                    check_body(files, path, status, body)
-                    etag = headers.get("etag")
-                    if not etag:
-                        raise HttpError(f"{path}: no ETag")
-                    c.send(request(path, f"If-None-Match: {etag}\r\n"))
-                    status, headers, body = c.read_response()
-                    if status != 304 or body:
-                        raise HttpError(f"{path}: If-None-Match gave {status}")
-                    stats.ok("conditional", 2)
-            finally:
-                c.close()
-        except (OSError, HttpError) as e:
-            stats.error("conditional", repr(e))
+
+    def exchange(c):
+        path = rng.choice(paths)
+        c.send(request(path))
+        status, headers, body = c.read_response()
+        check_body(files, path, status, body)
+        etag = headers.get("etag")
+        if not etag:
+            raise HttpError(f"{path}: no ETag")
+        c.send(request(path, f"If-None-Match: {etag}\r\n"))
+        status, headers, body = c.read_response()
+        if status != 304 or body:
+            raise HttpError(f"{path}: If-None-Match gave {status}")
+        return 2
+    on_connections("conditional", port, stats, stop, rng, (10, 100), exchange)
 
 
 # ---------------------------------------------------------------- misbehaving clients
