@@ -5,6 +5,7 @@
 // because the point is to be a program in that idiom.
 #include "aios.h"
 #include "async.h"
+#include "listen.h"
 #include "parseopt.h"
 
 struct conn {
@@ -57,16 +58,10 @@ readable (conn *c)
 static void
 accept_one (int lfd)
 {
-  sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  int fd = accept (lfd, (sockaddr *) &sin, &len);
-  if (fd < 0) {
-    if (errno != EAGAIN)
-      warn ("accept: %s\n", strerror (errno));
+  int fd = accept_client (lfd);
+  if (fd < 0)
     return;
-  }
   make_async (fd);
-  close_on_exec (fd);
   tcp_nodelay (fd);
   fdcb (fd, selread, wrap (readable, New conn (fd)));
 }
@@ -78,17 +73,6 @@ main (int argc, char **argv)
   u_int16_t port = 0;
   if (argc > 2 || (argc == 2 && !convertint (argv[1], &port)))
     fatal << "usage: " << progname << " [port]\n";
-  int lfd = inetsocket (SOCK_STREAM, port);
-  if (lfd < 0)
-    fatal ("port %d: %s\n", port, strerror (errno));
-  if (listen (lfd, 128) < 0)
-    fatal ("listen: %s\n", strerror (errno));
-  make_async (lfd);
-  close_on_exec (lfd);
-  sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  getsockname (lfd, (sockaddr *) &sin, &len);
-  aout << "listening on " << ntohs (sin.sin_port) << "\n";
-  fdcb (lfd, selread, wrap (accept_one, lfd));
+  listen_and_announce (port, accept_one);
   amain ();
 }

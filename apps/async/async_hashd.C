@@ -7,6 +7,7 @@
 // Reply per line: 16 hex digits, then "\n".
 #include "aios.h"
 #include "async.h"
+#include "listen.h"
 #include "parseopt.h"
 
 static bool colored;
@@ -63,13 +64,9 @@ client::line (str s, int err)
 static void
 accept_one (int lfd)
 {
-  int fd = accept (lfd, NULL, NULL);
-  if (fd < 0) {
-    if (errno != EAGAIN)
-      warn ("accept: %s\n", strerror (errno));
+  int fd = accept_client (lfd);
+  if (fd < 0)
     return;
-  }
-  close_on_exec (fd);
   tcp_nodelay (fd);
   ref<client> c = New refcounted<client> (fd);
   c->ask ();
@@ -88,14 +85,6 @@ main (int argc, char **argv)
     else if (!convertint (argv[i], &port))
       fatal << "usage: " << progname << " [--colored] [--rounds N] [port]\n";
   }
-  int lfd = inetsocket (SOCK_STREAM, port);
-  if (lfd < 0 || listen (lfd, 128) < 0)
-    fatal ("port %d: %s\n", port, strerror (errno));
-  make_async (lfd);
-  sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  getsockname (lfd, (sockaddr *) &sin, &len);
-  aout << "listening on " << ntohs (sin.sin_port) << "\n";
-  fdcb (lfd, selread, wrap (accept_one, lfd));
+  listen_and_announce (port, accept_one);
   amain ();
 }

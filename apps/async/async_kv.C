@@ -5,6 +5,7 @@
 // "NOTFOUND", "DEL key" -> "OK" or "NOTFOUND", "QUIT" -> closes; anything else -> "ERR ...".
 #include "aios.h"
 #include "async.h"
+#include "listen.h"
 #include "parseopt.h"
 #include "qhash.h"
 #include "rxx.h"
@@ -46,13 +47,9 @@ got_line (ref<aios> a, str line, int err)
 static void
 accept_one (int lfd)
 {
-  int fd = accept (lfd, NULL, NULL);
-  if (fd < 0) {
-    if (errno != EAGAIN)
-      warn ("accept: %s\n", strerror (errno));
+  int fd = accept_client (lfd);
+  if (fd < 0)
     return;
-  }
-  close_on_exec (fd);
   ref<aios> a = aios::alloc (fd);
   a->settimeout (300);  // an idle client is dropped after five minutes
   a->readline (wrap (got_line, a));
@@ -65,14 +62,6 @@ main (int argc, char **argv)
   u_int16_t port = 0;
   if (argc > 2 || (argc == 2 && !convertint (argv[1], &port)))
     fatal << "usage: " << progname << " [port]\n";
-  int lfd = inetsocket (SOCK_STREAM, port);
-  if (lfd < 0 || listen (lfd, 128) < 0)
-    fatal ("port %d: %s\n", port, strerror (errno));
-  make_async (lfd);
-  sockaddr_in sin;
-  socklen_t len = sizeof sin;
-  getsockname (lfd, (sockaddr *) &sin, &len);
-  aout << "listening on " << ntohs (sin.sin_port) << "\n";
-  fdcb (lfd, selread, wrap (accept_one, lfd));
+  listen_and_announce (port, accept_one);
   amain ();
 }
