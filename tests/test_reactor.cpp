@@ -290,6 +290,37 @@ TEST(Timers, PeriodicStopsAfterCancelFromAnotherColor) {
   EXPECT_LE(ticks.load(), at_cancel + 1);  // at most the run in progress when cancel() returned
 }
 
+// Regression: with libevent's precise timers, every pass of its loop called timerfd_settime, busy
+// and idle polls included (a third of a syscall per SWS request). The reactor's own heap arms its
+// timerfd only when the earliest deadline moves earlier or a timer fires.
+TEST(Timers, PollsDoNotRearmTheTimerfd) {
+  hue::runtime rt(hue_test::workers(1));
+  hue::reactor io(rt);
+  hue::registration far = io.every(10s, 3, [] {});
+  hue::registration near = io.after(1h, 3, [] {});  // later than `far`: arms nothing
+  const auto before = io.polls();
+  // Keep the polling core busy so that its Epoll event polls between batches, then let it idle
+  // (it polls while spinning and sleeps in epoll_wait).
+  std::atomic<int> left{20'000};
+  hue_test::stop_at_exit stop(rt);  // before the locals its handlers use go
+  std::function<void()> step = [&] {
+    if (left.fetch_sub(1) > 1) rt.post(5, step);
+  };
+  rt.post(5, step);
+  ASSERT_TRUE(eventually([&] { return left.load() <= 0; }));
+  std::this_thread::sleep_for(20ms);
+  const auto after = io.polls();
+  const std::uint64_t polls = (after.busy + after.idle + after.blocking) -
+                              (before.busy + before.idle + before.blocking);
+  EXPECT_GE(polls, 10u) << "the reactor did not poll: the test proves nothing";
+  EXPECT_EQ(after.timer_arms - before.timer_arms, 0u) << "over " << polls << " polls";
+  // An earlier deadline arms it once; its expiry re-arms it for `far`.
+  std::atomic<bool> fired{false};
+  hue::registration soon = io.after(2ms, 3, [&] { fired = true; });
+  ASSERT_TRUE(eventually([&] { return fired.load(); }));
+  EXPECT_EQ(io.polls().timer_arms - after.timer_arms, 2u);
+}
+
 TEST(Signals, DeliveredAsColoredEvents) {
   hue::runtime rt(hue_test::workers(2));
   hue::reactor io(rt);

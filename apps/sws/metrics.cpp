@@ -98,6 +98,8 @@ std::string prometheus_text(const counters& c, const hue::runtime_stats& rt) {
        &hue::core_stats::remote_posts},
       {"hue_core_idle_cycles_total", "TSC cycles the core spent idle (spinning or asleep).",
        &hue::core_stats::idle_cycles},
+      {"hue_core_spin_cycles_total", "TSC cycles of idle_cycles the core spent spinning (CPU used).",
+       &hue::core_stats::spin_cycles},
       {"hue_core_busy_cycles_total", "TSC cycles the core spent on handlers and queue work.",
        &hue::core_stats::busy_cycles},
       {"hue_core_lock_wait_cycles_total", "TSC cycles threads spun on the core's lock.",

@@ -149,11 +149,13 @@ class reactor {
   // The libevent backend in use ("epoll" on Linux).
   const char* backend() const noexcept;
   // How many times the reactor polled: from the Epoll event while its core was busy, and from
-  // the worker's idle path (spinning, or asleep in the kernel).
+  // the worker's idle path (spinning, or asleep in the kernel); and how many times it armed its
+  // timerfd: when the earliest deadline moved earlier or a timer fired, never once per poll.
   struct poll_counts {
     std::uint64_t busy = 0;
     std::uint64_t idle = 0;
     std::uint64_t blocking = 0;
+    std::uint64_t timer_arms = 0;
   };
   poll_counts polls() const noexcept;
 

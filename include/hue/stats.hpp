@@ -47,6 +47,7 @@ struct core_stats {
   std::uint64_t lock_wait_cycles = 0;    // cycles any thread spun on this core's lock
   std::uint64_t busy_cycles = 0;         // cycles not idle nor stealing: handlers and queue work
   std::uint64_t idle_cycles = 0;         // cycles spent spinning idle or asleep
+  std::uint64_t spin_cycles = 0;         // the part of idle_cycles spent spinning (CPU burnt)
   std::uint64_t sleeps = 0;              // times the worker went to sleep in the kernel
   // Sleeps ended by the watchdog (no wake-up came) that found work waiting: a missed wake-up.
   std::uint64_t rescues = 0;

@@ -81,7 +81,7 @@ class color_scheduler final : public scheduler {
     }
     note_remote_post(rt_, *owner);
     if (wake) owner->park.wake();
-    if (call_thief) rt_.wake_thief(*owner);
+    if (call_thief) wake_thief(rt_, *owner);
     if (block) detail::free_block(block);  // someone else created the color meanwhile
   }
 

@@ -43,6 +43,7 @@ struct core_counters {
   counter batches;
   counter handler_exceptions;
   counter idle_cycles;
+  counter spin_cycles;
   counter sleeps;
   counter steal_attempts;
   counter steal_successes;
@@ -63,7 +64,9 @@ struct alignas(64) core {
   // the core-queue's counts, default level and spare list on line 1 (a cross-core hop moves each
   // line it touches, at ~30-200 ns each on these VMs). ---
   spinlock lock;
-  bool sleeping = false;           // the worker is (about to be) asleep in the kernel; a poster wakes it
+  // The worker is (about to be) asleep in the kernel; whoever leaves work here claims the wake
+  // (idle.hpp). Written under the lock; read without it only by the wake-a-thief scan.
+  std::atomic<bool> sleeping{false};
   // Non-zero while events are pending here. Written under the lock, read without it by the spinning
   // worker, so it can notice new work without taking the lock that posters need.
   std::atomic<std::uint32_t> ready_hint{0};
@@ -86,13 +89,13 @@ struct alignas(64) core {
   std::atomic<std::uint64_t> lock_wait_cycles{0};
 
   alignas(64) parker park;
-  std::atomic<bool> asleep{false};         // mirrors `sleeping` for the wake-a-thief scan
   poller_slot poll;                        // the reactor polling on this core, if any (poller.hpp)
 
   // --- worker-private ---
   alignas(64) unsigned index = 0;
   std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
   unsigned profile_tick = 0;       // samples one event in 16 for cost profiling
+  std::uint64_t spin_window_ns = 0;  // how long the next idle spin may last (idle.cpp)
   // A color-queue of another core whose batch this worker runs now (a loan: color_scheduler.hpp).
   // Read only by this worker (pin_color from that batch's handlers).
   const color_queue* loaned_queue = nullptr;
@@ -124,8 +127,8 @@ struct alignas(64) core {
   // Call with the lock held: true when the worker was asleep and the caller must wake it (after
   // unlocking, with park.wake()). At most one waker per sleep.
   bool claim_wake() noexcept {
-    if (!sleeping) return false;
-    sleeping = false;
+    if (!sleeping.load(std::memory_order_relaxed)) return false;
+    sleeping.store(false, std::memory_order_relaxed);
     return true;
   }
 

@@ -48,7 +48,7 @@ void poll_host::attach(idle_poller* p) noexcept {
     spin_guard g(core_.lock);
     core_.poll.poller = p;
     core_.poll.attached.store(true, std::memory_order_release);
-    core_.sleeping = false;
+    core_.sleeping.store(false, std::memory_order_relaxed);
   }
   core_.park.wake();  // a worker asleep in read() starts polling at its next park
 }
@@ -70,7 +70,7 @@ void poll_host::detach(const idle_poller* p) noexcept {
     core_.poll.attached.store(false, std::memory_order_release);
     core_.poll.dormant = false;
     busy = core_.poll.busy;
-    core_.sleeping = false;
+    core_.sleeping.store(false, std::memory_order_relaxed);
   }
   while (busy) {
     core_.park.wake();  // out of epoll_wait, so the park ends

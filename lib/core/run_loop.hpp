@@ -19,6 +19,7 @@
 // `Mode` provides: bool run_batch(core&), bool try_steal(core&), void finish(core&).
 #pragma once
 
+#include "idle.hpp"
 #include "moving_average.hpp"
 #include "runtime_impl.hpp"
 
@@ -36,12 +37,6 @@ class worker_scope {
   core& me_;
 };
 
-// Phase 3 up to the spin: spins for the idle-spin window, polling the reactor (`poller`) and calling
-// `steal` every 64 turns. True when work arrived (here, or by a steal) or the runtime stops.
-bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*), void* arg);
-// Phase 3 after the spin: sleeps unless work arrived meanwhile.
-void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller);
-
 template <class Steal>
 void park(runtime_impl& rt, core& me, Steal& steal) {
   const std::uint64_t idle_start = cycles_now();
@@ -50,7 +45,9 @@ void park(runtime_impl& rt, core& me, Steal& steal) {
   {
     const poller_lease poller(me);
     auto call = [](void* s) { return (*static_cast<Steal*>(s))(); };
-    if (!spin_for_work(rt, me, poller.get(), call, &steal)) sleep_until_woken(rt, me, poller.get());
+    const bool found = spin_for_work(rt, me, poller.get(), call, &steal);
+    me.stats.spin_cycles.add(cycles_now() - idle_start);
+    if (!found) sleep_until_woken(rt, me, poller.get());
   }
   const std::uint64_t idle_end = cycles_now();
   if (tr) [[unlikely]] tr->put(trace::kind::park_end, idle_end);

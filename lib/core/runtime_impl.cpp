@@ -1,5 +1,5 @@
-// lib/core/runtime_impl.cpp — the mode-independent parts of a runtime: its cores, waking them,
-// quiescence, joining, and reporting what handlers throw.
+// lib/core/runtime_impl.cpp — the mode-independent parts of a runtime: its cores, quiescence,
+// joining, and reporting what handlers throw. Waking them is idle.cpp's.
 #include "runtime_impl.hpp"
 
 #include "cycles.hpp"
@@ -16,34 +16,11 @@ runtime_impl::runtime_impl(runtime* s, const config& c)
       cfg(resolve(c, topo.cores())),
       table(cfg.color_slots, cfg.workers),
       cores(new core[cfg.workers]),
-      oversubscribed(cfg.workers > topo.cores()) {
-  for (unsigned i = 0; i < cfg.workers; ++i) cores[i].index = i;
-}
-
-void runtime_impl::wake_all() noexcept {
+      oversubscribed(cfg.workers > topo.cores()),
+      max_spinning(std::max(1u, cfg.workers / 2)) {
   for (unsigned i = 0; i < cfg.workers; ++i) {
-    {
-      spin_guard g(cores[i].lock);
-      cores[i].sleeping = false;
-    }
-    cores[i].park.wake();
-  }
-}
-
-void runtime_impl::wake_thief(const core& busy) noexcept {
-  for (unsigned i = 0; i < cfg.workers; ++i) {
-    core& k = cores[i];
-    if (&k == &busy || !k.asleep.load(std::memory_order_relaxed)) continue;
-    bool wake;
-    {
-      spin_guard g(k.lock);
-      k.note_lock_wait(g.waited);
-      wake = k.claim_wake();
-    }
-    if (wake) {
-      k.park.wake();
-      return;
-    }
+    cores[i].index = i;
+    cores[i].spin_window_ns = cfg.idle_spin_ns;
   }
 }
 

@@ -29,6 +29,7 @@ void each_counter(core_stats& a, const core_stats& b, Op op) {
   op(a.lock_wait_cycles, b.lock_wait_cycles);
   op(a.busy_cycles, b.busy_cycles);
   op(a.idle_cycles, b.idle_cycles);
+  op(a.spin_cycles, b.spin_cycles);
   op(a.sleeps, b.sleeps);
   op(a.rescues, b.rescues);
 }
@@ -64,7 +65,7 @@ std::ostream& operator<<(std::ostream& os, const runtime_stats& s) {
        << c.batches << std::setw(7) << c.handler_exceptions << std::setw(9) << c.steal_successes
        << '/' << std::left << std::setw(9) << c.steal_attempts << std::right << std::setw(9)
        << c.events_stolen << std::setw(14) << c.lock_wait_cycles << std::setw(15) << c.busy_cycles
-       << std::setw(15) << c.idle_cycles << std::setw(8) << c.sleeps << std::setw(8)
+       << std::setw(15) << c.idle_cycles << std::setw(15) << c.spin_cycles << std::setw(8) << c.sleeps << std::setw(8)
        << c.regret_steals << std::setw(9) << c.colors_migrated << std::setw(13) << c.remote_posts
        << std::setw(9) << c.rescues << '\n';
   };
@@ -72,6 +73,7 @@ std::ostream& operator<<(std::ostream& os, const runtime_stats& s) {
      << "posted" << std::setw(13) << "run" << std::setw(11) << "batches" << std::setw(7) << "exc"
      << std::setw(19) << "steals ok/tried" << std::setw(9) << "stolen" << std::setw(14)
      << "lock-wait cyc" << std::setw(15) << "busy cyc" << std::setw(15) << "idle cyc"
+     << std::setw(15) << "spin cyc"
      << std::setw(8) << "sleeps" << std::setw(8) << "regret" << std::setw(9) << "migrated"
      << std::setw(13) << "remote posts" << std::setw(9) << "rescues"
      << '\n';
@@ -101,6 +103,7 @@ core_stats core::snapshot() const {
   s.stolen_time_cycles = stats.stolen_time_cycles.get();
   s.lock_wait_cycles = lock_wait_cycles.load(std::memory_order_relaxed);
   s.idle_cycles = stats.idle_cycles.get();
+  s.spin_cycles = stats.spin_cycles.get();
   if (const std::uint64_t start = start_cycles.load(std::memory_order_relaxed)) {
     const std::uint64_t end = end_cycles.load(std::memory_order_relaxed);
     const std::uint64_t lifetime = (end ? end : cycles_now()) - start;

@@ -53,7 +53,7 @@ class legacy_scheduler final : public scheduler {
     });
     note_remote_post(rt_, *owner);
     if (wake) owner->park.wake();
-    if (call_thief) rt_.wake_thief(*owner);
+    if (call_thief) wake_thief(rt_, *owner);
   }
 
   void run(core& me) override { worker_main(rt_, me, *this); }

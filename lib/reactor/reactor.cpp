@@ -1,7 +1,7 @@
 // lib/reactor/reactor.cpp — the reactor: a libevent base polled by one worker, and registrations
 // whose libevent callbacks post colored deliveries.
 //
-// Threads: libevent callbacks (on_fd_ready, on_timer, on_wake) run only on the polling core's
+// Threads: libevent callbacks (on_fd_ready, on_timers, on_wake) run only on the polling core's
 // worker, inside event_base_loop, called from the Epoll event or from the worker's park. Adding
 // and removing events happens on any thread: libevent's own locking (evthread_use_pthreads) covers
 // that, and wakes the base if it sleeps. event_del from another thread waits for a running
@@ -49,14 +49,9 @@ void init_process_once() {
 event_base* make_base() {
   event_config* c = event_config_new();
   if (!c) throw std::bad_alloc();
-  // Timers must never fire early as measured by steady_clock: the default coarse monotonic clock
-  // lags by up to a tick, and epoll_wait's millisecond timeout rounds; the precise flag makes
-  // libevent use CLOCK_MONOTONIC and a timerfd.
-  event_config_set_flag(c, EVENT_BASE_FLAG_PRECISE_TIMER);
-  // And libevent caches the time of its last poll while it runs callbacks: a timer added from
-  // another core in that window was measured from a stale "now" and fired early (test_coro's
-  // sleep_for under TSan woke up to a few ms early). Read the clock on every add.
-  event_config_set_flag(c, EVENT_BASE_FLAG_NO_CACHE_TIME);
+  // No EVENT_BASE_FLAG_PRECISE_TIMER: with it libevent calls timerfd_settime on every pass of its
+  // loop. The user's timers live in the reactor's own heap (timers.hpp), exact to the nanosecond;
+  // libevent times only the watchdog, for which its coarse clock is precise enough.
   event_base* b = event_base_new_with_config(c);
   event_config_free(c);
   if (!b) throw std::runtime_error("hue: cannot create a libevent event_base");
@@ -165,6 +160,8 @@ bool registration_state::cancel() noexcept {
   if (s & cancelled) return false;
   if (what == kind::signal) {
     unsubscribe_signal(this);
+  } else if (what == kind::timer) {
+    owner->timers().remove(this);  // after this, no expiry touches us
   } else if (ev) {
     event_del(ev);  // after this, no libevent callback of ours runs or will run
   }
@@ -180,9 +177,6 @@ void on_fd_ready(evutil_socket_t, short what, void* arg) {
   static_cast<registration_state*>(arg)->ready(bits);
 }
 
-void on_timer(evutil_socket_t, short, void* arg) {
-  static_cast<registration_state*>(arg)->ready(registration_state::tick);
-}
 
 // --- the reactor core ---
 
@@ -197,16 +191,19 @@ reactor_core::reactor_core(runtime& r, const reactor_config& c)
   // stalled with every socket readable and the poller asleep, Boost.Asio's too; a signal
   // unblocked it). Ten wake-ups a second bound such a stall and cost an idle process nothing.
   watchdog_ = event_new(base_, -1, EV_PERSIST, &reactor_core::on_watchdog, nullptr);
+  timers_ev_ = event_new(base_, timers_.fd(), EV_READ | EV_PERSIST, &reactor_core::on_timers, this);
   const timeval period{0, static_cast<suseconds_t>(idle_watchdog.count())};
-  if (!wake_ || !watchdog_ || event_add(wake_, nullptr) != 0 || event_add(watchdog_, &period) != 0) {
-    if (wake_) event_free(wake_);
-    if (watchdog_) event_free(watchdog_);
+  if (!wake_ || !watchdog_ || !timers_ev_ || event_add(wake_, nullptr) != 0 ||
+      event_add(watchdog_, &period) != 0 || event_add(timers_ev_, nullptr) != 0) {
+    for (event* e : {wake_, watchdog_, timers_ev_})
+      if (e) event_free(e);
     event_base_free(base_);
-    throw std::runtime_error("hue: cannot watch the worker's wake-up eventfd");
+    throw std::runtime_error("hue: cannot watch the worker's wake-up eventfd and the timerfd");
   }
 }
 
 reactor_core::~reactor_core() {
+  event_free(timers_ev_);
   event_free(watchdog_);
   event_free(wake_);
   event_base_free(base_);
@@ -229,6 +226,10 @@ void reactor_core::on_wake(evutil_socket_t, short, void* arg) {
 }
 
 void reactor_core::on_watchdog(evutil_socket_t, short, void*) {}  // ending the sleep is the job
+
+void reactor_core::on_timers(evutil_socket_t, short, void* arg) {
+  static_cast<reactor_core*>(arg)->timers_.expire();
+}
 
 void reactor_core::post_poll(priority_t priority) noexcept {
   if (closed() || poll_queued_.exchange(true, std::memory_order_acq_rel)) return;
@@ -313,7 +314,7 @@ void reactor_core::close_extension() noexcept {
 
 reactor::poll_counts reactor_core::counts() const noexcept {
   return {busy_polls_.load(std::memory_order_relaxed), idle_polls_.load(std::memory_order_relaxed),
-          blocking_polls_.load(std::memory_order_relaxed)};
+          blocking_polls_.load(std::memory_order_relaxed), timers_.arms()};
 }
 
 }  // namespace internal
@@ -366,19 +367,30 @@ registration_state* new_state(const std::shared_ptr<internal::reactor_core>& own
   return s;
 }
 
-// Adds `s->ev` with `tv`; on failure frees `s` and throws.
-void add_or_throw(registration_state* s, const timeval* tv, const char* what) {
-  if (!s->ev || event_add(s->ev, tv) != 0) {
+// Adds `s->ev`; on failure frees `s` and throws.
+void add_or_throw(registration_state* s, const char* what) {
+  if (!s->ev || event_add(s->ev, nullptr) != 0) {
     const int err = errno;
     s->unref();
     throw std::system_error(err, std::generic_category(), std::string("hue: ") + what);
   }
 }
 
-timeval to_timeval(reactor::clock::duration d) {
-  if (d < reactor::clock::duration::zero()) d = reactor::clock::duration::zero();
-  const auto us = std::chrono::ceil<std::chrono::microseconds>(d).count();  // never early
-  return timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+// Queues the timer `s`, due `delay` from now and then every `period` (zero: once); on failure
+// frees `s` and rethrows.
+void add_timer(internal::reactor_core& r, registration_state* s, reactor::clock::duration delay,
+               reactor::clock::duration period) {
+  using ns = std::chrono::nanoseconds;
+  if (delay < reactor::clock::duration::zero()) delay = reactor::clock::duration::zero();
+  s->timer.due_ns = std::chrono::duration_cast<ns>((reactor::clock::now() + delay).time_since_epoch())
+                        .count();
+  s->timer.period_ns = std::chrono::duration_cast<ns>(period).count();
+  try {
+    r.timers().add(s);
+  } catch (...) {
+    s->unref();
+    throw;
+  }
 }
 
 }  // namespace
@@ -398,7 +410,7 @@ registration reactor::watch(int fd, io_events interest, color_t color,
   if (interest & writable) flags |= EV_WRITE;
   flags |= s->oneshot ? 0 : (EV_PERSIST | EV_ET);
   s->ev = event_new(core_->base(), fd, flags, internal::on_fd_ready, s);
-  add_or_throw(s, nullptr, "cannot watch fd");
+  add_or_throw(s, "cannot watch fd");
   return core_->make(s);
 }
 
@@ -408,9 +420,7 @@ registration reactor::after(clock::duration delay, color_t color, std::function<
   s->what = registration_state::kind::timer;
   s->oneshot = true;
   s->handler = [h = std::move(handler)](unsigned) { h(); };
-  s->ev = event_new(core_->base(), -1, 0, internal::on_timer, s);
-  const timeval tv = to_timeval(delay);
-  add_or_throw(s, &tv, "cannot add a timer");
+  add_timer(*core_, s, delay, clock::duration::zero());
   return core_->make(s);
 }
 
@@ -420,10 +430,7 @@ registration reactor::every(clock::duration period, color_t color, std::function
   registration_state* s = new_state(core_, color, info, priority);
   s->what = registration_state::kind::timer;
   s->handler = [h = std::move(handler)](unsigned) { h(); };
-  // libevent re-arms a persistent timeout from its previous due time: no drift.
-  s->ev = event_new(core_->base(), -1, EV_PERSIST, internal::on_timer, s);
-  const timeval tv = to_timeval(period);
-  add_or_throw(s, &tv, "cannot add a timer");
+  add_timer(*core_, s, period, period);  // the heap schedules each tick from the previous due time
   return core_->make(s);
 }
 

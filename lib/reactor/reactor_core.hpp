@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/poller.hpp"
+#include "timers.hpp"
 
 #include <hue/reactor.hpp>
 
@@ -39,7 +40,8 @@ struct registration_state {
   std::atomic<std::uint32_t> refs{1};
   std::atomic<std::uint32_t> state{0};
   std::shared_ptr<reactor_core> owner;  // keeps the event_base alive
-  event* ev = nullptr;                  // fd and timer kinds
+  event* ev = nullptr;                  // fd kind
+  timer_entry timer;                    // timer kind: its place in the reactor's timer heap
   kind what = kind::fd;
   bool oneshot = false;
   int signo = 0;
@@ -88,6 +90,7 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   reactor::poll_counts counts() const noexcept;
 
   poll_host& host() noexcept { return host_; }
+  timer_heap& timers() noexcept { return timers_; }
 
   // Reports an exception that no handler is there to catch (a delivery that could not be posted)
   // to the runtime's error hook, as a failure of the handler `info` on `color`.
@@ -115,21 +118,23 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   void loop(int flags) noexcept;  // event_base_loop, recorded while a trace window is open
   static void on_wake(evutil_socket_t fd, short what, void* arg);
   static void on_watchdog(evutil_socket_t fd, short what, void* arg);
+  static void on_timers(evutil_socket_t fd, short what, void* arg);
   static constexpr std::chrono::microseconds idle_watchdog{100'000};
 
   poll_host host_;
   event_base* base_ = nullptr;
   event* wake_ = nullptr;  // the polling core's parker eventfd, read while asleep in epoll
   event* watchdog_ = nullptr;
+  timer_heap timers_;
+  event* timers_ev_ = nullptr;  // the timer heap's timerfd
   std::atomic<bool> closed_{false};
   std::atomic<bool> poll_queued_{false};
   std::chrono::steady_clock::time_point last_busy_poll_{};
   std::atomic<std::uint64_t> busy_polls_{0}, idle_polls_{0}, blocking_polls_{0};
 };
 
-// libevent entry points shared by the registration kinds (reactor.cpp).
+// libevent's entry point for fd watches (reactor.cpp).
 void on_fd_ready(evutil_socket_t fd, short what, void* arg);
-void on_timer(evutil_socket_t fd, short what, void* arg);
 
 // The process-wide signal hub (signals.cpp).
 void subscribe_signal(registration_state* s);

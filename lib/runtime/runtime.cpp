@@ -1,6 +1,7 @@
 // lib/runtime/runtime.cpp — the public runtime: its life (start, stop, drain, destroy), posting,
 // colors, and the choice of its scheduling mode, made once here. The layers below: lib/core (what
 // every mode shares), lib/steal (hue's stealing policies), lib/legacy (the libasync-smp emulation).
+#include "core/idle.hpp"
 #include "core/runtime_impl.hpp"
 #include "legacy/legacy_scheduler.hpp"
 #include "steal/policies.hpp"
@@ -108,7 +109,7 @@ unsigned runtime::core_of(color_t color) const noexcept {
 void runtime::stop() noexcept {
   impl_->accepting.store(false, std::memory_order_relaxed);
   impl_->stopping.store(true, std::memory_order_relaxed);
-  impl_->wake_all();
+  internal::wake_all(*impl_);
 }
 
 void runtime::drain() {

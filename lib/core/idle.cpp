@@ -1,0 +1,167 @@
+// lib/core/idle.cpp — spinning, sleeping and waking (idle.hpp).
+#include "idle.hpp"
+
+#include "block_pool.hpp"
+#include "cycles.hpp"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+namespace hue::internal {
+
+namespace {
+
+// How long a spin polls and retries its steal between two looks at the clock: 64 turns of
+// `pause` (~2 us here). Each poll is an epoll_wait and each steal reads every core's hints.
+constexpr unsigned turns_per_check = 64;
+// The window never shrinks below this once it is non-zero: a cross-core hand-off (a post, a
+// ping-pong's return) takes ~1 us to reach a spinning worker on these VMs.
+constexpr std::uint64_t min_window_ns = 1'000;
+// How long a spin uses `pause` before it spins with sched_yield. A worker spinning with pause for
+// its whole window took the CPU that a client on the same two cores needed: SWS under wrk -c100
+// served 51k requests/s so, 56k with no spin at all, 82k with yields after 4 us.
+constexpr std::uint64_t pause_spin_ns = 4'000;
+
+std::uint64_t now_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// One look, without spinning: this core's queues, the reactor, a steal.
+bool look_once(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*), void* arg) {
+  if (poller) poller->poll_now();
+  if (me.ready_hint.load(std::memory_order_relaxed) || rt.stopping.load(std::memory_order_relaxed))
+    return true;
+  return steal(arg);
+}
+
+// Takes a spinner's place if fewer than the cap spin.
+bool begin_spin(runtime_impl& rt) noexcept {
+  unsigned n = rt.spinning.load(std::memory_order_relaxed);
+  do {
+    if (n >= rt.max_spinning) return false;
+  } while (!rt.spinning.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+}  // namespace
+
+bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*),
+                   void* arg) {
+  const std::uint64_t cap = rt.cfg.idle_spin_ns;
+  if (me.spin_window_ns == 0 || !begin_spin(rt)) return look_once(rt, me, poller, steal, arg);
+  // The first microseconds spin with `pause`, which catches a cross-core hand-off at once; the
+  // rest of the window spins with sched_yield, which returns at once when nothing else wants this
+  // CPU but lets any other runnable thread go first (a load generator on the same cores, or,
+  // oversubscribed, the worker whose post we wait for).
+  bool yielding = rt.oversubscribed;
+  const std::uint64_t start = now_ns(), deadline = start + me.spin_window_ns,
+                      pause_until = start + pause_spin_ns;
+  bool found = false;
+  for (unsigned i = 0;; ++i) {
+    if (me.ready_hint.load(std::memory_order_relaxed) ||
+        rt.stopping.load(std::memory_order_relaxed)) {
+      found = true;
+      break;
+    }
+    if (yielding) sched_yield(); else cpu_relax();
+    if (i % turns_per_check == turns_per_check - 1) {
+      // I/O readiness is picked up while spinning too: a ping-pong peer must not wait for the
+      // spin window to end. Its callbacks post, which sets our ready_hint if the work is ours.
+      if (poller) poller->poll_now();
+      // Work may appear on another core while we spin; a post only wakes sleepers.
+      if (steal(arg)) {
+        found = true;
+        break;
+      }
+      const std::uint64_t now = now_ns();
+      if (now >= deadline) break;
+      yielding = yielding || now >= pause_until;
+    }
+  }
+  rt.spinning.fetch_sub(1, std::memory_order_relaxed);
+  if (found) {
+    // Work came within the window: keep a window twice as long as this wait, up to the cap.
+    me.spin_window_ns = std::clamp(2 * (now_ns() - start), me.spin_window_ns, cap);
+  } else {
+    me.spin_window_ns = me.spin_window_ns / 2 < min_window_ns ? 0 : me.spin_window_ns / 2;
+  }
+  return found;
+}
+
+void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
+  {
+    spin_guard g(me.lock);
+    me.note_lock_wait(g.waited);
+    if (me.pending || rt.stopping.load(std::memory_order_relaxed)) return;
+    me.sleeping.store(true, std::memory_order_relaxed);
+  }
+  // The last worker to fall asleep gives back what bursts needed. Not every sleeper: a thief that
+  // naps between rounds would empty the depot that the busy core's next burst draws on.
+  if (rt.sleepers.fetch_add(1, std::memory_order_relaxed) + 1 == rt.cfg.workers)
+    detail::trim_block_pool();
+  if (rt.draining.load(std::memory_order_relaxed)) {
+    std::lock_guard l(rt.drain_mu);
+    rt.drain_cv.notify_all();
+  }
+  me.stats.sleeps.add();
+  trace::ring* const tr = me.trace.load(std::memory_order_acquire);
+  if (tr) [[unlikely]] tr->put(trace::kind::sleep, cycles_now());
+  const std::uint64_t slept_at = now_ns();
+  if (poller)
+    poller->block(me.park);  // epoll_wait, with the parker's eventfd among the watched fds
+  else
+    me.park.wait();
+  const std::uint64_t slept = now_ns() - slept_at;
+  rt.sleepers.fetch_sub(1, std::memory_order_relaxed);
+  // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
+  // needless eventfd write.
+  spin_guard g(me.lock);
+  me.note_lock_wait(g.waited);
+  // Every post, give-back or move that leaves work here while `sleeping` is set claims the wake
+  // (and clears it). Still set with work pending: this sleep ended on the watchdog's timeout, and
+  // the work would have waited for it. Counted, so a missed wake-up cannot hide.
+  const bool rescue = me.sleeping.load(std::memory_order_relaxed) && me.pending;
+  if (rescue) me.stats.rescues.add();
+  me.sleeping.store(false, std::memory_order_relaxed);
+  // Work that arrived soon after the worker fell asleep would have been caught by a spin as long
+  // as that sleep, for less than the sleep and the wake-up cost: the window grows back to it.
+  if (me.pending && slept < rt.cfg.idle_spin_ns)
+    me.spin_window_ns = std::clamp(2 * slept, std::max(me.spin_window_ns, min_window_ns),
+                                   rt.cfg.idle_spin_ns);
+  if (tr) [[unlikely]] tr->put(trace::kind::wake, cycles_now(), 0, 0, 0, rescue);
+}
+
+void wake_thief(runtime_impl& rt, const core& busy) noexcept {
+  for (unsigned i = 0; i < rt.cfg.workers; ++i) {
+    core& k = rt.cores[i];
+    if (&k == &busy || !k.sleeping.load(std::memory_order_relaxed)) continue;
+    bool wake;
+    {
+      spin_guard g(k.lock);
+      k.note_lock_wait(g.waited);
+      wake = k.claim_wake();
+    }
+    if (wake) {
+      k.park.wake();
+      return;
+    }
+  }
+}
+
+void wake_all(runtime_impl& rt) noexcept {
+  for (unsigned i = 0; i < rt.cfg.workers; ++i) {
+    core& k = rt.cores[i];
+    {
+      spin_guard g(k.lock);
+      k.sleeping.store(false, std::memory_order_relaxed);
+    }
+    k.park.wake();
+  }
+}
+
+}  // namespace hue::internal
