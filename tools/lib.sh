@@ -1,6 +1,7 @@
 # tools/lib.sh — what the benchmark scripts share, sourced (tools/race/race.sh; tools/bench-all.sh
 # may do the same): progress lines, --help from a script's header, the machine line that heads
-# every results table, the busy-machine warning, and the Python that has Debian's matplotlib.
+# every results table, the busy-machine warning, the Python that has Debian's matplotlib, and a
+# server under test: a free port, stopping it, its processes and their CPU time.
 #
 #   . "$(dirname "$0")/../lib.sh"     # from tools/race/; tools/bench-all.sh: "$(dirname "$0")/lib.sh"
 
@@ -96,4 +97,34 @@ free_port() {
   done
   echo "${0##*/}: no free port found" >&2
   return 1
+}
+
+# ---- a server's processes, for its CPU time and its system calls --------------------------------
+# tree_stat PID: "pid ticks" for PID and each live descendant (a master's workers, found through
+# the ppid of every /proc/*/stat, so workers forked at any time count), nothing when PID is gone.
+# ticks: utime + stime + cutime + cstime (fields 14-17), which cover all of a process's threads,
+# those that exited too, and its children already reaped: a worker that dies and is waited for
+# moves its time to its master's cutime, and the sum does not drop.
+tree_stat() {
+  # cat fails on the processes that exit while it reads: those do not count (and pipefail holds).
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
+    { rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")  # past "pid (comm) ", spaces and all
+      ppid[$1] = f[2]; ticks[$1] = f[12] + f[13] + f[14] + f[15] }
+    END {
+      if (!(root in ppid)) exit
+      inside[root] = 1
+      do { grew = 0
+           for (p in ppid) if (!(p in inside) && (ppid[p] in inside)) { inside[p] = 1; grew = 1 }
+      } while (grew)
+      for (p in inside) print p, ticks[p]
+    }'
+}
+
+tree_pids() { tree_stat "$1" | cut -d' ' -f1; }  # PID and its live descendants
+
+# tree_cpu_us PID: the CPU time of PID's process tree in microseconds (tick resolution, 10 ms at
+# the usual 100 Hz); nothing when PID is gone.
+tree_cpu_us() {
+  tree_stat "$1" |
+    awk -v hz="$(getconf CLK_TCK)" '{ t += $2; n++ } END { if (n) printf "%.0f\n", t * 1e6 / hz }'
 }
