@@ -6,7 +6,8 @@
 #   tools/race/race.sh [--quick] [--duration S] [--wrk-duration S] [--warmup S] [--reps R]
 #                      [--clients "25 50 100 150 200 250"] [--workers N] [--servers LIST]
 #                      [--injector-threads N] [--out DIR] [--no-build] [--no-install]
-#                      [--no-peer-cache] [--no-plot] [--keep] [--sws PATH] [--injector PATH]
+#                      [--no-peer-cache] [--no-syscalls] [--no-plot] [--keep] [--sws PATH]
+#                      [--injector PATH]
 #
 #   --quick             2 s per injector point, 3 s of wrk: a smoke test, not numbers to quote
 #   --duration S        measured seconds per injector point, and of wrk (default 10)
@@ -22,6 +23,7 @@
 #   --no-build          use the binaries already in build/release
 #   --no-install        do not apt-get the peers, wrk and matplotlib when missing
 #   --no-peer-cache     leave nginx's open_file_cache off (SWS keeps every response in memory)
+#   --no-syscalls       no strace pass (it adds about 5 s per server and rep)
 #   --no-plot           no race.png
 #   --keep              keep the servers' configs, commands and logs (DIR/server-NAME-repR/)
 #   --sws PATH, --injector PATH   the binaries (default: build/release's)
@@ -30,9 +32,20 @@
 # port of 127.0.0.1 below the ephemeral range; /etc and the packages' own services are never
 # touched. Against each in turn: wrk -t1 -c100 --latency on /index.html (keep-alive, never closed),
 # then hue-injector at each client count (150 requests per connection over the 101 files, then
-# reconnect: the paper's injector); then SIGTERM. hue's rows are hue-sws with --steal all
-# (hue-all; -coro: --style coroutines; -2r: --reactors N), --steal off, and the libasync-smp
-# emulation with and without its stealing.
+# reconnect: the paper's injector); then the system-call pass; then SIGTERM. hue's rows are hue-sws
+# with --steal all (hue-all; -coro: --style coroutines; -2r: --reactors N), --steal off, and the
+# libasync-smp emulation with and without its stealing.
+#
+# CPU per request: the utime + stime of all the server's processes (the server and its live
+# descendants: nginx's and lighttpd's workers; tools/lib.sh tree_cpu_us), read just before and
+# just after each measured window (for the injector: from the end of its warm-up until it exits),
+# over the requests completed in the window. System calls per request: a separate pass after the
+# measured ones, since strace slows a server several-fold: `strace -c -f` attached to every process
+# of the server during 2 s of wrk -t1 -c100 and then 2 s of the injector at 100 clients (when 100 is
+# among --clients), over the requests of that pass. The traced server is several times slower (it
+# stops at every call): the calls each request needs (its read, its write) show as they are, but
+# how many events an epoll_wait returns, how often a read finds nothing yet (EAGAIN) and how often
+# an idle worker yields depend on speed: those are the traced server's.
 #
 # Fairness: the same --workers everywhere; access logs off; keep-alive limits no run reaches; each
 # server's own way of sending a file; the peers' open-file caches sized to the document root where
@@ -40,15 +53,17 @@
 # generator shares the cores with the server: the numbers are only as good as the machine is quiet.
 #
 # In DIR: the raw outputs (wrk-*.txt, injector-*.txt), meta.txt (machine line, versions, load),
-# and from tools/race/race.py: runs.csv, race.csv (median and min..max over the reps), table.txt
-# (the table and ratios) and race.png (requests/s against clients, one line per server).
+# syscalls-*.txt (the strace pass: the load's output, then strace's counts), and from
+# tools/race/race.py: runs.csv, race.csv (median and min..max over the reps), table.txt (the
+# tables and ratios) and race.png (requests/s against clients, one line per server). The raw
+# outputs of the measured runs end with race.sh's line server_cpu_us=.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 . tools/lib.sh
 
 quick=0 duration="" wrk_duration="" warmup="" reps=1 workers=$(nproc) injector_threads=1
-clients="25 50 100 150 200 250" out="" build=1 install=1 peer_cache=1 plot=1 keep=0
+clients="25 50 100 150 200 250" out="" build=1 install=1 peer_cache=1 plot=1 keep=0 syscalls=1
 all_servers="hue-all hue-all-coro hue-all-2r hue-off libasync-smp-off libasync-smp nginx h2o lighttpd"
 servers=${all_servers// /,}
 sws=$repo/build/release/apps/sws/hue-sws
@@ -56,7 +71,7 @@ injector=$repo/build/release/tools/hue-injector
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;  --no-build) build=0 ;;  --no-install) install=0 ;;  --keep) keep=1 ;;
-    --no-peer-cache) peer_cache=0 ;;  --no-plot) plot=0 ;;
+    --no-peer-cache) peer_cache=0 ;;  --no-plot) plot=0 ;;  --no-syscalls) syscalls=0 ;;
     -h|--help) usage_of "$0"; exit 0 ;;
     --duration|--wrk-duration|--warmup|--reps|--clients|--workers|--servers|--injector-threads|\
     --out|--sws|--injector)
@@ -82,7 +97,7 @@ done
 if [ "$install" = 1 ]; then
   # nginx-light is Debian 12's smallest nginx. Debian starts the packages' services where systemd
   # runs: they listen on port 80 and sit idle; nothing here talks to them.
-  scripts/bootstrap.sh nginx-light h2o lighttpd wrk python3-matplotlib ||
+  scripts/bootstrap.sh nginx-light h2o lighttpd wrk python3-matplotlib strace ||
     say "WARNING: installing packages failed; going on with what is there"
 fi
 if [ "$build" = 1 ]; then
@@ -91,6 +106,10 @@ if [ "$build" = 1 ]; then
 fi
 [ -x "$injector" ] || { echo "race: $injector missing (drop --no-build?)" >&2; exit 1; }
 command -v wrk >/dev/null || say "wrk not installed (apt-get install -y wrk): no wrk column"
+if [ "$syscalls" = 1 ] && ! command -v strace >/dev/null; then
+  say "strace not installed (apt-get install -y strace): no system-call pass"
+  syscalls=0
+fi
 
 work=$(mktemp -d /tmp/hue-race.XXXXXX)
 chmod 755 "$work"  # nginx's workers and h2o run as nobody: they must read the document root
@@ -215,7 +234,74 @@ start_server() {
 }
 
 # ---- measuring ----------------------------------------------------------------------------------
-rm -f "$out"/wrk-*.txt "$out"/injector-*.txt
+inject() {  # CLIENTS SECONDS WARMUP: hue-injector against this run's server
+  "$injector" --port "$port" --clients "$1" --threads "$injector_threads" \
+    --paths-file "$work/paths.txt" --duration "$2" --warmup "$3"
+}
+
+# measure FILE SKIP CMD...: CMD's output in FILE, then the line server_cpu_us=: the server's CPU
+# time from SKIP seconds after CMD starts (its warm-up) until CMD exits. The first reading is
+# taken in the background so that CMD stays in the foreground (Ctrl-C reaches it).
+measure() {
+  local f=$1 skip=$2 sampler before after
+  shift 2
+  (sleep "$skip"; tree_cpu_us "$server_pid") > "$f.cpu" &
+  sampler=$!
+  "$@" > "$f" 2>&1 || true
+  after=$(tree_cpu_us "$server_pid")
+  wait "$sampler" || true
+  before=$(cat "$f.cpu")
+  rm -f "$f.cpu"
+  if [ -n "$before" ] && [ -n "$after" ]; then echo "server_cpu_us=$((after - before))" >> "$f"; fi
+}
+
+# all_traced PID...: every thread of every process named has a tracer.
+all_traced() {
+  local p s
+  for p in "$@"; do
+    for s in /proc/"$p"/task/*/status; do
+      if grep -q '^TracerPid:[[:space:]]*0$' "$s" 2>/dev/null; then return 1; fi
+    done
+  done
+}
+
+# count_syscalls FILE CMD...: CMD's output in FILE, then a line "--- strace -c -f" and strace's
+# counts of the server's system calls while CMD ran, every process (-p each) and thread (-f).
+count_syscalls() {
+  local f=$1 pids strace_pid
+  shift
+  mapfile -t pids < <(tree_pids "$server_pid")
+  [ ${#pids[@]} -gt 0 ] || return 0
+  strace -qq -c -f -U name,calls -o "$f.strace" "${pids[@]/#/-p}" 2> "$f.err" &
+  strace_pid=$!
+  for _ in $(seq 50); do  # attaching stops every thread once: wait for all, before the load
+    all_traced "${pids[@]}" && break
+    kill -0 "$strace_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if all_traced "${pids[@]}"; then
+    "$@" > "$f" 2>&1 || true
+  else
+    say "WARNING: strace did not attach to all of ${pids[*]}: $(head -1 "$f.err")"
+  fi
+  kill -INT "$strace_pid" 2>/dev/null || true
+  wait "$strace_pid" || true
+  if [ -s "$f" ] && [ -s "$f.strace" ]; then
+    { echo "--- strace -c -f"; cat "$f.strace"; } >> "$f"
+  else
+    rm -f "$f"
+  fi
+  rm -f "$f.strace" "$f.err"
+}
+
+# "N syscalls/request" of a count_syscalls file, for the progress lines (race.py reads it again).
+per_request() {
+  awk '/^requests=/ { sub(/.*=/, ""); r = $0 } / requests in / { r = $1 }
+       $1 == "total" { c = $2 }
+       END { if (r > 0) printf "%.1f syscalls/request", c / r; else print "no result" }' "$1"
+}
+
+rm -f "$out"/wrk-*.txt "$out"/injector-*.txt "$out"/syscalls-*.txt
 {
   meta_head
   echo "workers: $workers; injector threads: $injector_threads; reps: $reps"
@@ -250,18 +336,30 @@ for rep in $(seq "$reps"); do
     port=$(free_port)
     echo "load average before $name rep $rep: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/meta.txt"
     if ! start_server "$name" "$port"; then failed+=("$name"); continue; fi
+    url=http://127.0.0.1:$port/index.html
     if command -v wrk >/dev/null; then
       f=$out/wrk-$name-rep$rep.txt
-      wrk -t1 -c100 -d"${wrk_secs}s" --latency "http://127.0.0.1:$port/index.html" > "$f" 2>&1 || true
+      measure "$f" 0 wrk -t1 -c100 -d"${wrk_secs}s" --latency "$url"
       say "  wrk -c100: $(grep -m1 '^Requests/sec' "$f" || echo "no result (see $f)")"
     fi
     for c in $clients; do
       f=$out/injector-$name-c$c-rep$rep.txt
-      "$injector" --port "$port" --clients "$c" --threads "$injector_threads" \
-        --paths-file "$work/paths.txt" --duration "$duration" --warmup "$warmup" > "$f" 2>&1 || true
+      measure "$f" "$warmup" inject "$c" "$duration" "$warmup"
       say "  injector $c clients: $(grep -E '^(requests_per_s|p99_us|errors)=|^first error' "$f" |
                                       tr '\n' ' ')"
     done
+    if [ "$syscalls" = 1 ]; then
+      if command -v wrk >/dev/null; then
+        f=$out/syscalls-wrk-$name-rep$rep.txt
+        count_syscalls "$f" wrk -t1 -c100 -d2s "$url"
+        say "  strace, wrk -c100: $(per_request "$f" 2>/dev/null || echo "no result")"
+      fi
+      if [[ " $clients " == *" 100 "* ]]; then
+        f=$out/syscalls-injector-$name-c100-rep$rep.txt
+        count_syscalls "$f" inject 100 2 0
+        say "  strace, injector 100 clients: $(per_request "$f" 2>/dev/null || echo "no result")"
+      fi
+    fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
       say "FAILED: $name died during the run; its log:"
       tail -20 "$work/$name/server.log" | sed 's/^/   /' >&2
