@@ -4,12 +4,17 @@
     /usr/bin/python3 tools/race/race.py DIR [--no-plot]
 
 Reads DIR/wrk-SERVER-repR.txt (wrk's report) and DIR/injector-SERVER-cN-repR.txt (hue-injector's
-key=value lines) and DIR/meta.txt's machine line, and writes DIR/runs.csv (one row per run),
-DIR/race.csv (per server, tool and client count: median over the reps with min..max, median
-latencies, errors summed) and DIR/race.png (the paper's Fig. 6: requests/s against clients, one
-line per server, whiskers min..max; matplotlib, Debian's python3-matplotlib). Prints the table and
-the ratios: hue all heuristics against the best of nginx, h2o and lighttpd, against libasync-smp
-with and without its stealing (the paper: up to +73% and about +25%), coroutines against handlers.
+key=value lines), each ending with race.sh's server_cpu_us= (the server's CPU time over the
+measured window), DIR/syscalls-wrk-SERVER-repR.txt and DIR/syscalls-injector-SERVER-c100-repR.txt
+(the strace pass: the load's output, then strace -c's counts) and DIR/meta.txt's machine line, and
+writes DIR/runs.csv (one row per run), DIR/race.csv (per server, tool and client count: median over
+the reps with min..max, median latencies, CPU time and system calls per request, errors summed) and
+DIR/race.png (the paper's Fig. 6: requests/s against clients, one line per server, whiskers
+min..max; matplotlib, Debian's python3-matplotlib). Prints the table of requests/s, the table of
+CPU time and system calls per request at wrk -c100 and at 100 clients, and the ratios: hue all
+heuristics against the best of nginx, h2o and lighttpd, against libasync-smp with and without its
+stealing (the paper: up to +73% and about +25%), coroutines against handlers; in CPU per request,
+hue all heuristics against the lowest of the peers and against hue without stealing.
 """
 import csv
 import math
@@ -32,8 +37,23 @@ SERVERS = {
     "lighttpd": ("lighttpd", "#d9822b", "P", "-"),
 }
 PEERS = ["nginx", "h2o", "lighttpd"]
+# The system calls broken out per request, and the calls each column counts: the waits, timer
+# re-arms and yields an event loop adds around the work, and the reads and writes the work needs.
+SYSCALL_GROUPS = {
+    "epoll_wait": ("epoll_wait", "epoll_pwait", "epoll_pwait2"),
+    "timerfd_settime": ("timerfd_settime",),
+    "sched_yield": ("sched_yield",),
+    "read": ("read", "readv", "recvfrom", "recvmsg", "recvmmsg"),
+    "write": ("write", "writev", "sendto", "sendmsg", "sendmmsg", "sendfile"),
+}
+SYSCALL_FIELDS = ["strace_requests", "syscalls_per_request"] + \
+    [g + "_per_request" for g in SYSCALL_GROUPS]
+PER_REQUEST_FIELDS = ["cpu_us_per_request"] + SYSCALL_FIELDS[1:]
 RUN_FIELDS = ["rep", "server", "tool", "clients", "requests_per_s", "mb_per_s", "p50_us",
-              "p99_us", "errors"]
+              "p99_us", "errors", "requests", "server_cpu_us", "cpu_us_per_request"] + \
+    SYSCALL_FIELDS
+# Where the CPU time and the system calls are shown: wrk -c100, and the injector at 100 clients.
+COST_POINTS = [("wrk", 100, "wrk"), ("injector", 100, "c=100")]
 UNITS = {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7, "B": 1, "KB": 1024, "MB": 1 << 20, "GB": 1 << 30}
 
 
@@ -57,35 +77,72 @@ def read_wrk(text):
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)",
                                             field(r"Socket errors:(.*)$") or ""))
     errors += int(field(r"Non-2xx or 3xx responses:\s+(\d+)") or 0)
-    return {"requests_per_s": float(rps), "mb_per_s": scaled(field(r"^Transfer/sec:\s+(\S+)")) / 1e6,
-            "p50_us": scaled(field(r"^\s+50%\s+(\S+)")), "p99_us": scaled(field(r"^\s+99%\s+(\S+)")),
-            "errors": errors}
+    return with_cpu_per_request({
+        "requests_per_s": float(rps), "mb_per_s": scaled(field(r"^Transfer/sec:\s+(\S+)")) / 1e6,
+        "p50_us": scaled(field(r"^\s+50%\s+(\S+)")), "p99_us": scaled(field(r"^\s+99%\s+(\S+)")),
+        "errors": errors, "requests": float(field(r"^\s*(\d+) requests in") or "nan"),
+        "server_cpu_us": float(field(r"^server_cpu_us=(\d+)$") or "nan")})
 
 
 def read_injector(text):
     kv = dict(line.split("=", 1) for line in text.splitlines() if re.match(r"^\w+=", line))
     if "requests_per_s" not in kv:
         return None
-    figures = {k: float(kv.get(k, "nan")) for k in RUN_FIELDS[4:]}
-    return dict(figures, errors=int(kv.get("errors", 0)))
+    figures = {k: float(kv.get(k, "nan")) for k in ["requests_per_s", "mb_per_s", "p50_us",
+                                                     "p99_us", "requests", "server_cpu_us"]}
+    return with_cpu_per_request(dict(figures, errors=int(kv.get("errors", 0))))
+
+
+def with_cpu_per_request(figures):
+    """The run's figures with the server's CPU time per request completed in the window."""
+    ok = figures["requests"] > 0 and not math.isnan(figures["server_cpu_us"])
+    return dict(figures, cpu_us_per_request=figures["server_cpu_us"] / figures["requests"]
+                if ok else math.nan)
+
+
+def read_syscalls(text):
+    """A syscalls-*.txt: the load's output, the line '--- strace -c -f', then strace's "name calls"
+    rows and their total. Calls per request completed in the pass, in all and by SYSCALL_GROUPS."""
+    load, marker, counts = text.partition("\n--- strace -c -f\n")
+    m = re.search(r"^\s*(\d+) requests in|^requests=(\d+)$", load, re.M)
+    requests = int(m.group(1) or m.group(2)) if m else 0
+    calls = {row[0]: int(row[1]) for row in map(str.split, counts.splitlines())
+             if len(row) == 2 and row[1].isdigit()}
+    if not marker or requests == 0 or "total" not in calls:
+        return None
+    return dict({g + "_per_request": sum(calls.get(n, 0) for n in names) / requests
+                 for g, names in SYSCALL_GROUPS.items()},
+                strace_requests=requests, syscalls_per_request=calls["total"] / requests)
 
 
 def read_runs(directory):
-    runs = []
+    runs, passes = {}, {}
     for name in sorted(os.listdir(directory)):
-        m = (re.fullmatch(r"(wrk)-(.+)-rep(\d+)\.txt", name) or
-             re.fullmatch(r"(injector)-(.+)-c(\d+)-rep(\d+)\.txt", name))
+        strace = name.startswith("syscalls-")
+        base = name[len("syscalls-"):] if strace else name
+        m = (re.fullmatch(r"(wrk)-(.+)-rep(\d+)\.txt", base) or
+             re.fullmatch(r"(injector)-(.+)-c(\d+)-rep(\d+)\.txt", base))
         if not m:
             continue
         tool, server = m.group(1), m.group(2)
         clients, rep = (100, m.group(3)) if tool == "wrk" else (int(m.group(3)), m.group(4))
         with open(os.path.join(directory, name), errors="replace") as f:
-            figures = (read_wrk if tool == "wrk" else read_injector)(f.read())
+            text = f.read()
+        figures = read_syscalls(text) if strace else \
+            (read_wrk if tool == "wrk" else read_injector)(text)
         if figures is None:
             print("race.py: no result in %s" % name, file=sys.stderr)
         else:
-            runs.append(dict(figures, rep=int(rep), server=server, tool=tool, clients=clients))
-    return runs
+            key = (int(rep), server, tool, clients)
+            (passes if strace else runs)[key] = dict(figures, rep=int(rep), server=server,
+                                                     tool=tool, clients=clients)
+    for key, figures in passes.items():
+        if key in runs:
+            runs[key].update(figures)
+        else:
+            print("race.py: a strace pass without its measured run: %s" % (key,), file=sys.stderr)
+    # Runs without a strace pass (other client counts, --no-syscalls): not measured.
+    return [dict(dict.fromkeys(SYSCALL_FIELDS, math.nan), **r) for r in runs.values()]
 
 
 def median(values):
@@ -105,7 +162,8 @@ def aggregate(runs):
                   "mb_per_s": median([r["mb_per_s"] for r in rs]),
                   "p50_us": median([r["p50_us"] for r in rs]),
                   "p99_us": median([r["p99_us"] for r in rs]),
-                  "errors": int(sum(r["errors"] for r in rs if not math.isnan(r["errors"])))}
+                  "errors": int(sum(r["errors"] for r in rs if not math.isnan(r["errors"]))),
+                  **{k: median([r[k] for r in rs]) for k in PER_REQUEST_FIELDS}}
             for key, rs in groups.items()}
 
 
@@ -151,6 +209,57 @@ def print_ratios(agg, servers, clients):
         if ratios:
             print("  injector: geometric mean %.2f, min %.2f, max %.2f" % (
                 math.exp(sum(map(math.log, ratios)) / len(ratios)), min(ratios), max(ratios)))
+
+
+def print_costs(agg, servers):
+    """The table of the server's CPU time and system calls per request at COST_POINTS."""
+    print("Server CPU time and system calls per request, at wrk -c100 and the injector's 100 "
+          "clients")
+    head = "%-29s %6s %8s | %8s %8s %8s %8s %8s %8s %8s" % (
+        "server", "load", "CPU us", "calls", "epoll", "timerfd", "yield", "read", "write", "other")
+    print(head + "\n" + "-" * len(head))
+    for s in servers:
+        first = True
+        for tool, c, name in COST_POINTS:
+            v = agg.get((s, tool, c))
+            if not v:
+                continue
+            groups = [v[g + "_per_request"] for g in SYSCALL_GROUPS]
+            print("%-29s %6s %8s | %8s" % (label(s) if first else "", name,
+                                            fmt(v["cpu_us_per_request"]),
+                                            fmt(v["syscalls_per_request"], "%.2f")) +
+                  "".join(" %8s" % fmt(g, "%.2f") for g in groups) +
+                  " %8s" % fmt(v["syscalls_per_request"] - sum(groups), "%.2f"))
+            first = False
+    print("\n".join([
+        "  CPU us: utime + stime of all the server's processes over the measured window, per",
+        "  request completed in it. The calls: strace -c -f in a separate short pass under the same",
+        "  load, per request completed in that pass; traced, a server is slower, and its waits,",
+        "  reads that find nothing and yields depend on speed. epoll: epoll_wait and epoll_pwait;",
+        "  yield: sched_yield; read: read, readv, recv*; write: write, writev, send*, sendfile;",
+        "  other: the rest (epoll_ctl, accept4, close, setsockopt, open...)."]) + "\n")
+
+
+def print_cpu_ratios(agg, servers):
+    def cpu(server, tool, c):
+        v = agg.get((server, tool, c))
+        return v["cpu_us_per_request"] if v else math.nan
+    for title, num, dens in [
+            ("CPU per request, hue all heuristics / lowest of nginx, h2o, lighttpd", "hue-all",
+             PEERS),
+            ("CPU per request, hue all heuristics / hue without stealing", "hue-all", ["hue-off"])]:
+        present = [d for d in dens if d in servers]
+        if num not in servers or not present:
+            print("%s: n/a (not run)" % title)
+            continue
+        parts = []
+        for tool, c, name in COST_POINTS:
+            measured = [d for d in present if cpu(d, tool, c) > 0]
+            if measured and not math.isnan(cpu(num, tool, c)):
+                low = min(measured, key=lambda d: cpu(d, tool, c))
+                parts.append("%s %.2f%s" % (name, cpu(num, tool, c) / cpu(low, tool, c),
+                                            " (%s)" % low if len(present) > 1 else ""))
+        print("%s: %s" % (title, ", ".join(parts) if parts else "n/a (not measured)"))
 
 
 def plot(directory, agg, servers):
@@ -223,7 +332,9 @@ def main(argv):
     if clients:
         print("  * injector p99 at %d clients; errors: wrk and injector, all client counts\n"
               % clients[-1])
+    print_costs(agg, servers)
     print_ratios(agg, servers, clients)
+    print_cpu_ratios(agg, servers)
     if "--no-plot" not in argv:
         try:
             plot(directory, agg, servers)
