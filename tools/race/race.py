@@ -6,7 +6,7 @@
 Reads DIR/wrk-SERVER-repR.txt (wrk's report) and DIR/injector-SERVER-cN-repR.txt (hue-injector's
 key=value lines), each ending with race.sh's server_cpu_us= (the server's CPU time over the
 measured window), DIR/syscalls-wrk-SERVER-repR.txt and DIR/syscalls-injector-SERVER-c100-repR.txt
-(the strace pass: the load's output, then strace -c's counts) and DIR/meta.txt's machine line, and
+(the system-call pass: the load's output, then the counts of perf trace -s or strace -c) and DIR/meta.txt's machine line, and
 writes DIR/runs.csv (one row per run), DIR/race.csv (per server, tool and client count: median over
 the reps with min..max, median latencies, CPU time and system calls per request, errors summed) and
 DIR/race.png (the paper's Fig. 6: requests/s against clients, one line per server, whiskers
@@ -101,9 +101,9 @@ def with_cpu_per_request(figures):
 
 
 def read_syscalls(text):
-    """A syscalls-*.txt: the load's output, the line '--- strace -c -f', then strace's "name calls"
+    """A syscalls-*.txt: the load's output, the line '--- system calls', then "name calls"
     rows and their total. Calls per request completed in the pass, in all and by SYSCALL_GROUPS."""
-    load, marker, counts = text.partition("\n--- strace -c -f\n")
+    load, marker, counts = text.partition("\n--- system calls\n")
     m = re.search(r"^\s*(\d+) requests in|^requests=(\d+)$", load, re.M)
     requests = int(m.group(1) or m.group(2)) if m else 0
     calls = {row[0]: int(row[1]) for row in map(str.split, counts.splitlines())
@@ -140,8 +140,8 @@ def read_runs(directory):
         if key in runs:
             runs[key].update(figures)
         else:
-            print("race.py: a strace pass without its measured run: %s" % (key,), file=sys.stderr)
-    # Runs without a strace pass (other client counts, --no-syscalls): not measured.
+            print("race.py: a system-call pass without its measured run: %s" % (key,), file=sys.stderr)
+    # Runs without a system-call pass (other client counts, --no-syscalls): not measured.
     return [dict(dict.fromkeys(SYSCALL_FIELDS, math.nan), **r) for r in runs.values()]
 
 
@@ -233,9 +233,10 @@ def print_costs(agg, servers):
             first = False
     print("\n".join([
         "  CPU us: utime + stime of all the server's processes over the measured window, per",
-        "  request completed in it. The calls: strace -c -f in a separate short pass under the same",
-        "  load, per request completed in that pass; traced, a server is slower, and its waits,",
-        "  reads that find nothing and yields depend on speed. epoll: epoll_wait and epoll_pwait;",
+        "  request completed in it. The calls: perf trace -s (strace -c -f without perf) in a",
+        "  separate short pass under the same load, per request completed in that pass; under",
+        "  strace a server is slower, and its waits, reads that find nothing and yields depend on",
+        "  speed. epoll: epoll_wait and epoll_pwait;",
         "  yield: sched_yield; read: read, readv, recv*; write: write, writev, send*, sendfile;",
         "  other: the rest (epoll_ctl, accept4, close, setsockopt, open...)."]) + "\n")
 

@@ -23,7 +23,7 @@
 #   --no-build          use the binaries already in build/release
 #   --no-install        do not apt-get the peers, wrk and matplotlib when missing
 #   --no-peer-cache     leave nginx's open_file_cache off (SWS keeps every response in memory)
-#   --no-syscalls       no strace pass (it adds about 5 s per server and rep)
+#   --no-syscalls       no system-call pass (it adds about 5 s per server and rep)
 #   --no-plot           no race.png
 #   --keep              keep the servers' configs, commands and logs (DIR/server-NAME-repR/)
 #   --sws PATH, --injector PATH   the binaries (default: build/release's)
@@ -40,12 +40,12 @@
 # descendants: nginx's and lighttpd's workers; tools/lib.sh tree_cpu_us), read just before and
 # just after each measured window (for the injector: from the end of its warm-up until it exits),
 # over the requests completed in the window. System calls per request: a separate pass after the
-# measured ones, since strace slows a server several-fold: `strace -c -f` attached to every process
-# of the server during 2 s of wrk -t1 -c100 and then 2 s of the injector at 100 clients (when 100 is
-# among --clients), over the requests of that pass. The traced server is several times slower (it
-# stops at every call): the calls each request needs (its read, its write) show as they are, but
-# how many events an epoll_wait returns, how often a read finds nothing yet (EAGAIN) and how often
-# an idle worker yields depend on speed: those are the traced server's.
+# measured ones, so that tracing never slows a measured run: `perf trace -s` (or, without perf,
+# `strace -c -f`) attached to every process of the server during 2 s of wrk -t1 -c100 and then 2 s
+# of the injector at 100 clients (when 100 is among --clients), over the requests of that pass.
+# perf reads the syscall tracepoints and barely slows the server; strace stops it at every call,
+# and then how many events an epoll_wait returns, how often a read finds nothing yet (EAGAIN) and
+# how often an idle worker yields are those of a server several times slower.
 #
 # Fairness: the same --workers everywhere; access logs off; keep-alive limits no run reaches; each
 # server's own way of sending a file; the peers' open-file caches sized to the document root where
@@ -53,7 +53,7 @@
 # generator shares the cores with the server: the numbers are only as good as the machine is quiet.
 #
 # In DIR: the raw outputs (wrk-*.txt, injector-*.txt), meta.txt (machine line, versions, load),
-# syscalls-*.txt (the strace pass: the load's output, then strace's counts), and from
+# syscalls-*.txt (the system-call pass: the load's output, then the counts), and from
 # tools/race/race.py: runs.csv, race.csv (median and min..max over the reps), table.txt (the
 # tables and ratios) and race.png (requests/s against clients, one line per server). The raw
 # outputs of the measured runs end with race.sh's line server_cpu_us=.
@@ -97,7 +97,7 @@ done
 if [ "$install" = 1 ]; then
   # nginx-light is Debian 12's smallest nginx. Debian starts the packages' services where systemd
   # runs: they listen on port 80 and sit idle; nothing here talks to them.
-  scripts/bootstrap.sh nginx-light h2o lighttpd wrk python3-matplotlib strace ||
+  scripts/bootstrap.sh nginx-light h2o lighttpd wrk python3-matplotlib linux-perf strace ||
     say "WARNING: installing packages failed; going on with what is there"
 fi
 if [ "$build" = 1 ]; then
@@ -106,8 +106,8 @@ if [ "$build" = 1 ]; then
 fi
 [ -x "$injector" ] || { echo "race: $injector missing (drop --no-build?)" >&2; exit 1; }
 command -v wrk >/dev/null || say "wrk not installed (apt-get install -y wrk): no wrk column"
-if [ "$syscalls" = 1 ] && ! command -v strace >/dev/null; then
-  say "strace not installed (apt-get install -y strace): no system-call pass"
+if [ "$syscalls" = 1 ] && ! command -v perf >/dev/null && ! command -v strace >/dev/null; then
+  say "neither perf nor strace installed (apt-get install -y linux-perf): no system-call pass"
   syscalls=0
 fi
 
@@ -265,33 +265,48 @@ all_traced() {
   done
 }
 
-# count_syscalls FILE CMD...: CMD's output in FILE, then a line "--- strace -c -f" and strace's
-# counts of the server's system calls while CMD ran, every process (-p each) and thread (-f).
+# count_syscalls FILE CMD...: CMD's output in FILE, then a line "--- system calls" and the counts
+# ("name calls" rows and a total) of the server's system calls while CMD ran, every process and
+# thread. With perf (Debian's linux-perf) the counts come from `perf trace -s`, which reads the
+# syscall tracepoints and barely slows the server; else from `strace -c -f`, which stops the
+# traced thread at every call (a server runs several times slower under it, so the calls whose
+# number depends on speed, epoll waits, EAGAIN reads and idle yields, describe a slowed server).
 count_syscalls() {
-  local f=$1 pids strace_pid
+  local f=$1 pids tracer_pid
   shift
   mapfile -t pids < <(tree_pids "$server_pid")
   [ ${#pids[@]} -gt 0 ] || return 0
-  strace -qq -c -f -U name,calls -o "$f.strace" "${pids[@]/#/-p}" 2> "$f.err" &
-  strace_pid=$!
-  for _ in $(seq 50); do  # attaching stops every thread once: wait for all, before the load
-    all_traced "${pids[@]}" && break
-    kill -0 "$strace_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if all_traced "${pids[@]}"; then
-    "$@" > "$f" 2>&1 || true
+  if command -v perf >/dev/null; then
+    perf trace -s -o "$f.calls" -p "$(IFS=,; echo "${pids[*]}")" > /dev/null 2> "$f.err" &
+    tracer_pid=$!
+    sleep 1  # perf sets up its tracepoints; nothing stops the server meanwhile
   else
-    say "WARNING: strace did not attach to all of ${pids[*]}: $(head -1 "$f.err")"
+    strace -qq -c -f -U name,calls -o "$f.calls" "${pids[@]/#/-p}" 2> "$f.err" &
+    tracer_pid=$!
+    for _ in $(seq 50); do  # attaching stops every thread once: wait for all, before the load
+      all_traced "${pids[@]}" && break
+      kill -0 "$tracer_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    all_traced "${pids[@]}" ||
+      say "WARNING: strace did not attach to all of ${pids[*]}: $(head -1 "$f.err")"
   fi
-  kill -INT "$strace_pid" 2>/dev/null || true
-  wait "$strace_pid" || true
-  if [ -s "$f" ] && [ -s "$f.strace" ]; then
-    { echo "--- strace -c -f"; cat "$f.strace"; } >> "$f"
+  if kill -0 "$tracer_pid" 2>/dev/null; then "$@" > "$f" 2>&1 || true; fi
+  kill -INT "$tracer_pid" 2>/dev/null || true
+  wait "$tracer_pid" || true
+  if [ -s "$f" ] && [ -s "$f.calls" ]; then
+    # perf trace -s prints a table per thread ("name calls errors total min avg max stddev"):
+    # summed by name into strace's "name calls" rows and total.
+    { echo "--- system calls"
+      awk '/^ *syscall +calls/ { perf = 1; next }
+           perf && NF >= 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ { n[$1] += $2; t += $2; next }
+           !perf && NF == 2 && $2 ~ /^[0-9]+$/ { print }
+           END { if (perf) { for (k in n) print k, n[k]; print "total", t } }' "$f.calls"
+    } >> "$f"
   else
     rm -f "$f"
   fi
-  rm -f "$f.strace" "$f.err"
+  rm -f "$f.calls" "$f.err"
 }
 
 # "N syscalls/request" of a count_syscalls file, for the progress lines (race.py reads it again).

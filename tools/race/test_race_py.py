@@ -54,7 +54,7 @@ def injector(requests, secs=2.0, cpu_us=None):
 def strace(requests, per_request):
     """strace -c -f -U name,calls's table for `requests` requests, `per_request` calls of each."""
     rows = {name: round(n * requests) for name, n in per_request.items()}
-    return ("--- strace -c -f\nsyscall              calls\n---------------- ---------\n" +
+    return ("--- system calls\nsyscall              calls\n---------------- ---------\n" +
             "".join(f"{name:<16} {n:>9}\n" for name, n in rows.items()) +
             f"---------------- ---------\ntotal            {sum(rows.values()):>9}\n")
 
