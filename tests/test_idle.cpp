@@ -39,6 +39,27 @@ void expect_idle_below_one_percent(unsigned workers) {
   EXPECT_GT(rt.stats().total().sleeps, 0u);
 }
 
+// Spinning is counted (core_stats::spin_cycles): the part of each park spent spinning, not the
+// sleep after it. With a 2 ms spin and 30 ms between rounds, spin is a small part of idle time;
+// counted to the end of the park it would be all of it.
+TEST(Idle, spin_time_is_counted_apart_from_sleep) {
+  hue::config cfg;
+  cfg.workers = 4;
+  cfg.idle_spin = std::chrono::microseconds(2'000);
+  hue::runtime rt(cfg);
+  std::atomic<int> ran{0};
+  for (int round = 1; round <= 10; ++round) {
+    for (hue::color_t c = 0; c < 16; ++c) rt.post(c, [&] { ++ran; });
+    ASSERT_TRUE(hue_test::eventually([&] { return ran.load() == 16 * round; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past every spin: all sleep
+  }
+  const hue::core_stats t = rt.stats().total();
+  EXPECT_GT(t.sleeps, 0u);
+  EXPECT_GT(t.spin_cycles, 0u);
+  EXPECT_LT(static_cast<double>(t.spin_cycles), 0.5 * static_cast<double>(t.idle_cycles))
+      << "spin " << t.spin_cycles << " of idle " << t.idle_cycles << " cycles";
+}
+
 TEST(Idle, idle_runtime_uses_under_one_percent_cpu) { expect_idle_below_one_percent(2); }
 TEST(Idle, idle_oversubscribed_runtime_uses_under_one_percent_cpu) {
   expect_idle_below_one_percent(8);

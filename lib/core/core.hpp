@@ -95,7 +95,6 @@ struct alignas(64) core {
   alignas(64) unsigned index = 0;
   std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
   unsigned profile_tick = 0;       // samples one event in 16 for cost profiling
-  std::uint64_t spin_window_ns = 0;  // how long the next idle spin may last (idle.cpp)
   // A color-queue of another core whose batch this worker runs now (a loan: color_scheduler.hpp).
   // Read only by this worker (pin_color from that batch's handlers).
   const color_queue* loaned_queue = nullptr;

@@ -6,7 +6,6 @@
 
 #include <sched.h>
 
-#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -17,9 +16,6 @@ namespace {
 // How long a spin polls and retries its steal between two looks at the clock: 64 turns of
 // `pause` (~2 us here). Each poll is an epoll_wait and each steal reads every core's hints.
 constexpr unsigned turns_per_check = 64;
-// The window never shrinks below this once it is non-zero: a cross-core hand-off (a post, a
-// ping-pong's return) takes ~1 us to reach a spinning worker on these VMs.
-constexpr std::uint64_t min_window_ns = 1'000;
 // How long a spin uses `pause` before it spins with sched_yield. A worker spinning with pause for
 // its whole window took the CPU that a client on the same two cores needed: SWS under wrk -c100
 // served 51k requests/s so, 56k with no spin at all, 82k with yields after 4 us.
@@ -52,14 +48,11 @@ bool begin_spin(runtime_impl& rt) noexcept {
 
 bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*),
                    void* arg) {
-  const std::uint64_t cap = rt.cfg.idle_spin_ns;
-  if (me.spin_window_ns == 0 || !begin_spin(rt)) return look_once(rt, me, poller, steal, arg);
-  // The first microseconds spin with `pause`, which catches a cross-core hand-off at once; the
-  // rest of the window spins with sched_yield, which returns at once when nothing else wants this
-  // CPU but lets any other runnable thread go first (a load generator on the same cores, or,
-  // oversubscribed, the worker whose post we wait for).
-  bool yielding = rt.oversubscribed;
-  const std::uint64_t start = now_ns(), deadline = start + me.spin_window_ns,
+  if (rt.cfg.idle_spin_ns == 0) return look_once(rt, me, poller, steal, arg);
+  // `pause` first, sched_yield after pause_until (from the start when oversubscribed: the worker
+  // whose post we wait for may need this CPU); only `max_spinning` workers go on past it.
+  bool yielding = rt.oversubscribed, counted = false;
+  const std::uint64_t start = now_ns(), deadline = start + rt.cfg.idle_spin_ns,
                       pause_until = start + pause_spin_ns;
   bool found = false;
   for (unsigned i = 0;; ++i) {
@@ -80,16 +73,13 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
       }
       const std::uint64_t now = now_ns();
       if (now >= deadline) break;
-      yielding = yielding || now >= pause_until;
+      if (now >= pause_until && !counted) {
+        if (!begin_spin(rt)) break;
+        counted = yielding = true;
+      }
     }
   }
-  rt.spinning.fetch_sub(1, std::memory_order_relaxed);
-  if (found) {
-    // Work came within the window: keep a window twice as long as this wait, up to the cap.
-    me.spin_window_ns = std::clamp(2 * (now_ns() - start), me.spin_window_ns, cap);
-  } else {
-    me.spin_window_ns = me.spin_window_ns / 2 < min_window_ns ? 0 : me.spin_window_ns / 2;
-  }
+  if (counted) rt.spinning.fetch_sub(1, std::memory_order_relaxed);
   return found;
 }
 
@@ -111,12 +101,10 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   me.stats.sleeps.add();
   trace::ring* const tr = me.trace.load(std::memory_order_acquire);
   if (tr) [[unlikely]] tr->put(trace::kind::sleep, cycles_now());
-  const std::uint64_t slept_at = now_ns();
   if (poller)
     poller->block(me.park);  // epoll_wait, with the parker's eventfd among the watched fds
   else
     me.park.wait();
-  const std::uint64_t slept = now_ns() - slept_at;
   rt.sleepers.fetch_sub(1, std::memory_order_relaxed);
   // A waker clears `sleeping`; a spurious return leaves it set and would cost every later post a
   // needless eventfd write.
@@ -128,11 +116,6 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   const bool rescue = me.sleeping.load(std::memory_order_relaxed) && me.pending;
   if (rescue) me.stats.rescues.add();
   me.sleeping.store(false, std::memory_order_relaxed);
-  // Work that arrived soon after the worker fell asleep would have been caught by a spin as long
-  // as that sleep, for less than the sleep and the wake-up cost: the window grows back to it.
-  if (me.pending && slept < rt.cfg.idle_spin_ns)
-    me.spin_window_ns = std::clamp(2 * slept, std::max(me.spin_window_ns, min_window_ns),
-                                   rt.cfg.idle_spin_ns);
   if (tr) [[unlikely]] tr->put(trace::kind::wake, cycles_now(), 0, 0, 0, rescue);
 }
 

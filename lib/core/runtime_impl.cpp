@@ -18,10 +18,7 @@ runtime_impl::runtime_impl(runtime* s, const config& c)
       cores(new core[cfg.workers]),
       oversubscribed(cfg.workers > topo.cores()),
       max_spinning(std::max(1u, cfg.workers / 2)) {
-  for (unsigned i = 0; i < cfg.workers; ++i) {
-    cores[i].index = i;
-    cores[i].spin_window_ns = cfg.idle_spin_ns;
-  }
+  for (unsigned i = 0; i < cfg.workers; ++i) cores[i].index = i;
 }
 
 // True when every event posted so far has finished running. `events_run` is read first: each

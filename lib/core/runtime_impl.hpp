@@ -51,7 +51,7 @@ struct runtime_impl {
   color_table table;
   std::unique_ptr<core[]> cores;
   bool oversubscribed;        // more workers than cores: idle workers yield rather than spin
-  unsigned max_spinning;      // idle workers allowed to spin at once (idle.hpp)
+  unsigned max_spinning;      // idle workers allowed to spin past the first 4 us (idle.hpp)
   std::unique_ptr<scheduler> sched;  // set once by the runtime's constructor, before any worker
 
   // Read on every post and every batch, written once: a line of their own so they stay shared.
@@ -62,7 +62,7 @@ struct runtime_impl {
   std::atomic<bool> tracing{false};    // a trace window is open: posts take a post id
   alignas(64) std::atomic<std::uint64_t> posts_rejected{0};
   std::atomic<unsigned> sleepers{0};   // workers asleep in the kernel
-  std::atomic<unsigned> spinning{0};   // idle workers spinning now, at most max_spinning
+  std::atomic<unsigned> spinning{0};   // idle workers past the first 4 us of a spin
   std::atomic<color_t> next_fresh_color{first_fresh_color};  // runtime::new_color
 
   std::vector<std::thread> threads;
