@@ -50,7 +50,10 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
                    void* arg) {
   if (rt.cfg.idle_spin_ns == 0) return look_once(rt, me, poller, steal, arg);
   // `pause` first, sched_yield after pause_until (from the start when oversubscribed: the worker
-  // whose post we wait for may need this CPU); only `max_spinning` workers go on past it.
+  // whose post we wait for may need this CPU); only `max_spinning` workers go on past it, not
+  // counting those that poll a reactor: their spin is what notices I/O at once (capped, the
+  // reactor's core of an echo over one connection slept in epoll_wait between messages and served
+  // 9k messages/s instead of 27k).
   bool yielding = rt.oversubscribed, counted = false;
   const std::uint64_t start = now_ns(), deadline = start + rt.cfg.idle_spin_ns,
                       pause_until = start + pause_spin_ns;
@@ -74,8 +77,9 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
       const std::uint64_t now = now_ns();
       if (now >= deadline) break;
       if (now >= pause_until && !counted) {
-        if (!begin_spin(rt)) break;
-        counted = yielding = true;
+        if (!poller && !begin_spin(rt)) break;
+        counted = !poller;
+        yielding = true;
       }
     }
   }

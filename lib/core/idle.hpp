@@ -5,8 +5,9 @@
 //   running    it runs batches or steals (no flag);
 //   spinning   it watches its queues, polls its reactor and retries steals for up to `idle_spin`
 //              (50 us): the first 4 us with `pause`, any idle worker; the rest with sched_yield,
-//              at most `max_spinning` workers at once (half of them, at least one), counted in
-//              runtime_impl::spinning. Spin time is counted (core_stats::spin_cycles).
+//              every worker that polls a reactor and at most `max_spinning` others at once (half
+//              the workers, at least one), counted in runtime_impl::spinning. Spin time is
+//              counted (core_stats::spin_cycles).
 //   sleeping   `core::sleeping`, set under the core lock just before it blocks in the kernel (the
 //              parker's eventfd, or epoll_wait when its core polls a reactor). Whoever leaves work
 //              on a sleeping core claims the wake under that lock (core::claim_wake), clearing the
