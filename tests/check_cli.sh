@@ -34,6 +34,7 @@ for p in "$sws --root $root" "$echo_" "$demo"; do
   expect 2 "--workers: '2x'" $p --workers 2x
   expect 2 '--no-such-option' $p --no-such-option
   expect 2 '--steal' $p --steal sideways
+  expect 2 "--idle-spin: '5x'" $p --idle-spin 5x
 done
 for p in "$echo_" "$sws --root $root"; do
   expect 2 "--port: '80x'" $p --port 80x

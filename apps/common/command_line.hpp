@@ -80,8 +80,8 @@ CLI::Option* add_millis(CLI::App& app, const std::string& name, Duration& into,
       ->default_str(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(into).count()));
 }
 
-// --workers, --steal and --trace, into the runtime's configuration. Unset, the runtime reads
-// HUE_WORKERS, HUE_STEAL and HUE_TRACE, else uses its defaults.
+// --workers, --steal, --idle-spin and --trace, into the runtime's configuration. Unset, the runtime
+// reads HUE_WORKERS, HUE_STEAL, HUE_IDLE_SPIN_US and HUE_TRACE, else uses its defaults.
 inline void add_runtime_options(CLI::App& app, hue::config& cfg) {
   app.add_option("--workers", cfg.workers, "worker threads (default: HUE_WORKERS, else one per core)")
       ->transform(decimal<unsigned>())
@@ -100,6 +100,13 @@ inline void add_runtime_options(CLI::App& app, hue::config& cfg) {
          "work stealing: off, base, all, time-left,penalty,locality (any of them), libasync-smp, "
          "libasync-smp-off (default: HUE_STEAL, else all)")
       ->type_name("MODE");
+  app.add_option_function<unsigned>(
+         "--idle-spin",
+         [&cfg](unsigned us) { cfg.idle_spin = std::chrono::microseconds(us); },
+         "microseconds an idle worker spins before it sleeps (default: HUE_IDLE_SPIN_US, else "
+         "the program's)")
+      ->transform(decimal<unsigned>())
+      ->type_name("US");
   app.add_option("--trace", cfg.trace,
                  "record a trace from start to exit into FILE (Chrome trace-event JSON: "
                  "ui.perfetto.dev; tools/trace/summary.py) (default: HUE_TRACE, else none)")
