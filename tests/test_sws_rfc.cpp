@@ -24,7 +24,7 @@ class Rfc : public testing::TestWithParam<style> {
   static sws::config config() {
     sws::config cfg;
     cfg.limits.max_body_bytes = 1000;
-    cfg.limits.max_target_bytes = 200;
+    cfg.limits.max_request_line_bytes = 200;  // small, so that a 414 takes few bytes to provoke
     cfg.limits.max_header_bytes = 2048;
     return cfg;
   }
@@ -118,6 +118,13 @@ TEST_P(Rfc, s3_method_is_case_sensitive_and_unknown_methods_are_501) {
 
 TEST_P(Rfc, s3_target_longer_than_the_limit_is_414) {
   EXPECT_STATUS_AND_CLOSE(get("/" + std::string(300, 'a')), 414);
+}
+
+TEST_P(Rfc, s3_request_line_at_the_limit_is_served) {
+  // 200 octets, CRLF included: "GET /" + target + " HTTP/1.1\r\n".
+  const std::string target = "/" + std::string(200 - 16, 'a');
+  EXPECT_EQ(must(get(target)).status, 404);
+  EXPECT_STATUS_AND_CLOSE(get(target + "a"), 414);
 }
 
 TEST_P(Rfc, s3_2_1_origin_form_is_served_and_its_query_ignored) {
