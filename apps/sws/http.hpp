@@ -60,8 +60,11 @@ enum class method : std::uint8_t {
 
 struct limits {
   // Request line + headers + the blank line, counted from the start of `in` (so leading empty
-  // lines count too): 431 beyond, whether the header section is complete or not.
-  std::size_t max_header_bytes = 8192;
+  // lines count too): 431 beyond, whether the header section is complete or not. Twice the
+  // request line's limit: a line at that limit leaves room for a browser's fields (User-Agent,
+  // Accept, cookies), which would otherwise turn the longest lines into 431s. The price is the
+  // re-scan of a head arriving in pieces (at most this many bytes per line end).
+  std::size_t max_header_bytes = 16384;
   // The request line, method SP request-target SP HTTP-version CRLF: 8,000 octets, the minimum
   // RFC 9112 §3 recommends every recipient support. 414 at the line's first byte past the limit,
   // whichever part it falls in (a target, but also a method or the version after a target that
