@@ -583,6 +583,17 @@ TEST(Limits, request_line_of_8000_octets_split_across_many_reads) {
   }
 }
 
+TEST(Limits, incomplete_says_whether_the_request_line_is_done) {
+  // The session re-parses an open request line once it passes its limit (session.cpp): it tells
+  // an open line from open fields by req.verb.
+  EXPECT_EQ(parse("GET /abc").r.req.verb, method::unknown);
+  EXPECT_EQ(parse("GET /abc HTTP/1.1\r").r.req.verb, method::unknown);
+  EXPECT_EQ(parse("\r\nGET").r.req.verb, method::unknown);
+  const parsed p = parse("GET /abc HTTP/1.1\r\nHost: x");
+  EXPECT_EQ(p.r.st, status::incomplete);
+  EXPECT_EQ(p.r.req.verb, method::get);
+}
+
 TEST(Limits, header_limit_wins_when_smaller_than_the_request_line_limit) {
   EXPECT_EQ(st("GET /" + std::string(100, 'a'), with(50, 4096, 0)), status::headers_too_large);
   // Equal limits: the byte past both is the header limit's.

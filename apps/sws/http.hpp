@@ -135,6 +135,8 @@ struct parse_result {
   // When incomplete: 0 while the header section is open, else its size (only the body is
   // awaited, and a body needs no line end to make progress).
   std::size_t head_bytes = 0;
+  // When incomplete, `req.verb` tells whether the request line is done: method::unknown while it
+  // is still open (a complete line with an unknown method is 501, never incomplete).
   request req;
 };
 
