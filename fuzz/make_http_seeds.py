@@ -7,10 +7,10 @@ corpus as they are (named regress-*), not through this script.
 """
 import os
 
-# byte 0: bits 0-1 max_header_bytes {8192, 1024, 64, 16}; bits 2-3 max_target_bytes
-# {4096, 256, 16, 3}; bits 4-5 max_body_bytes {0, 8, 1000, 100000}.
-def limits(header=0, target=0, body=0):
-    return header | target << 2 | body << 4
+# byte 0: bits 0-1 max_header_bytes {16384, 1024, 64, 16}; bits 2-3 max_request_line_bytes
+# {8000, 256, 16, 3}; bits 4-5 max_body_bytes {0, 8, 1000, 100000}.
+def limits(header=0, line=0, body=0):
+    return header | line << 2 | body << 4
 
 WHOLE, BYTES = 0, 1   # byte 1: 0 all at once, 1 byte by byte,
 TINY, LARGE = 5, 6    # odd: pieces of 1..8 bytes, even: pieces of 1..512 bytes
@@ -68,10 +68,14 @@ SEEDS = {
     "options-forms": (limits(), TINY, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS /a HTTP/1.1\r\nHost: x\r\n\r\nGET * HTTP/1.1\r\nHost: x\r\n\r\n"),
     # 413, 414, 431
     "payload-too-large": (limits(), TINY, get(b"/", b"Content-Length: 99999999999999999999999\r\n")),
-    "uri-too-long-small-limit": (limits(target=3), BYTES, get(b"/abcdef")),
-    "uri-too-long-default": (limits(), LARGE, get(b"/" + b"a" * 4200)),
+    "uri-too-long-small-limit": (limits(line=3), BYTES, get(b"/abcdef")),
+    "request-line-at-16-then-17": (limits(line=2), TINY, get(b"/") + get(b"/a")),
+    # RFC 9112 §3's 8,000 octets: a line of exactly 8,000 is served, the next one of 8,001 is 414.
+    "request-line-8000-then-8001": (limits(), LARGE,
+        get(b"/" + b"a" * 7984, b"Host: x\r\n") + get(b"/" + b"b" * 7985, b"Host: x\r\n")),
+    "uri-too-long-default": (limits(), LARGE, get(b"/" + b"a" * 8100)),
     "headers-too-large-small-limit": (limits(header=3), BYTES, get(b"/", b"Host: localhost\r\n")),
-    "headers-too-large-default": (limits(), LARGE, GET + b"X: " + b"v" * 8300 + b"\r\n\r\n"),
+    "headers-too-large-default": (limits(), LARGE, GET + b"X: " + b"v" * 16500 + b"\r\n\r\n"),
     "headers-near-64": (limits(header=2), TINY, get(b"/", b"A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n")),
     # traversal attempts (normalize_target)
     "traversal-dotdot": (limits(), TINY, get(b"/../../etc/passwd") + get(b"/a/b/../../../x")),

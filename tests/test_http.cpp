@@ -104,17 +104,23 @@ parsed parse(std::string_view s, const limits& lim = {}) {
 
 status st(std::string_view s, const limits& lim = {}) { return parse(s, lim).r.st; }
 
-limits with(std::size_t header, std::size_t target, std::size_t body) {
+limits with(std::size_t header, std::size_t line, std::size_t body) {
   limits l;
   l.max_header_bytes = header;
-  l.max_target_bytes = target;
+  l.max_request_line_bytes = line;
   l.max_body_bytes = body;
   return l;
 }
-limits body_limit(std::size_t n) { return with(8192, 4096, n); }
+limits body_limit(std::size_t n) { return with(limits{}.max_header_bytes, limits{}.max_request_line_bytes, n); }
 
 const std::string get = "GET / HTTP/1.1\r\n";
 const std::string end = "\r\n";
+
+// "GET /aaa...a HTTP/1.1\r\n": a request line of exactly `octets` bytes (CRLF included).
+std::string get_line(std::size_t octets) {
+  const std::size_t fixed = std::string("GET / HTTP/1.1\r\n").size();  // 16: method, SPs, "/", version
+  return "GET /" + std::string(octets - fixed, 'a') + " HTTP/1.1\r\n";
+}
 
 // ---------------------------------------------------------------------------------------------
 // Verdicts: each case is one behaviour; the same table drives the split tests below.
@@ -152,8 +158,10 @@ const std::vector<verdict>& verdicts() {
     {"options_star", "OPTIONS * HTTP/1.1\r\n\r\n", status::complete},
     {"absolute_form_target", "GET http://example.com/x HTTP/1.1\r\n\r\n", status::complete},
     {"backslash_and_high_bytes_in_target", "GET /a\\b\xff HTTP/1.1\r\n\r\n", status::complete},
-    {"target_exactly_at_limit", "GET /abcdefg HTTP/1.1\r\n\r\n", status::complete,
-     with(8192, 8, 0)},
+    {"request_line_exactly_at_limit", "GET /abcdefg HTTP/1.1\r\n\r\n", status::complete,
+     with(8192, 23, 0)},
+    {"request_line_of_8000_octets_by_default", get_line(8000) + "Host: x\r\n" + end,
+     status::complete},
     {"header_section_exactly_at_limit", get + "X: 1\r\n" + end, status::complete,
      with(get.size() + 8, 4096, 0)},
 
@@ -269,25 +277,35 @@ const std::vector<verdict>& verdicts() {
      get + "Content-Length: 5\r\nTransfer-Encoding: x\r\n" + end, status::payload_too_large},
 
     // 414
-    {"target_over_default_limit", "GET /" + std::string(4096, 'a') + " HTTP/1.1\r\n\r\n",
+    {"request_line_of_8001_octets_by_default", get_line(8001) + "Host: x\r\n" + end,
      status::uri_too_long},
-    {"target_one_over_limit", "GET /abcdefgh HTTP/1.1\r\n\r\n", status::uri_too_long,
-     with(8192, 8, 0)},
+    {"request_line_one_over_limit", "GET /abcdefgh HTTP/1.1\r\n\r\n", status::uri_too_long,
+     with(8192, 23, 0)},
     {"long_target_before_its_end", "GET /aaaaaaaaaaaaaaaa", status::uri_too_long,
-     with(8192, 4, 0)},
+     with(8192, 8, 0)},
     {"long_target_before_bad_version", "GET /aaaaaaaa HTTP/9\r\n\r\n", status::uri_too_long,
-     with(8192, 4, 0)},
+     with(8192, 8, 0)},
+    // The limit is the line's, not the target's: a method, or the version after a target that
+    // used up the room, passes it too.
+    {"long_method_before_its_end", "ABCDEFGHIJKLMNOP / HTTP/1.1\r\n\r\n", status::uri_too_long,
+     with(8192, 8, 0)},
+    {"version_past_the_limit", "GET /abcdefg HTTP/1.1\r\n\r\n", status::uri_too_long,
+     with(8192, 22, 0)},
+    {"request_line_at_limit_after_empty_lines", "\r\n\r\nGET /abcdefg HTTP/1.1\r\n\r\n",
+     status::complete, with(8192, 23, 0)},
+    {"request_line_over_limit_after_empty_lines", "\r\n\r\nGET /abcdefgh HTTP/1.1\r\n\r\n",
+     status::uri_too_long, with(8192, 23, 0)},
 
     // 431
     {"complete_header_section_one_over_limit", get + "X: 1\r\n" + end,
      status::headers_too_large, with(get.size() + 7, 4096, 0)},
     {"endless_empty_lines", [] { std::string s; for (int k = 0; k < 100; ++k) s += "\r\n";
                                   return s; }(), status::headers_too_large, with(64, 64, 0)},
-    {"one_endless_field", get + "X: " + std::string(9000, 'v'), status::headers_too_large},
+    {"one_endless_field", get + "X: " + std::string(17000, 'v'), status::headers_too_large},
     {"endless_request_line", "GET /" + std::string(300, 'a'), status::headers_too_large,
      with(256, 1024, 0)},
     {"many_fields", [] { std::string s = get; for (int k = 0; k < 2000; ++k) s += "X: y\r\n";
-                         return s + end; }(), status::headers_too_large},
+                         return s + end; }(), status::headers_too_large, with(8192, 8000, 0)},
   };
   return v;
 }
@@ -497,13 +515,96 @@ TEST(Limits, leading_empty_lines_count_toward_the_header_limit) {
   EXPECT_EQ(st(in, with(in.size() - 1, 4096, 0)), status::headers_too_large);
 }
 
-TEST(Limits, target_limit_is_inclusive) {
-  EXPECT_EQ(st("GET /" + std::string(4095, 'a') + " HTTP/1.1\r\n\r\n"), status::complete);
-  EXPECT_EQ(st("GET /" + std::string(4096, 'a') + " HTTP/1.1\r\n\r\n"), status::uri_too_long);
+TEST(Limits, default_request_line_limit_is_rfc_9112s_8000_octets) {
+  // RFC 9112 §3: "It is RECOMMENDED that all HTTP senders and recipients support, at a minimum,
+  // request-line lengths of 8000 octets".
+  EXPECT_EQ(limits{}.max_request_line_bytes, 8000u);
+  // ... and the header limit leaves room for fields after such a line.
+  EXPECT_GE(limits{}.max_header_bytes, 2 * limits{}.max_request_line_bytes);
 }
 
-TEST(Limits, header_limit_wins_when_smaller_than_the_target_limit) {
+TEST(Limits, request_line_of_8000_octets_is_complete_and_8001_is_414) {
+  ASSERT_EQ(get_line(8000).size(), 8000u);
+  const parsed p = parse(get_line(8000) + "Host: x\r\n" + end);
+  ASSERT_EQ(p.r.st, status::complete);
+  EXPECT_EQ(p.r.req.target.size(), 8000u - 15);  // all but "GET ", " HTTP/1.1\r\n"
+  EXPECT_EQ(p.r.req.verb, method::get);
+  EXPECT_EQ(st(get_line(8001) + "Host: x\r\n" + end), status::uri_too_long);
+  // The same with the longest method SWS knows: the whole line counts, not the target alone.
+  const std::string options = "OPTIONS /" + std::string(8000 - 20, 'a') + " HTTP/1.1\r\n";
+  ASSERT_EQ(options.size(), 8000u);
+  EXPECT_EQ(st(options + end), status::complete);
+  EXPECT_EQ(st("OPTIONS /a" + options.substr(9) + end), status::uri_too_long);
+}
+
+TEST(Limits, request_line_past_the_limit_is_414_at_its_first_byte_past_it) {
+  // 8,000 bytes of a line that has not ended yet: it may still end (no verdict); the 8,001st
+  // byte, whatever it is, is 414 without waiting for the line's end.
+  const std::string open = "GET /" + std::string(7995, 'a');
+  ASSERT_EQ(open.size(), 8000u);
+  EXPECT_EQ(st(open), status::incomplete);
+  EXPECT_EQ(st(open + "a"), status::uri_too_long);
+  EXPECT_EQ(st(open + " "), status::uri_too_long);
+  EXPECT_EQ(st(open + "\x01"), status::uri_too_long);  // past the limit: not looked at as a 400
+  // In the version: the line's last byte (LF) is the 8,001st.
+  const std::string line = get_line(8001);
+  EXPECT_EQ(st(line.substr(0, 8000)), status::incomplete);
+  EXPECT_EQ(st(line), status::uri_too_long);
+}
+
+TEST(Limits, request_line_of_8000_octets_split_across_many_reads) {
+  // A connection's way: a growing buffer, re-parsed at each read, in reads of 1 to 97 bytes.
+  for (const std::size_t octets : {std::size_t{8000}, std::size_t{8001}}) {
+    const std::string in = get_line(octets) + "Host: x\r\n" + end;
+    const status want = octets == 8000 ? status::complete : status::uri_too_long;
+    guarded g(in);
+    std::size_t n = 0, step = 0, reads = 0;
+    status last = status::incomplete;
+    while (n < in.size()) {
+      n = std::min(in.size(), n + 1 + (step++ * 37) % 97);
+      ++reads;
+      const parse_result r = parse_request(g.place(std::string_view(in).substr(0, n)));
+      last = r.st;
+      if (n <= 8000) ASSERT_EQ(r.st, status::incomplete) << octets << ": after " << n << " bytes";
+      if (r.st != status::incomplete) {
+        ASSERT_EQ(r.st, want) << octets << ": after " << n << " bytes";
+        if (want == status::complete) {
+          EXPECT_EQ(n, in.size());
+          EXPECT_EQ(r.consumed, in.size());
+          EXPECT_EQ(r.req.target.size(), octets - 15);
+        } else {
+          EXPECT_LT(n, 8001 + 97) << "414 within one read of the 8,001st byte";
+        }
+        break;
+      }
+    }
+    EXPECT_EQ(last, want) << octets;
+    EXPECT_GT(reads, 100u) << octets;  // many reads, not a few large ones
+  }
+}
+
+TEST(Limits, incomplete_says_whether_the_request_line_is_done) {
+  // The session re-parses an open request line once it passes its limit (session.cpp): it tells
+  // an open line from open fields by req.verb.
+  EXPECT_EQ(parse("GET /abc").r.req.verb, method::unknown);
+  EXPECT_EQ(parse("GET /abc HTTP/1.1\r").r.req.verb, method::unknown);
+  EXPECT_EQ(parse("\r\nGET").r.req.verb, method::unknown);
+  const parsed p = parse("GET /abc HTTP/1.1\r\nHost: x");
+  EXPECT_EQ(p.r.st, status::incomplete);
+  EXPECT_EQ(p.r.req.verb, method::get);
+}
+
+TEST(Limits, header_limit_wins_when_smaller_than_the_request_line_limit) {
   EXPECT_EQ(st("GET /" + std::string(100, 'a'), with(50, 4096, 0)), status::headers_too_large);
+  // Equal limits: the byte past both is the header limit's.
+  EXPECT_EQ(st("GET /" + std::string(100, 'a'), with(50, 50, 0)), status::headers_too_large);
+}
+
+TEST(Limits, huge_limits_do_not_overflow) {
+  const std::size_t huge = static_cast<std::size_t>(-1);
+  EXPECT_EQ(st("GET /" + std::string(100, 'a'), with(huge, huge, 0)), status::incomplete);
+  EXPECT_EQ(st(get_line(9000) + end, with(huge, huge, 0)), status::complete);
+  EXPECT_EQ(st(get_line(9000) + end, with(huge, huge - 1, 0)), status::complete);
 }
 
 TEST(Limits, body_limit_is_inclusive) {
@@ -844,6 +945,27 @@ TEST(Normalize, other_forms_are_bad_requests) {
   EXPECT_EQ(norm("http:///x"), bad);
   EXPECT_EQ(norm("http://"), bad);
   EXPECT_EQ(norm("httpx://h/x"), bad);
+}
+
+TEST(Normalize, targets_as_long_as_the_request_line_allows) {
+  // Nothing in the normalizer is sized by PATH_MAX or NAME_MAX: the limit is the request line's
+  // (the file lookup is a map of the scanned root, so an overlong name simply names no file).
+  std::string many;  // 3,990 one-byte segments: a 7,980-byte target, a 7,979-byte path
+  for (int k = 0; k < 3990; ++k) many += "/a";
+  const norm_result r = norm(many);
+  EXPECT_EQ(r.first, target_status::ok);
+  EXPECT_EQ(r.second.size(), 7979u);
+  EXPECT_EQ(r.second.substr(0, 6), "a/a/a/");
+  // 3,990 "./" segments in front of a real name: they all go.
+  std::string dots = "/";
+  for (int k = 0; k < 3990; ++k) dots += "./";
+  EXPECT_EQ(norm(dots + "index.html"), ok("index.html"));
+  // A segment far over NAME_MAX (255) is still a path; not this function's business.
+  EXPECT_EQ(norm("/" + std::string(7000, 'n')), ok(std::string(7000, 'n')));
+  // Climbing as far as the line allows never escapes: 3,990 ".." after 1 name.
+  std::string up = "/a";
+  for (int k = 0; k < 3990; ++k) up += "/..";
+  EXPECT_EQ(norm(up), not_found);
 }
 
 TEST(Normalize, path_is_overwritten_and_cleared_on_failure) {

@@ -24,7 +24,7 @@ class Rfc : public testing::TestWithParam<style> {
   static sws::config config() {
     sws::config cfg;
     cfg.limits.max_body_bytes = 1000;
-    cfg.limits.max_target_bytes = 200;
+    cfg.limits.max_request_line_bytes = 200;  // small, so that a 414 takes few bytes to provoke
     cfg.limits.max_header_bytes = 2048;
     return cfg;
   }
@@ -118,6 +118,34 @@ TEST_P(Rfc, s3_method_is_case_sensitive_and_unknown_methods_are_501) {
 
 TEST_P(Rfc, s3_target_longer_than_the_limit_is_414) {
   EXPECT_STATUS_AND_CLOSE(get("/" + std::string(300, 'a')), 414);
+}
+
+TEST_P(Rfc, s3_request_line_at_the_limit_is_served) {
+  // 200 octets, CRLF included: "GET /" + target + " HTTP/1.1\r\n".
+  const std::string target = "/" + std::string(200 - 16, 'a');
+  EXPECT_EQ(must(get(target)).status, 404);
+  EXPECT_STATUS_AND_CLOSE(get(target + "a"), 414);
+}
+
+// A line past its limit that arrives in pieces and never ends: 414 as soon as the limit is
+// passed, not at a line end that never comes nor at the header limit (2,048 here) nor at the
+// header time-out. The session skips re-parses of bytes without a line end, but not that one.
+TEST_P(Rfc, s3_request_line_past_the_limit_is_414_before_its_end) {
+  const int fd = dial(port());
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  send_all(fd, "GET /");
+  for (int k = 0; k < 20; ++k) {  // 5 + 200 bytes, 10 at a time: one past the limit
+    std::this_thread::sleep_for(2ms);
+    send_all(fd, std::string(10, 'a'));
+  }
+  std::string buf;
+  const auto r = read_reply(fd, buf);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 414);
+  EXPECT_FALSE(r->keep_alive);
+  EXPECT_TRUE(buf.empty() && closed_by_peer(fd));
+  ::close(fd);
 }
 
 TEST_P(Rfc, s3_2_1_origin_form_is_served_and_its_query_ignored) {

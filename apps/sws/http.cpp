@@ -339,23 +339,28 @@ parse_result parse_request(std::string_view in, const limits& lim) {
     i += 2;
   }
 
-  // method SP: a token, then exactly one space.
+  // The request line gets max_request_line_bytes from its first byte: every part of it scans up
+  // to `line_end` at most (written so that a huge limit cannot overflow). Reaching `line_end` is
+  // 414 when the byte there is already in, the first one past the limit: a long target (or
+  // method, or a version after a target that took all the room) is refused without waiting for
+  // the line's end. Otherwise `line_end` is `avail` and more() waits, or answers 431 when the
+  // header limit is the nearer one.
   const std::size_t m0 = i;
-  while (i < avail && is(in[i], tchar)) ++i;
-  if (i == avail) return more();
+  const std::size_t line_end =
+      avail - m0 > lim.max_request_line_bytes ? m0 + lim.max_request_line_bytes : avail;
+  auto past_line = [&] { return line_end < avail ? fail(status::uri_too_long) : more(); };
+
+  // method SP: a token, then exactly one space.
+  while (i < line_end && is(in[i], tchar)) ++i;
+  if (i == line_end) return past_line();
   if (i == m0 || in[i] != ' ') return fail(status::bad_request);
   r.req.method_name = in.substr(m0, i - m0);
   ++i;
 
-  // request-target SP: visible bytes only. 414 at the first byte past max_target_bytes, without
-  // waiting for the end of the target.
+  // request-target SP: visible bytes only.
   const std::size_t t0 = i;
-  // Scan at most one byte past the target limit (written so that a huge limit cannot overflow).
-  const std::size_t tend =
-      avail - t0 > lim.max_target_bytes ? t0 + lim.max_target_bytes + 1 : avail;
-  while (i < tend && is(in[i], target_byte)) ++i;
-  if (i - t0 > lim.max_target_bytes) return fail(status::uri_too_long);
-  if (i == avail) return more();
+  while (i < line_end && is(in[i], target_byte)) ++i;
+  if (i == line_end) return past_line();
   if (i == t0 || in[i] != ' ') return fail(status::bad_request);
   r.req.target = in.substr(t0, i - t0);
   ++i;
@@ -365,7 +370,7 @@ parse_result parse_request(std::string_view in, const limits& lim) {
   static constexpr char shape[] = "HTTP/0.0\r\n";  // '0' marks a digit
   const std::size_t v0 = i;
   for (std::size_t k = 0; k < sizeof shape - 1; ++k, ++i) {
-    if (i == avail) return more();
+    if (i == line_end) return past_line();
     const bool ok = shape[k] == '0' ? is_digit(in[i]) : in[i] == shape[k];
     if (!ok) return fail(status::bad_request);
   }

@@ -24,7 +24,8 @@
 //     of the whole request, never a different one. So a request that arrives in pieces gets the
 //     same answer as one that arrives at once, and errors are reported as soon as the bytes that
 //     show them are in: the first problem in byte order wins (an unknown method is 501 before a
-//     bad header is seen; a target past max_target_bytes is 414 before its end arrives).
+//     bad header is seen; a request line past max_request_line_bytes is 414 at its first byte
+//     past the limit, before its end arrives).
 //   - Line ends are CRLF only. A bare LF (or bare CR) anywhere in the request line or header
 //     section is 400, leading empty lines included; RFC 9112 §2.2 allows either choice, and
 //     refusing leaves no room to disagree with a proxy about where a line ends.
@@ -59,9 +60,18 @@ enum class method : std::uint8_t {
 
 struct limits {
   // Request line + headers + the blank line, counted from the start of `in` (so leading empty
-  // lines count too): 431 beyond, whether the header section is complete or not.
-  std::size_t max_header_bytes = 8192;
-  std::size_t max_target_bytes = 4096;  // 414 beyond
+  // lines count too): 431 beyond, whether the header section is complete or not. Twice the
+  // request line's limit: a line at that limit leaves room for a browser's fields (User-Agent,
+  // Accept, cookies), which would otherwise turn the longest lines into 431s. The price is the
+  // re-scan of a head arriving in pieces (at most this many bytes per line end).
+  std::size_t max_header_bytes = 16384;
+  // The request line, method SP request-target SP HTTP-version CRLF: 8,000 octets, the minimum
+  // RFC 9112 §3 recommends every recipient support. 414 at the line's first byte past the limit,
+  // whichever part it falls in (a target, but also a method or the version after a target that
+  // used up the room), without waiting for the line's end. Leading empty lines do not count
+  // here (they do toward max_header_bytes). A limit above max_header_bytes is never reached:
+  // the header limit's 431 comes first.
+  std::size_t max_request_line_bytes = 8000;
   // Bodies (of any method) are skipped up to this, and counted in `consumed`; a Content-Length
   // beyond it is 413, reported when the header line is read.
   std::size_t max_body_bytes = 0;
@@ -112,7 +122,7 @@ enum class status : std::uint8_t {
   // Content-Length that is not all digits, or two that disagree; Transfer-Encoding with
   // Content-Length, in HTTP/1.0, or without chunked last; a malformed chunked body.
   bad_request,
-  uri_too_long,  // 414: the target is longer than max_target_bytes
+  uri_too_long,  // 414: the request line is longer than max_request_line_bytes
   headers_too_large,  // 431: no end of the header section within max_header_bytes
   payload_too_large,  // 413: Content-Length (or the encoded chunked body) above max_body_bytes
   not_implemented,    // 501: unknown method, or a transfer coding other than chunked
@@ -125,6 +135,8 @@ struct parse_result {
   // When incomplete: 0 while the header section is open, else its size (only the body is
   // awaited, and a body needs no line end to make progress).
   std::size_t head_bytes = 0;
+  // When incomplete, `req.verb` tells whether the request line is done: method::unknown while it
+  // is still open (a complete line with an unknown method is 501, never incomplete).
   request req;
 };
 

@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
                        "on SIGTERM, time left to in-flight requests");
   hue_apps::add_number(app, "--max-header-bytes", cfg.limits.max_header_bytes,
                        "larger request heads get 431");
+  hue_apps::add_number(app, "--max-request-line-bytes", cfg.limits.max_request_line_bytes,
+                       "longer request lines (method, target, version) get 414; the default is "
+                       "RFC 9112's recommended minimum");
   hue_apps::add_number(app, "--max-body-bytes", cfg.limits.max_body_bytes,
                        "request content skipped up to this; larger gets 413 and a close");
   hue_apps::add_number(app, "--cache-file-bytes", cfg.cache.max_file_bytes,

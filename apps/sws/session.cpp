@@ -87,13 +87,17 @@ session::parsed session::parse(const http::limits& lim) {
   // of the whole head per byte:
   //   - while the head is open, or a chunked body arrives: bytes without a line end cannot
   //     complete anything (errors a re-parse would find now are found at the next line end, and
-  //     the limits still apply: past them the re-parse happens);
+  //     the limits still apply: past them the re-parse happens). The request line's limit too:
+  //     a line still open when the buffer passes it is re-parsed at once, so its 414 does not
+  //     wait for a line end that may never come, or for the header limit further on;
   //   - a Content-Length body: nothing changes until all of it is there.
   if (checked_ > 0 && checked_ <= rest.size()) {
     const bool no_new_line =
         std::memchr(rest.data() + checked_, '\n', rest.size() - checked_) == nullptr;
     bool skip;
-    if (!awaiting_body_) skip = rest.size() <= lim.max_header_bytes && no_new_line;
+    if (!awaiting_body_)
+      skip = rest.size() <= lim.max_header_bytes && no_new_line &&
+             !(line_open_ && rest.size() > lim.max_request_line_bytes);
     else if (body_end_ > 0) skip = rest.size() < body_end_;
     else skip = rest.size() - head_bytes_ < lim.max_body_bytes && no_new_line;  // chunked
     if (skip) {
@@ -103,6 +107,11 @@ session::parsed session::parse(const http::limits& lim) {
   }
   const http::parse_result r = http::parse_request(rest, lim);
   checked_ = r.st == http::status::incomplete ? rest.size() : 0;
+  // Leading empty lines are in `rest` but not in the line: with them the line may still be within
+  // its limit when `rest` is past it. Then the flag drops, and the line's 414 comes at the next
+  // line end or the header limit, rather than from a re-parse at every read.
+  line_open_ = r.st == http::status::incomplete && r.req.verb == http::method::unknown &&
+               rest.size() <= lim.max_request_line_bytes;
   awaiting_body_ = r.st == http::status::incomplete && r.head_bytes > 0;
   head_bytes_ = r.head_bytes;
   body_end_ = awaiting_body_ && !r.req.chunked ? r.head_bytes + r.req.body_bytes : 0;

@@ -122,6 +122,7 @@ class session {
   bool awaiting_body_ = false;  // the last parse had a complete head and waited for content
   std::size_t head_bytes_ = 0;  // that head's size
   std::size_t body_end_ = 0;    // Content-Length: where the request ends; 0 for chunked
+  bool line_open_ = false;      // the last parse stopped inside the request line, within its limit
   std::unique_ptr<request_conditions> cond_;  // allocated at the first conditional request
   std::vector<std::shared_ptr<const file_cache>> retained_;
 };

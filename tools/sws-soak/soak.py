@@ -289,12 +289,12 @@ def garbage_client(port, files, stats, stop, rng):
 
 
 def oversized_client(port, files, stats, stop, rng):
-    """Heads above --max-header-bytes (8192) must get 431 (or a reset that beat the reply)."""
+    """Heads above --max-header-bytes (16384) must get 431 (or a reset that beat the reply)."""
     while not stop.is_set():
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=5.0)
             try:
-                s.sendall(request("/index.html", "X-Big: " + "b" * rng.randrange(9000, 20000) + "\r\n"))
+                s.sendall(request("/index.html", "X-Big: " + "b" * rng.randrange(17000, 28000) + "\r\n"))
                 data, how = read_to_close(s)
                 status = data[9:12].decode("latin-1") if data else ""
                 if status and status != "431":
