@@ -26,8 +26,8 @@
 // a wake-up, 7 us instead of 1).
 // Measured and not kept: a per-worker window that halved after a spin that found nothing and grew
 // back when work came soon (the spin-then-block rule). With the cap it cost SWS 4% more CPU per
-// request under wrk -c100 (13.0 against 12.6 us, medians of 5 interleaved runs), since the worker
-// that gave up spinning paid a wake-up for each request that followed.
+// request under wrk -c100 (13.0 against 12.6 us, medians of 5 interleaved runs); a likely reading,
+// not checked: a worker that had given up spinning paid a wake-up for the requests that followed.
 #pragma once
 
 #include "runtime_impl.hpp"
