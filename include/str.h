@@ -258,7 +258,7 @@ inline const strbuf &strbuf_cat (const strbuf &b, const char *p, bool copy = tru
 {
   return b.cat (p, copy);
 }
-inline const strbuf &strbuf_cat (const strbuf &b, char *p) { return strbuf_cat (b, (const char *) p); }  // not b.cat (p): that recursed (wt-async-loop fix)
+inline const strbuf &strbuf_cat (const strbuf &b, char *p) { return strbuf_cat (b, (const char *) p); }  // not b.cat (p): that recursed
 inline const strbuf &strbuf_cat (const strbuf &b, int n) { return b.fmt ("%d", n); }
 inline const strbuf &strbuf_cat (const strbuf &b, u_int n) { return b.fmt ("%u", n); }
 inline const strbuf &strbuf_cat (const strbuf &b, long n) { return b.fmt ("%ld", n); }

@@ -41,7 +41,7 @@ for prog in async_example async_example_tree; do
   out=$("$stage/$prog" 2>&1)
   echo "$out" | grep -qx 'async pkg-config example: ok 510' || { echo "$prog printed: $out"; exit 1; }
 done
-# The event loop too (wt-async-loop): apps/async/async_timer.C (async.h, aios.h, timecb, sigcb)
+# The event loop too: apps/async/async_timer.C (async.h, aios.h, timecb, sigcb)
 # built against the installed hue-async, run for 3 ticks.
 PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
   sh -c 'c++ -O2 apps/async/async_timer.C $(pkg-config --cflags --libs hue-async) -o "$0/async_timer"' "$stage"

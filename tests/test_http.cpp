@@ -271,8 +271,11 @@ const std::vector<verdict>& verdicts() {
     {"chunk_size_over_limit", get + "Transfer-Encoding: chunked\r\n" + end + "fffffffffffffffffff",
      status::payload_too_large, body_limit(100)},
     {"too_many_chunks",
-     get + "Transfer-Encoding: chunked\r\n" + end + [] { std::string b; for (int k = 0; k < 1025; ++k)
-       b += "1\r\nx\r\n"; return b + "0\r\n\r\n"; }(), status::payload_too_large, body_limit(100000)},
+     get + "Transfer-Encoding: chunked\r\n" + end + [] {
+       std::string b;
+       for (int k = 0; k < 1025; ++k) b += "1\r\nx\r\n";
+       return b + "0\r\n\r\n";
+     }(), status::payload_too_large, body_limit(100000)},
     {"payload_before_later_transfer_encoding",
      get + "Content-Length: 5\r\nTransfer-Encoding: x\r\n" + end, status::payload_too_large},
 
@@ -565,7 +568,9 @@ TEST(Limits, request_line_of_8000_octets_split_across_many_reads) {
       ++reads;
       const parse_result r = parse_request(g.place(std::string_view(in).substr(0, n)));
       last = r.st;
-      if (n <= 8000) ASSERT_EQ(r.st, status::incomplete) << octets << ": after " << n << " bytes";
+      if (n <= 8000) {
+        ASSERT_EQ(r.st, status::incomplete) << octets << ": after " << n << " bytes";
+      }
       if (r.st != status::incomplete) {
         ASSERT_EQ(r.st, want) << octets << ": after " << n << " bytes";
         if (want == status::complete) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""One command for the libasync comparisons of issue 13 (item 7).
+"""One command for the libasync comparisons (README, "libasync compatibility").
 
   tools/async_compare.py [--build build/release] [--peer-echo PATH] [--secs 3] [--reps 3]
 

@@ -6,6 +6,7 @@
 // and compared on another are meaningful.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -24,6 +25,15 @@ inline std::uint64_t cycles_now() noexcept {
 #else
 #error "hue needs a cycle counter for this architecture"
 #endif
+}
+
+// steady_clock in nanoseconds since its epoch (CLOCK_MONOTONIC): where a time must mean the same
+// to the kernel or across processes (timer deadlines, trace windows), or where the TSC's rate is
+// not known (spin windows given in microseconds).
+inline std::uint64_t steady_ns() noexcept {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
 
 // Tells a spinning hardware thread to yield pipeline resources to its sibling.

@@ -6,7 +6,6 @@
 
 #include <sched.h>
 
-#include <chrono>
 #include <mutex>
 
 namespace hue::internal {
@@ -20,12 +19,6 @@ constexpr unsigned turns_per_check = 64;
 // its whole window took the CPU that a client on the same two cores needed: SWS under wrk -c100
 // served 51k requests/s so, 56k with no spin at all, 82k with yields after 4 us.
 constexpr std::uint64_t pause_spin_ns = 4'000;
-
-std::uint64_t now_ns() noexcept {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
 
 // One look, without spinning: this core's queues, the reactor, a steal.
 bool look_once(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*), void* arg) {
@@ -55,7 +48,7 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
   // reactor's core of an echo over one connection slept in epoll_wait between messages and served
   // 9k messages/s instead of 27k).
   bool yielding = rt.oversubscribed, counted = false;
-  const std::uint64_t start = now_ns(), deadline = start + rt.cfg.idle_spin_ns,
+  const std::uint64_t start = steady_ns(), deadline = start + rt.cfg.idle_spin_ns,
                       pause_until = start + pause_spin_ns;
   bool found = false;
   for (unsigned i = 0;; ++i) {
@@ -74,7 +67,7 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
         found = true;
         break;
       }
-      const std::uint64_t now = now_ns();
+      const std::uint64_t now = steady_ns();
       if (now >= deadline) break;
       if (now >= pause_until && !counted) {
         if (!poller && !begin_spin(rt)) break;

@@ -4,7 +4,6 @@
 
 #include "cycles.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
@@ -53,16 +52,6 @@ void runtime_impl::report_exception(core& c, const handler_info& info, color_t c
                  info.name);
   }
 }
-
-namespace {
-
-std::uint64_t steady_ns() noexcept {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
-}  // namespace
 
 void runtime_impl::start_trace(const std::string& file) {
   if (file.empty()) throw std::invalid_argument("hue: start_trace needs a file name");

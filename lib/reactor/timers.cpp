@@ -1,26 +1,16 @@
 // lib/reactor/timers.cpp — the reactor's timer heap (timers.hpp).
 #include "timers.hpp"
 
+#include "core/cycles.hpp"
 #include "reactor_core.hpp"
 
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <system_error>
 
 namespace hue::internal {
-
-namespace {
-
-std::int64_t steady_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 timer_heap::timer_heap() : fd_(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "hue: timerfd_create");
@@ -108,7 +98,7 @@ void timer_heap::expire() noexcept {
   [[maybe_unused]] const ssize_t r = ::read(fd_, &expirations, sizeof expirations);  // EAGAIN: none
   std::lock_guard l(mu_);
   armed_ns_ = INT64_MAX;  // fired (or about to be re-armed below)
-  const std::int64_t now = steady_now_ns();
+  const auto now = static_cast<std::int64_t>(steady_ns());
   while (!heap_.empty() && entry(heap_.front()).due_ns <= now) {
     registration_state* s = heap_.front();
     timer_entry& e = entry(s);
