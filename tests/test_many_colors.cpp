@@ -45,7 +45,6 @@ TEST(ManyColors, a_million_distinct_colors_run_in_parallel_and_memory_returns_to
   cfg.workers = 2;
   hue::runtime rt(cfg);
   std::atomic<std::uint64_t> ran{0};
-  std::atomic<int> running{0}, most_running{0};
 
   // Warm-up: let thread caches and the block depot reach their steady size before the baseline.
   for (hue::color_t c = 0; c < 100'000; ++c) rt.post(c, [&] { ++ran; });
@@ -56,11 +55,7 @@ TEST(ManyColors, a_million_distinct_colors_run_in_parallel_and_memory_returns_to
   std::uint64_t peak = 0;
   for (hue::color_t c = 0; c < million; ++c) {
     rt.post(million + c, [&] {
-      const int now = running.fetch_add(1) + 1;
-      int m = most_running.load();
-      while (now > m && !most_running.compare_exchange_weak(m, now)) {}
       hue_test::busy(20);
-      running.fetch_sub(1);
       ran.fetch_add(1, std::memory_order_relaxed);
     });
     if (c % 65536 == 0) peak = std::max(peak, allocated_bytes());
@@ -72,8 +67,20 @@ TEST(ManyColors, a_million_distinct_colors_run_in_parallel_and_memory_returns_to
                        std::chrono::seconds(10));
   const std::uint64_t after = allocated_bytes();
 
-  // Distinct colors spread over both workers and ran side by side.
-  EXPECT_EQ(most_running.load(), 2);
+  // Distinct colors run side by side: two handlers of colors homed on different cores wait for
+  // each other (bounded). The check used to be "two of the million were seen running at once";
+  // those handlers last ~20 ns, and on a loaded machine (the ASan pass beside other tests) a run
+  // saw no overlap without anything being serialized.
+  std::atomic<int> arrived{0}, met{0};
+  const auto rendezvous = [&] {
+    arrived.fetch_add(1);
+    if (hue_test::eventually([&] { return arrived.load() == 2; }, std::chrono::seconds(30)))
+      met.fetch_add(1);
+  };
+  rt.post(rt.new_color_on(0), rendezvous);
+  rt.post(rt.new_color_on(1), rendezvous);
+  ASSERT_TRUE(hue_test::eventually([&] { return arrived.load() == 2; }));
+  ASSERT_TRUE(hue_test::eventually([&] { return met.load() == 2; }));
   const auto s = rt.stats();
   // Spread by hash: each core's queues received a fair share. Where they ran is not checked: when
   // the host deschedules one worker (a loaded CI machine), the other rightly borrows its events,
