@@ -31,7 +31,7 @@ hue::task<void> coro_server::serve(std::shared_ptr<connection> c) {
   // WriteResponse: everything queued, waiting for the socket as needed.
   auto flush = [&]() -> hue::task<bool> {
     for (;;) {
-      switch (c->s.flush(c->fd)) {
+      switch (this->flush(*c)) {
         case io_status::ok:
           if (!c->s.output_pending()) co_return true;
           // A large file's step is done: let the color's other work run, then send the next.

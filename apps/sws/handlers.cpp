@@ -132,7 +132,7 @@ void handler_server::write_response(const conn_ptr& c) {
     rt_.post(c->color, [this, c] { parse_request(c); }, parse_info);
     return;
   }
-  switch (c->s.flush(c->fd)) {
+  switch (flush(*c)) {
     case io_status::ok:
       if (c->s.output_pending()) {
         // A large file's step is done and the socket still takes more: no writability edge will

@@ -2,8 +2,8 @@
 // (version 0.0.4), served on an opt-in path (hue-sws --metrics PATH).
 //
 // What is exported: requests by status, bytes sent, open and accepted connections, time-outs,
-// resets, reloads (the server's `counters`), and the runtime's per-core counters (events, batches,
-// steals, idle, busy and lock-wait cycles, remote posts, rescues), each with a `core` label.
+// resets, reloads (the server's `counters`), and every per-core counter of the runtime
+// (hue::core_counter_fields, the one list in hue/stats.hpp), each with a `core` label.
 // The text is rendered on the requesting connection's color from relaxed loads: a scrape is not an
 // atomic cut across cores, but every counter in it is exact and monotonic, as Prometheus expects.
 #pragma once

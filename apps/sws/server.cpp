@@ -125,9 +125,16 @@ void server::close(connection& c, bool reset) {
   ::close(c.fd);
   stats_.closed.fetch_add(1, std::memory_order_relaxed);
   if (reset) stats_.resets.fetch_add(1, std::memory_order_relaxed);
-  stats_.bytes_out.fetch_add(c.s.bytes_written(), std::memory_order_relaxed);
   rt_.post(accept_color, [this, self = c.shared_from_this()] { dec_client_accepted(self); },
            dec_info);
+}
+
+hue::net::io_status server::flush(connection& c) {
+  const std::uint64_t before = c.s.bytes_written();
+  const hue::net::io_status st = c.s.flush(c.fd);
+  if (const std::uint64_t n = c.s.bytes_written() - before)
+    stats_.bytes_out.fetch_add(n, std::memory_order_relaxed);
+  return st;
 }
 
 void server::dec_client_accepted(const std::shared_ptr<connection>& c) {

@@ -142,6 +142,10 @@ class server {
   void idle_deadline(connection& c);     // waiting for a next request: keep-alive time-out
   void request_deadline(connection& c);  // a partial request is buffered: header time-out
   void close(connection& c, bool reset);  // Close: then DecClientAccepted on the accept color
+  // The session's queued output to the socket, as far as it goes now (session::flush); the bytes
+  // it wrote count in sws_sent_bytes_total at once, not when the connection closes (a keep-alive
+  // connection can stay open for hours).
+  hue::net::io_status flush(connection& c);
   void log(const connection& c, const session::parsed& p, int status);
   // CheckInCache's first look: when `p` asks for the metrics path, queues the exposition on the
   // connection, logs it and returns true (the caller then writes the response as for a file).

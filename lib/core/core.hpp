@@ -37,26 +37,19 @@ class counter {
   std::atomic<std::uint64_t> v_{0};
 };
 
-// Written by the worker only (and read by snapshots).
+// The counters HUE_CORE_COUNTERS marks `worker`: written by the worker only (and read by
+// snapshots). The `shared` ones are members of `core` itself, on the line posters touch.
+#define HUE_KEPT_worker(field) counter field;
+#define HUE_KEPT_shared(field)
+#define HUE_KEPT_derived(field)
+#define HUE_WORKER_COUNTER(field, kept, stem, heading, help) HUE_KEPT_##kept(field)
 struct core_counters {
-  counter events_run;
-  counter batches;
-  counter handler_exceptions;
-  counter idle_cycles;
-  counter spin_cycles;
-  counter sleeps;
-  counter steal_attempts;
-  counter steal_successes;
-  counter steal_failures;
-  counter events_stolen;
-  counter colors_stolen;
-  counter steal_cycles;
-  counter stolen_time_cycles;
-  counter regret_steals;
-  counter colors_migrated;
-  counter remote_posts;            // made by this worker's handlers (stats.hpp)
-  counter rescues;
+  HUE_CORE_COUNTERS(HUE_WORKER_COUNTER)
 };
+#undef HUE_WORKER_COUNTER
+#undef HUE_KEPT_worker
+#undef HUE_KEPT_shared
+#undef HUE_KEPT_derived
 
 struct alignas(64) core {
   // --- shared with posters: guarded by `lock`. Ordered so that a post to a default-priority color

@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -66,22 +65,34 @@ def check(sws, root, style):
         cores = {dict(k[1])["core"] for k in s0 if k[0] == "hue_core_events_run_total"}
         assert cores == {"0", "1"}, cores
         assert s0[("sws_connections_open", ())] >= 1, s0[("sws_connections_open", ())]
-        for _ in range(20):
-            assert get(conn, "/")[0] == 200
-        for _ in range(3):
-            assert get(conn, "/no-such-file")[0] == 404
+        # Counters are current: on one keep-alive connection that stays open, every scrape already
+        # shows the response before it (its status and its bytes), not only once the connection
+        # closes. Each step: a page or a 404, then a scrape; between two scrapes the 200s grow by
+        # exactly 2 (the page and the previous scrape) and the bytes by at least the page's body.
+        _, prev = scrape(conn)
+        for i in range(20):
+            path, code = ("/", 200) if i % 4 else ("/no-such-file", 404)
+            status, _, body = get(conn, path)
+            assert status == code, (path, status)
+            _, now = scrape(conn)
+            key = ("sws_requests_total", (("code", str(code)),))
+            grew = now[key] - prev.get(key, 0)
+            assert grew == (2 if code == 200 else 1), (style, i, code, grew)
+            sent = now[("sws_sent_bytes_total", ())] - prev[("sws_sent_bytes_total", ())]
+            assert sent >= len(body) + 1, (style, i, sent, len(body))
+            prev = now
         status, headers, body = get(conn, "/metrics", "HEAD")
         assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0, headers
-        # A fresh connection so that the first one's close adds its bytes to sws_sent_bytes_total.
-        conn.close()
-        time.sleep(0.2)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        _, s1 = scrape(conn)
+        fam1, s1 = scrape(conn)
         ok0 = s0.get(("sws_requests_total", (("code", "200"),)), 0)
         ok1 = s1[("sws_requests_total", (("code", "200"),))]
-        assert ok1 - ok0 >= 21, (ok0, ok1)  # 20 pages, the first scrape and the HEAD
-        assert s1[("sws_requests_total", (("code", "404"),))] == 3, s1
-        assert s1[("sws_sent_bytes_total", ())] > 0
+        assert ok1 - ok0 >= 21, (ok0, ok1)  # 15 pages, 21 scrapes and the HEAD
+        assert s1[("sws_requests_total", (("code", "404"),))] == 5, s1
+        # Every runtime counter of the one list is exported, with a sample per core.
+        for name in ("hue_core_colors_migrated", "hue_core_spin_cycles", "hue_core_rescues",
+                     "hue_core_steal_failures", "hue_core_stolen_time_cycles", "hue_posts_rejected"):
+            assert fam1.get(name) == "counter", (style, name, fam1.get(name))
+        assert {dict(k[1])["core"] for k in s1 if k[0] == "hue_core_colors_migrated_total"} == cores
         ev0 = sum(v for k, v in s0.items() if k[0] == "hue_core_events_run_total")
         ev1 = sum(v for k, v in s1.items() if k[0] == "hue_core_events_run_total")
         assert ev1 > ev0, (ev0, ev1)
