@@ -71,6 +71,9 @@ struct reactor_config {
   std::chrono::microseconds busy_poll_interval{20};
 };
 
+template <class T>
+class task;
+
 namespace internal {
 class reactor_core;
 struct registration_state;
@@ -159,9 +162,9 @@ class reactor {
   };
   poll_counts polls() const noexcept;
 
-  internal::reactor_core& core() const noexcept { return *core_; }  // for lib/ and coroutines
-
  private:
+  // spawn() lists its detached coroutines in the reactor, so destroying the reactor ends them.
+  friend void spawn(reactor& io, color_t color, task<void> t);
   std::shared_ptr<internal::reactor_core> core_;
 };
 

@@ -42,9 +42,9 @@
 namespace hue {
 
 class runtime;
+class reactor;
 namespace internal {
-struct runtime_impl;
-runtime_impl& impl_of(runtime& rt) noexcept;  // for the reactor (lib/reactor), not for users
+struct runtime_impl;  // opaque: the implementation (pimpl), defined in lib/core
 }
 
 class runtime {
@@ -145,7 +145,7 @@ class runtime {
   static std::optional<color_t> current_color() noexcept;
 
  private:
-  friend internal::runtime_impl& internal::impl_of(runtime& rt) noexcept;
+  friend class reactor;  // attaches its polling to a core of this runtime
   bool post_event(color_t color, detail::event* e);  // takes ownership of e, even on throw
   std::unique_ptr<internal::runtime_impl> impl_;
 };

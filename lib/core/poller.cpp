@@ -9,8 +9,6 @@
 
 namespace hue::internal {
 
-runtime_impl& impl_of(runtime& rt) noexcept;  // runtime.cpp
-
 poller_lease::poller_lease(core& me) : me_(me) {
   if (!me.poll.attached.load(std::memory_order_acquire)) return;
   spin_guard g(me.lock);
@@ -32,8 +30,8 @@ void resume_poller_if_dormant(core& me, bool dormant) noexcept {
   if (poller.get()) poller.get()->resume();
 }
 
-poll_host::poll_host(runtime& rt, unsigned k)
-    : rt_(impl_of(rt)), core_([&]() -> core& {
+poll_host::poll_host(runtime_impl& rt, unsigned k)
+    : rt_(rt), core_([&]() -> core& {
         if (k >= rt_.cfg.workers)
           throw std::out_of_range("hue: reactor_config::core " + std::to_string(k) +
                                   " >= workers " + std::to_string(rt_.cfg.workers));
@@ -95,7 +93,7 @@ trace::ring* poll_host::trace_ring() const noexcept {
 bool poll_host::on_own_worker() const noexcept { return current_worker.rt == &rt_; }
 
 void poll_host::stop_and_join() {
-  rt_.self->stop();
+  rt_.stop();
   rt_.join();
 }
 

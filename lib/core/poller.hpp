@@ -76,7 +76,7 @@ void resume_poller_if_dormant(core& me, bool dormant) noexcept;
 // fresh colors, and stopping the runtime. Nothing else of the runtime is visible to lib/reactor.
 class poll_host {
  public:
-  poll_host(runtime& rt, unsigned core);  // throws std::out_of_range for a core >= workers
+  poll_host(runtime_impl& rt, unsigned core);  // throws std::out_of_range for a core >= workers
 
   int wake_fd() const noexcept;                 // the core's parker eventfd
   void consume_wake() noexcept;                 // clears it after it polled readable

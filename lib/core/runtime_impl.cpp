@@ -3,6 +3,7 @@
 #include "runtime_impl.hpp"
 
 #include "cycles.hpp"
+#include "idle.hpp"
 
 #include <cstdio>
 #include <stdexcept>
@@ -28,6 +29,12 @@ bool runtime_impl::quiescent() const noexcept {
   for (unsigned i = 0; i < cfg.workers; ++i) run += cores[i].stats.events_run.get();
   for (unsigned i = 0; i < cfg.workers; ++i) posted += cores[i].events_posted.get();
   return run == posted;
+}
+
+void runtime_impl::stop() noexcept {
+  accepting.store(false, std::memory_order_relaxed);
+  stopping.store(true, std::memory_order_relaxed);
+  wake_all(*this);
 }
 
 void runtime_impl::join() {

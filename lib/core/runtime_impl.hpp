@@ -135,6 +135,8 @@ struct runtime_impl {
   }
 
   bool quiescent() const noexcept;
+  // runtime::stop(): refuses further posts and wakes every worker to leave.
+  void stop() noexcept;
   void join();
   // The current exception, thrown by a handler of `info` on `color`, to the error hook; counted
   // on `c` (the core that ran it, or the reactor's polling core for a delivery that failed).

@@ -24,7 +24,8 @@ struct root {
     internal::coroutine_roots& owner;
     color_t color;
 
-    promise_type(reactor& io, color_t c, task<void>&) : owner(internal::coroutine_roots::of(io.core())), color(c) {
+    promise_type(reactor&, internal::coroutine_roots& roots, color_t c, task<void>&)
+        : owner(roots), color(c) {
       frame = std::coroutine_handle<promise_type>::from_promise(*this);
       owner.track(this);
     }
@@ -41,7 +42,7 @@ struct root {
   std::coroutine_handle<promise_type> h;
 };
 
-root run_root(reactor& io, color_t color, task<void> t) {
+root run_root(reactor& io, internal::coroutine_roots&, color_t color, task<void> t) {
   std::exception_ptr error;
   try {
     co_await std::move(t);
@@ -56,7 +57,7 @@ root run_root(reactor& io, color_t color, task<void> t) {
 
 void spawn(reactor& io, color_t color, task<void> t) {
   if (!t.valid()) throw std::invalid_argument("hue: spawn of an empty task");
-  const root r = run_root(io, color, std::move(t));
+  const root r = run_root(io, internal::coroutine_roots::of(*io.core_), color, std::move(t));
   const std::coroutine_handle<> h = r.h;
   if (!io.rt().post(color, [h] { h.resume(); }, coroutine_info)) h.destroy();  // stopped
 }

@@ -180,8 +180,8 @@ void on_fd_ready(evutil_socket_t, short what, void* arg) {
 
 // --- the reactor core ---
 
-reactor_core::reactor_core(runtime& r, const reactor_config& c)
-    : rt(r), cfg(c), color(c.color ? *c.color : r.new_color_on(c.core)), host_(r, c.core) {
+reactor_core::reactor_core(runtime& r, runtime_impl& impl, const reactor_config& c)
+    : rt(r), cfg(c), color(c.color ? *c.color : r.new_color_on(c.core)), host_(impl, c.core) {
   if (c.priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
   init_process_once();
   base_ = make_base();
@@ -340,7 +340,7 @@ void registration::reset() noexcept {
 }
 
 reactor::reactor(runtime& rt, reactor_config cfg)
-    : core_(std::make_shared<internal::reactor_core>(rt, cfg)) {
+    : core_(std::make_shared<internal::reactor_core>(rt, *rt.impl_, cfg)) {
   core_->start();
 }
 

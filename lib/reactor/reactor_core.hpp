@@ -67,7 +67,8 @@ struct registration_state {
 
 class reactor_core final : public idle_poller, public std::enable_shared_from_this<reactor_core> {
  public:
-  reactor_core(runtime& rt, const reactor_config& cfg);
+  // `impl` is `rt`'s implementation: the reactor polls on one of its cores.
+  reactor_core(runtime& rt, runtime_impl& impl, const reactor_config& cfg);
   ~reactor_core();
   void start();  // attaches to the polling core; after construction (needs shared_from_this)
   void close();  // the reactor object is going away: stop polling, hand signals over

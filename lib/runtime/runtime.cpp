@@ -24,8 +24,6 @@ std::unique_ptr<scheduler> make_scheduler(runtime_impl& rt) {
 
 }  // namespace
 
-runtime_impl& impl_of(runtime& rt) noexcept { return *rt.impl_; }
-
 bool called_from_worker_of(const runtime_impl* rt) noexcept { return current_worker.rt == rt; }
 
 }  // namespace internal
@@ -106,11 +104,7 @@ unsigned runtime::core_of(color_t color) const noexcept {
   return impl_->table.slot_of(color).owner.load(std::memory_order_relaxed);
 }
 
-void runtime::stop() noexcept {
-  impl_->accepting.store(false, std::memory_order_relaxed);
-  impl_->stopping.store(true, std::memory_order_relaxed);
-  internal::wake_all(*impl_);
-}
+void runtime::stop() noexcept { impl_->stop(); }
 
 void runtime::drain() {
   if (internal::called_from_worker_of(impl_.get()))
