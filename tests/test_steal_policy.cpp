@@ -2,7 +2,10 @@
 // functions of the paper's Fig. 2, construct_core_set with and without locality, and the cache
 // distances read by hwloc from synthetic machines (the paper's 2 x quad-core Xeon E5410, where
 // pairs of cores share an L2, and a two-NUMA-node machine).
+#include "core/color_policy.hpp"
+#include "core/color_scheduler.hpp"
 #include "legacy/legacy_queue.hpp"
+#include "steal/policies.hpp"
 #include "steal/stealing_queue.hpp"
 #include "steal/victims.hpp"
 #include "topology/topology.hpp"
@@ -13,6 +16,23 @@
 #include <vector>
 
 namespace {
+
+// The policy contract is checked by the compiler: the three policies meet it, and a policy with a
+// member missing or of another shape does not.
+using namespace hue::internal;
+static_assert(color_policy<no_stealing>);
+static_assert(color_policy<fig2_stealing<true>> && color_policy<time_left_stealing<false>>);
+static_assert(color_policy_for<time_left_stealing<true>, color_scheduler<time_left_stealing<true>>>);
+struct lane_fits_may_throw : no_stealing {
+  using no_stealing::no_stealing;
+  bool lane_fits(const hue::detail::event&) const { return true; }
+};
+static_assert(!color_policy<lane_fits_may_throw>);
+struct time_left_not_constant : no_stealing {
+  using no_stealing::no_stealing;
+  const bool keeps_time_left = false;
+};
+static_assert(!color_policy<time_left_not_constant>);
 
 using hue::detail::event;
 using hue::internal::legacy_queue;

@@ -3,15 +3,8 @@
 // and moved between cores.
 //
 // The stealing policy is a template parameter, so each mode's post path and run loop are compiled
-// for that mode alone (scheduler.hpp). A `Policy` (lib/steal) provides:
-//   keeps_time_left        constexpr: posts and batches maintain time_left / cost_left
-//   cost_of(info)          an event's expected cycles (annotation or measured)
-//   weight(e)              what an event adds to its color's time left
-//   restage(c, q)          q's time left or state changed (lock held): re-file it for thieves
-//   thief_wanted(c, q, was_queued, was_interval, was_time_left)   a post just made c worth a
-//                          thief's visit (lock held; was_time_left: c.time_left before the post)
-//   try_steal(me, sched)   phase 2 of the run loop
-//   measured_only          profile every handler, annotations ignored
+// for that mode alone (scheduler.hpp). What a policy provides is the concept `color_policy`
+// (color_policy.hpp), checked by the compiler.
 //
 // The lane. A color-queue costs a block, a slot-chain link and a batch of its own; most colors
 // of a fork/join round or of a request's short handlers have one event and die with it. So the
@@ -31,6 +24,7 @@
 #pragma once
 
 #include "block_pool.hpp"
+#include "color_policy.hpp"
 #include "loan.hpp"
 #include "run_loop.hpp"
 
@@ -38,12 +32,14 @@
 
 namespace hue::internal {
 
-template <class Policy>
+template <color_policy Policy>
 class color_scheduler final : public scheduler {
  public:
   template <class... Args>
   explicit color_scheduler(runtime_impl& rt, Args&&... args)
-      : rt_(rt), policy_(rt, std::forward<Args>(args)...) {}
+      : rt_(rt), policy_(rt, std::forward<Args>(args)...) {
+    static_assert(color_policy_for<Policy, color_scheduler>, "the policy cannot steal for it");
+  }
 
   // --- scheduler ---
 

@@ -1,6 +1,7 @@
 // lib/runtime/runtime.cpp — the public runtime: its life (start, stop, drain, destroy), posting,
 // colors, and the choice of its scheduling mode, made once here. The layers below: lib/core (what
 // every mode shares), lib/steal (hue's stealing policies), lib/legacy (the libasync-smp emulation).
+#include "core/color_scheduler.hpp"
 #include "core/idle.hpp"
 #include "core/runtime_impl.hpp"
 #include "legacy/legacy_scheduler.hpp"
@@ -15,11 +16,32 @@ namespace internal {
 
 namespace {
 
+template <template <bool> class Policy>
+std::unique_ptr<scheduler> with_penalty(runtime_impl& rt, bool penalty, bool locality) {
+  if (penalty) return std::make_unique<color_scheduler<Policy<true>>>(rt, locality);
+  return std::make_unique<color_scheduler<Policy<false>>>(rt, locality);
+}
+
+// Every mode, in one place: the libasync-smp emulation, or hue's color-queues compiled for one
+// stealing policy (steal/policies.hpp).
 std::unique_ptr<scheduler> make_scheduler(runtime_impl& rt) {
-  const steal_mode m = rt.cfg.steal.mode;
-  if (m == steal_mode::libasync_smp || m == steal_mode::libasync_smp_off)
-    return make_legacy_scheduler(rt);
-  return make_color_scheduler(rt);
+  const steal_config& s = rt.cfg.steal;
+  const heuristics_set& h = s.heuristics;
+  switch (s.mode) {
+    case steal_mode::libasync_smp:
+    case steal_mode::libasync_smp_off:
+      return make_legacy_scheduler(rt);
+    case steal_mode::off:
+      break;
+    case steal_mode::base:
+      if (rt.cfg.workers < 2) break;
+      return with_penalty<fig2_stealing>(rt, false, false);
+    case steal_mode::heuristics:
+      if (rt.cfg.workers < 2) break;
+      if (h.time_left) return with_penalty<time_left_stealing>(rt, h.penalty, h.locality);
+      return with_penalty<fig2_stealing>(rt, h.penalty, h.locality);
+  }
+  return std::make_unique<color_scheduler<no_stealing>>(rt);  // off, or one worker: no thief
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // lib/steal/policies.hpp — the stealing policies of hue's color-queue scheduler
-// (core/color_scheduler.hpp says what a policy provides). One type per mode, so a runtime resolves
-// its mode once, when it is built (make_color_scheduler):
+// (core/color_policy.hpp says what a policy provides). One type per mode, so a runtime resolves
+// its mode once, when it is built (make_scheduler in runtime/runtime.cpp):
 //
 //   no_stealing        mode off (and any mode with one worker): no time left kept, nothing stolen.
 //   fig2_stealing      the Mely paper's Fig. 2 on hue's structures (mode base, and the heuristic
@@ -398,8 +398,5 @@ class time_left_stealing : public stealing_policy<Penalty> {
 
   std::unique_ptr<scratch[]> per_core_;
 };
-
-// The color-queue scheduler for `rt`'s steal configuration (mode off, base or heuristics).
-std::unique_ptr<scheduler> make_color_scheduler(runtime_impl& rt);
 
 }  // namespace hue::internal
