@@ -127,4 +127,25 @@ struct alignas(64) core {
   core_stats snapshot() const;
 };
 
+// Holds two cores' locks, lower index first: the only order in which any thread holds two (a slot
+// move, a steal), so two holders can never wait for each other. The same core twice is locked once.
+class two_core_guard {
+ public:
+  two_core_guard(core& a, core& b) noexcept
+      : lo_(a.index < b.index ? a : b), hi_(a.index < b.index ? b : a) {
+    lo_.note_lock_wait(lo_.lock.lock());
+    if (&hi_ != &lo_) hi_.note_lock_wait(hi_.lock.lock());
+  }
+  ~two_core_guard() {
+    if (&hi_ != &lo_) hi_.lock.unlock();
+    lo_.lock.unlock();
+  }
+  two_core_guard(const two_core_guard&) = delete;
+  two_core_guard& operator=(const two_core_guard&) = delete;
+
+ private:
+  core& lo_;
+  core& hi_;
+};
+
 }  // namespace hue::internal

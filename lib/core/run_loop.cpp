@@ -31,14 +31,7 @@ void run_chain_traced(runtime_impl& rt, core& me, detail::event* chain, trace::r
     const std::uint64_t t0 = cycles_now();
     tr.put(trace::kind::run_begin, t0, e->color, reinterpret_cast<std::uintptr_t>(info),
            static_cast<std::uint32_t>(e->trace_id), 0, static_cast<std::uint16_t>(e->trace_id >> 32));
-    if (profile && (++me.profile_tick & 15) == 0 && (measured_only || info->cost == 0)) {
-      run_event(rt, me, e);
-      info->measured_cost.store(
-          moving_average(info->measured_cost.load(std::memory_order_relaxed), cycles_now() - t0),
-          std::memory_order_relaxed);
-    } else {
-      run_event(rt, me, e);
-    }
+    run_sampled(rt, me, e, profile, measured_only, t0);
     // Before the count: whoever sees the event counted (drain, a test) sees its run ended.
     if (!next) tr.put(trace::kind::run_end, cycles_now());
     me.stats.events_run.add();

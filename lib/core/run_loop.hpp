@@ -65,6 +65,26 @@ inline trace::ring* this_thread_ring() noexcept {
   return current_worker.me ? current_worker.me->trace.load(std::memory_order_acquire) : nullptr;
 }
 
+// Runs `e` and, for one event in 16 whose handler's cost is measured (`measured_only`, or no
+// cost annotated), folds its run time into the handler's measured cost. Reading the TSC costs
+// ~18 ns on this kind of VM and the average lives in the handler_info, a line every core running
+// the handler shares: hence the sampling, and no TSC read for annotated handlers. `t0`: the run's
+// start when the caller already read it (tracing), else 0.
+inline void run_sampled(runtime_impl& rt, core& me, detail::event* e, bool profile,
+                        bool measured_only, std::uint64_t t0 = 0) {
+  const handler_info* info = e->info;
+  if (!profile || (++me.profile_tick & 15) != 0 || !(measured_only || info->cost == 0)) {
+    run_event(rt, me, e);
+    return;
+  }
+  if (!t0) t0 = cycles_now();
+  run_event(rt, me, e);
+  // Racy by design: two workers updating at once lose one sample, which an average affords.
+  info->measured_cost.store(
+      moving_average(info->measured_cost.load(std::memory_order_relaxed), cycles_now() - t0),
+      std::memory_order_relaxed);
+}
+
 // run_chain while a window is open. One TSC read and one record per event (the TSC costs ~20 ns
 // here, half of a small event): a run ends where the next run of its batch begins, so the time
 // between two runs (freeing the event, a counter) is charged to the first; the batch's last run
@@ -84,10 +104,8 @@ void worker_main(runtime_impl& rt, core& me, Mode& mode) {
   mode.finish(me);
 }
 
-// Runs a chain of events taken off one color. With `Profile`, samples one event in 16 for the
-// automatic cost profiling: reading the TSC costs ~18 ns on this kind of VM, and the average lives
-// in the handler_info, a line every core running the handler shares. Handlers whose annotation is in
-// use (`measured_only` false and a cost given) are not measured at all.
+// Runs a chain of events taken off one color. With `Profile`, samples them for the automatic cost
+// profiling (run_sampled).
 template <bool Profile>
 void run_chain(runtime_impl& rt, core& me, detail::event* chain, bool measured_only) {
   // Tracing off costs one branch per batch.
@@ -98,18 +116,7 @@ void run_chain(runtime_impl& rt, core& me, detail::event* chain, bool measured_o
   for (detail::event* e = chain; e;) {
     detail::event* next = e->next;  // read before run_event frees the block
     current_worker.color = e->color;  // one color per batch, but a lane chunk has many
-    if (Profile && (++me.profile_tick & 15) == 0 && (measured_only || e->info->cost == 0)) {
-      const handler_info* info = e->info;
-      const std::uint64_t t0 = cycles_now();
-      run_event(rt, me, e);
-      const std::uint64_t spent = cycles_now() - t0;
-      // Racy by design: two workers updating at once lose one sample, which an average affords.
-      info->measured_cost.store(
-          moving_average(info->measured_cost.load(std::memory_order_relaxed), spent),
-          std::memory_order_relaxed);
-    } else {
-      run_event(rt, me, e);
-    }
+    run_sampled(rt, me, e, Profile, measured_only);
     me.stats.events_run.add();  // per event: counts trail a handler by one event, not by a batch
     e = next;
   }

@@ -98,9 +98,6 @@ struct runtime_impl {
     }
   }
 
-  // Moves `slot` to core `to` with both owners' locks held (lower index first: the only place,
-  // with stealing, that holds two). `busy(from)` says a color of the slot is running there: then
-  // it waits and retries. `transfer(from, to)` moves the queued events and returns how many.
   // The last step of every slot move, both locks held: `events` pending events changed cores and
   // the slot now names `to`.
   static void hand_over(color_slot& s, core& from, core& to, std::uint32_t events) noexcept {
@@ -111,23 +108,23 @@ struct runtime_impl {
     to.update_hint();
   }
 
+  // Moves `slot` to core `to` with both owners' locks held (two_core_guard). `busy(from)` says a
+  // color of the slot is running there: then it waits and retries. `transfer(from, to)` moves the
+  // queued events and returns how many.
   template <class Busy, class Transfer>
   void move_slot_with(color_slot& s, unsigned to, bool pin, Busy busy, Transfer transfer) {
     for (;;) {
       const unsigned from = s.owner.load(std::memory_order_acquire);
-      core& lo = cores[std::min(from, to)];
-      core& hi = cores[std::max(from, to)];
-      lo.note_lock_wait(lo.lock.lock());
-      if (&hi != &lo) hi.note_lock_wait(hi.lock.lock());
       bool done = false, wake = false;
-      if (s.owner.load(std::memory_order_acquire) == from && !busy(cores[from])) {
-        const std::uint32_t moved = from == to ? 0 : transfer(cores[from], cores[to]);
-        s.pinned = s.pinned || pin;
-        wake = moved && cores[to].claim_wake();
-        done = true;
+      {
+        const two_core_guard both(cores[from], cores[to]);
+        if (s.owner.load(std::memory_order_acquire) == from && !busy(cores[from])) {
+          const std::uint32_t moved = from == to ? 0 : transfer(cores[from], cores[to]);
+          s.pinned = s.pinned || pin;
+          wake = moved && cores[to].claim_wake();
+          done = true;
+        }
       }
-      if (&hi != &lo) hi.lock.unlock();
-      lo.lock.unlock();
       if (wake) cores[to].park.wake();
       if (done) return;
       sched_yield();  // a running color cannot change cores mid-batch; wait for its batch to end

@@ -80,13 +80,10 @@ class thieves {
       if (!t.loads[v]) continue;
       core& victim = rt.cores[v];
       if (!worth(victim)) continue;
-      core& lo = v < me.index ? victim : me;
-      core& hi = v < me.index ? me : victim;
-      lo.note_lock_wait(lo.lock.lock());
-      hi.note_lock_wait(hi.lock.lock());
-      const steal_take got = take(victim);
-      hi.lock.unlock();
-      lo.lock.unlock();
+      const steal_take got = [&] {
+        const two_core_guard both(me, victim);
+        return take(victim);
+      }();
       if (got.events) {
         const std::uint64_t end = cycles_now(), spent = end - start;
         if (tr) [[unlikely]]
