@@ -3,8 +3,8 @@
 
     check_browser.py HUE_SWS WWW_ROOT OUT_DIR
 
-Checks the DOM Chromium rendered (the page's sections, and the live metrics table that
-metrics.js fills in from /metrics), that every resource the page links (stylesheet, image,
+Checks the DOM Chromium rendered (the page's sections, the live metrics table that metrics.js
+fills in from /metrics, and its three per-core charts of the last minute), that every resource the page links (stylesheet, image,
 script, the metrics it fetches) was requested and answered 200 according to the server's access
 log, and keeps a screenshot in OUT_DIR/sws-demo.png. Exit 77 (skip) when no Chromium is installed.
 """
@@ -69,6 +69,20 @@ def main():
             rows = re.search(r'<table id="metrics-cores">.*?<tbody>(.*?)</tbody>', dom, re.S)
             assert rows and rows.group(1).count("<tr>") >= 1, "the per-core table stayed empty"
             assert 'id="metrics-server" hidden' not in dom, "the live table stayed hidden"
+            # The live charts: after two or more scrapes, each of the three charts draws one
+            # polyline per core with at least one point, on the same cores as the table.
+            cores = re.findall(r"<tr><td>(\d+)</td>", rows.group(1))
+            assert 'id="metrics-charts" hidden' not in dom, "the charts stayed hidden"
+            for chart in ("chart-events", "chart-steals", "chart-busy"):
+                svg = re.search(rf'<svg id="{chart}"[^>]*>(.*?)</svg>', dom, re.S)
+                assert svg, f"no {chart} in the rendered DOM"
+                lines = {core: pts for pts, core in
+                         re.findall(r'<polyline points="([^"]+)" data-core="(\d+)"', svg.group(1))}
+                assert sorted(lines) == sorted(cores), (chart, sorted(lines), cores)
+                for core, pts in lines.items():
+                    for pt in pts.split():
+                        x, y = (float(v) for v in pt.split(","))
+                        assert 0 <= x <= 320 and 0 <= y <= 90, (chart, core, pt)
 
             shot = os.path.join(out_dir, "sws-demo.png")
             r = chromium(binary, url, f"--screenshot={shot}")
