@@ -13,6 +13,7 @@ namespace echo {
 namespace {
 constexpr hue::handler_info echo_info{.name = "Echo"};
 constexpr hue::handler_info register_info{.name = "Register"};
+constexpr hue::handler_info forget_info{.name = "Forget"};
 }  // namespace
 
 struct handler_server::connection {
@@ -29,12 +30,14 @@ handler_server::handler_server(hue::reactor& io, int listen_fd, open_hook on_ope
       on_open_(std::move(on_open)),
       acceptor_(io, listen_fd, accept_color, [this](int fd) { open(fd); }) {}
 
+// After the runtime stopped and its workers were joined (runtime::wait): no handler runs, so the
+// list can be walked from this thread. A connection closed but not yet forgotten (the post to the
+// accept color came too late) has fd -1.
 handler_server::~handler_server() {
-  std::lock_guard l(live_mu_);
   while (connection* c = live_) {
     live_ = c->next;
     c->watch.reset();
-    ::close(c->fd);
+    if (c->fd >= 0) ::close(c->fd);
     delete c;
   }
 }
@@ -43,12 +46,9 @@ void handler_server::open(int fd) {
   stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   hue::net::set_nodelay(fd);
   auto* c = new connection{fd, io_.rt().new_color(), {}, {}};
-  {
-    std::lock_guard l(live_mu_);
-    c->next = live_;
-    if (live_) live_->prev = c;
-    live_ = c;
-  }
+  c->next = live_;  // on the accept color, the list's only user while the server runs
+  if (live_) live_->prev = c;
+  live_ = c;
   // Registered from the connection's own color, so the watch is in place before its first
   // delivery can run there (the accept color must not race the connection's handlers).
   io_.rt().post(c->color, [this, c] {
@@ -89,18 +89,22 @@ void handler_server::on_ready(connection* c) {
   }
 }
 
-// From the connection's own handler: the registration keeps the running handler alive until it
-// returns, so deleting the connection here is safe.
+// From the connection's own handler, as its last step. The list of open connections belongs to the
+// accept color, so the connection leaves it there: the color does what a lock would. The accept
+// color may delete it while this handler is still returning; the registration keeps the running
+// handler alive until it returns, and nothing of the connection is touched after the post.
 void handler_server::close(connection* c, bool reset) {
   c->watch.cancel();
   ::close(c->fd);
-  {
-    std::lock_guard l(live_mu_);
-    if (c->prev) c->prev->next = c->next; else live_ = c->next;
-    if (c->next) c->next->prev = c->prev;
-  }
+  c->fd = -1;
   if (reset) stats_.resets.fetch_add(1, std::memory_order_relaxed);
   stats_.closed.fetch_add(1, std::memory_order_relaxed);
+  io_.rt().post(accept_color, [this, c] { forget(c); }, forget_info);  // refused once stopped
+}
+
+void handler_server::forget(connection* c) {
+  if (c->prev) c->prev->next = c->next; else live_ = c->next;
+  if (c->next) c->next->prev = c->prev;
   delete c;
 }
 

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 namespace echo {
 
@@ -49,12 +48,14 @@ class handler_server {
   void open(int fd);
   void on_ready(connection* c);
   void close(connection* c, bool reset);
+  void forget(connection* c);  // on the accept color: leaves the list and is freed
 
   hue::reactor& io_;
   const open_hook on_open_;
   counters stats_;
-  std::mutex live_mu_;
-  connection* live_ = nullptr;  // every open connection, for the destructor
+  // Every connection not yet forgotten, for the destructor. Only the accept color touches it while
+  // the server runs (no lock): the server must be destroyed after runtime::wait().
+  connection* live_ = nullptr;
   hue::net::acceptor acceptor_;
 };
 
