@@ -94,9 +94,11 @@ std::string_view date_line() noexcept {
   const std::time_t now = std::time(nullptr);
   if (now != last) {
     last = now;
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    len = std::strftime(buf, sizeof buf, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    constexpr std::string_view head = "Date: ";
+    head.copy(buf, head.size());
+    len = head.size() + format_http_date(now, buf + head.size(), sizeof buf - head.size() - 2);
+    buf[len++] = '\r';
+    buf[len++] = '\n';
   }
   return {buf, len};
 }

@@ -1,4 +1,4 @@
-// apps/sws/http.cpp — the request parser and target normalizer declared in http.hpp.
+// apps/sws/http.cpp — the request parser declared in http.hpp (target.cpp normalizes targets).
 //
 // The parser is one forward pass over `in` with a cursor `i`. Every check is made at the byte that
 // decides it, and every "need more bytes" exit goes through `more()`, which turns into 431 once the
@@ -8,6 +8,7 @@
 // number of pieces gets "incomplete" on each prefix and then exactly the verdict of the whole
 // (tests/test_http.cpp checks every split point; fuzz/fuzz_http.cpp checks it differentially).
 #include "http.hpp"
+#include "http_bytes.hpp"
 
 #include <array>
 #include <cstring>
@@ -15,52 +16,6 @@
 namespace sws::http {
 namespace {
 
-// Byte classes from RFC 9110 §5.6.2 (tchar), §5.5 (field-vchar / obs-text) and RFC 3986 (what a
-// request-target may carry on the wire; its meaning is normalize_target's business).
-enum : std::uint8_t {
-  tchar = 1,         // token character: methods, field names, Connection options
-  field_byte = 2,    // allowed inside a field value: VCHAR, obs-text, SP, HTAB
-  target_byte = 4,   // allowed in a request-target: VCHAR and obs-text (no SP, no CTL)
-};
-
-constexpr std::array<std::uint8_t, 256> make_classes() {
-  std::array<std::uint8_t, 256> t{};
-  for (int c = 0x21; c <= 0x7e; ++c) t[c] = field_byte | target_byte;
-  for (int c = 0x80; c <= 0xff; ++c) t[c] = field_byte | target_byte;  // obs-text: UTF-8 names
-  t[' '] = t['\t'] = field_byte;
-  for (int c = '0'; c <= '9'; ++c) t[c] |= tchar;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] |= tchar;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] |= tchar;
-  for (char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
-    t[static_cast<unsigned char>(c)] |= tchar;
-  return t;
-}
-constexpr std::array<std::uint8_t, 256> classes = make_classes();
-
-inline bool is(char c, std::uint8_t cls) {
-  return (classes[static_cast<unsigned char>(c)] & cls) != 0;
-}
-inline bool is_ows(char c) { return c == ' ' || c == '\t'; }
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// ASCII case-insensitive equality against a lower-case literal.
-bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    char c = s[k];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[k]) return false;
-  }
-  return true;
-}
-
-// Methods are case-sensitive (RFC 9110 §9.1): "get" is an unknown method, not GET.
 method classify(std::string_view m) {
   switch (m.size()) {
     case 3:
@@ -502,99 +457,6 @@ int status_code(status st) noexcept {
     case status::incomplete: break;
   }
   return 0;
-}
-
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Where the path of `target` starts and ends; false if the target is in neither origin-form nor
-// http(s) absolute-form. `end` stops at the query, which is dropped.
-bool locate_path(std::string_view t, std::size_t& begin, std::size_t& end) {
-  begin = 0;
-  if (t.empty()) return false;
-  if (t[0] != '/') {
-    std::size_t scheme;
-    if (t.size() >= 7 && iequals(t.substr(0, 7), "http://")) scheme = 7;
-    else if (t.size() >= 8 && iequals(t.substr(0, 8), "https://")) scheme = 8;
-    else return false;  // "*", authority-form, other schemes, relative paths
-    std::size_t k = scheme;
-    while (k < t.size() && t[k] != '/' && t[k] != '?') ++k;
-    if (k == scheme) return false;  // "http:///x": an http URI must name a host (RFC 9110 §4.2.1)
-    begin = k;  // at the path's '/', or at '?' / the end: the root
-  }
-  end = begin;
-  while (end < t.size() && t[end] != '?') ++end;
-  return true;
-}
-
-}  // namespace
-
-target_status normalize_target(std::string_view target, std::string& path) {
-  auto refuse = [&path](target_status st) {
-    path.clear();  // never leave a half-built path behind for a caller to use by mistake
-    return st;
-  };
-  path.clear();
-  // Raw bytes the wire grammar forbids anywhere, query included. parse_request never passes them;
-  // this keeps normalize_target safe on its own. '#' (a fragment) is never sent by a client.
-  for (char c : target) {
-    if (!is(c, target_byte) || c == '#') return refuse(target_status::bad_request);
-  }
-  std::size_t begin, end;
-  if (!locate_path(target, begin, end)) return refuse(target_status::bad_request);
-  path.reserve(end - begin);
-
-  // One pass: decode into `path`, and close a segment at each '/' (raw or decoded — a decoded
-  // '/' is a separator, so "..%2f" is ".." followed by a separator, never a smuggled name).
-  // `seg` is where the open segment starts in `path`; segments are joined by single slashes, so
-  // repeated slashes collapse and there is never a leading or trailing '/'.
-  std::size_t seg = 0;
-  auto close_segment = [&]() -> bool {
-    const std::string_view s = std::string_view(path).substr(seg);
-    if (s.empty() || s == "." || s == "..") {
-      const bool up = s == "..";
-      path.resize(seg);  // drop the segment ...
-      if (!path.empty()) path.pop_back();  // ... and the '/' that joined it
-      if (up) {
-        if (seg == 0) return false;  // above the root
-        const std::size_t slash = path.rfind('/');
-        path.resize(slash == std::string::npos ? 0 : slash);
-      }
-    }
-    if (!path.empty()) path.push_back('/');
-    seg = path.size();
-    return true;
-  };
-
-  for (std::size_t k = begin; k < end; ++k) {
-    char c = target[k];
-    if (c == '%') {
-      if (end - k < 3) return refuse(target_status::bad_request);
-      const int hi = hex_value(target[k + 1]), lo = hex_value(target[k + 2]);
-      if (hi < 0 || lo < 0) return refuse(target_status::bad_request);
-      c = static_cast<char>(hi * 16 + lo);
-      k += 2;
-      // NUL would cut the path short in open(); other controls have no place in a file name.
-      const auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f) return refuse(target_status::bad_request);
-    }
-    // A backslash, raw or %5C, is an ordinary byte: URLs (RFC 3986) and POSIX paths both give it
-    // no meaning, so "..\..\etc" is one harmless segment with that literal name.
-    if (c == '/') {
-      if (!close_segment()) return refuse(target_status::not_found);
-    } else {
-      path.push_back(c);
-    }
-  }
-  if (!close_segment()) return refuse(target_status::not_found);
-  if (!path.empty()) path.pop_back();  // the '/' close_segment left for a next segment
-  return target_status::ok;
 }
 
 }  // namespace sws::http

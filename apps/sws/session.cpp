@@ -1,6 +1,8 @@
 // apps/sws/session.cpp — parsing, answering and writing for one connection.
 #include "session.hpp"
 
+#include "http_bytes.hpp"
+
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -60,15 +62,7 @@ io_status session::read_from(int fd, std::size_t max_buffer) {
 
 namespace {
 
-bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    char c = s[k];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[k]) return false;
-  }
-  return true;
-}
+using http::iequals;
 
 // Steps of a large file: one sendfile call moves at most `sendfile_step` bytes, and one flush at
 // most `flush_budget`, after which the connection's color yields so that other connections on

@@ -1,6 +1,8 @@
 // apps/sws/validators.cpp — the validators, preconditions and ranges declared in validators.hpp.
 #include "validators.hpp"
 
+#include "http_bytes.hpp"
+
 #include <time.h>
 
 #include <cstdio>
@@ -10,7 +12,7 @@ namespace sws {
 
 namespace {
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+using http::is_ows;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -18,15 +20,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    char c = s[k];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[k]) return false;
-  }
-  return true;
-}
+using http::iequals;
 
 // One entity-tag at the front of `s` (RFC 9110 §8.8.3): [W/] DQUOTE *etagc DQUOTE. On success
 // `opaque` is the quoted part (quotes included) and `s` is advanced past it.
@@ -77,12 +71,15 @@ std::string make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtim
   return buf;
 }
 
-std::string http_date(std::time_t t) {
+std::size_t format_http_date(std::time_t t, char* out, std::size_t cap) noexcept {
   std::tm tm{};
   gmtime_r(&t, &tm);
+  return std::strftime(out, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+std::string http_date(std::time_t t) {
   char buf[64];
-  const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
+  return std::string(buf, format_http_date(t, buf, sizeof buf));
 }
 
 bool parse_http_date(std::string_view s, std::time_t& out) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -22,7 +23,9 @@ namespace sws {
 // `"<16 hex digits>"`, quotes included: FNV-1a over inode, size and mtime.
 std::string make_etag(std::uint64_t inode, std::uint64_t size, std::int64_t mtime_ns);
 
-// IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+// IMF-fixdate (RFC 9110 §5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT". The first writes it into `out`
+// (29 bytes; 0 if `cap` is too small), for callers that must not allocate.
+std::size_t format_http_date(std::time_t t, char* out, std::size_t cap) noexcept;
 std::string http_date(std::time_t t);
 // Any of the three HTTP-date formats a recipient must accept (IMF-fixdate, RFC 850, asctime);
 // false for anything else (then the field carrying it is ignored).
