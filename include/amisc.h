@@ -7,13 +7,14 @@
 //
 // The socket helpers (inetsocket, make_async, ...) are declared here, where libasync declared
 // them, and implemented with the event loop in lib/async.
-#ifndef HUE_ASYNC_AMISC_H
-#define HUE_ASYNC_AMISC_H 1
+#ifndef _ASYNC_AMISC_H_
+#define _ASYNC_AMISC_H_ 1
 
 #include "sysconf.h"
 #include "callback.h"
 #include "err.h"
 #include "keyfunc.h"
+#include "rwfd.h"    // as libasync's amisc.h did: readfd/writefd without an include of their own
 #include "serial.h"  // libasync's amisc.h brought file2str/str2file in; programs rely on it
 #include "str.h"
 #include "vec.h"

@@ -3,8 +3,8 @@
 // equals<K>; str.h specialises both for str, this file for the integer types and pointers.
 //
 //   template<> struct hashfn<myid> { hash_t operator() (const myid &k) const { return k.n; } };
-#ifndef HUE_ASYNC_KEYFUNC_H
-#define HUE_ASYNC_KEYFUNC_H 1
+#ifndef _KEYFUNC_H_
+#define _KEYFUNC_H_ 1
 
 #include "sysconf.h"
 

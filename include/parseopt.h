@@ -9,10 +9,13 @@
 // leading space, or a value that does not fit T (libasync silently truncated to T; hue reports
 // it, since a port of 70000 becoming 4464 is never what a program meant). *res is untouched on
 // failure.
-#ifndef HUE_ASYNC_PARSEOPT_H
-#define HUE_ASYNC_PARSEOPT_H 1
+#ifndef _ASYNC_PARSEOPT_
+#define _ASYNC_PARSEOPT_ 1
 
+#include "amisc.h"  // libasync's parseopt.h pulled these four in, and programs lean on that
+#include "ihash.h"
 #include "str.h"
+#include "vec.h"
 
 #include <limits>
 #include <type_traits>

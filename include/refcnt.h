@@ -19,8 +19,8 @@
 // reaches zero is acq_rel so every write made through other refs happens before finalize().
 // A single ref/ptr *variable* is not safe to assign from two colors at once, like a shared_ptr.
 // What the atomics cost the uncolored case: microbench/refcnt_atomic.cpp.
-#ifndef HUE_ASYNC_REFCNT_H
-#define HUE_ASYNC_REFCNT_H 1
+#ifndef _REFCNT_H_INCLUDED_
+#define _REFCNT_H_INCLUDED_ 1
 
 #include "sysconf.h"
 

@@ -1,0 +1,144 @@
+// Where the libasync layer must look like libasync to a program's *compiler*, not only behave
+// like it: the include-guard macros programs test, conversions that libasync left implicit,
+// and what each header pulls in. Each test names the regression it pins; most of the checking
+// is that this file (and tests/async_shapes/) compiles at all.
+#include "callback.h"
+#include "async_shapes/guarded_list.h"  // after callback.h: its traverse () needs the guard
+
+#include "aios.h"
+#include "amisc.h"
+#include "async.h"
+#include "backoff.h"
+#include "err.h"
+#include "ihash.h"
+#include "keyfunc.h"
+#include "msb.h"
+#include "parseopt.h"
+#include "qhash.h"
+#include "refcnt.h"
+#include "rwfd.h"
+#include "rxx.h"
+#include "serial.h"
+#include "str.h"
+#include "suio++.h"
+#include "sysconf.h"
+#include "vec.h"
+
+#include <gtest/gtest.h>
+
+// Regression: the headers had guards of hue's own naming, so `#ifdef _CALLBACK_H_INCLUDED_`
+// in a program was false after including callback.h. Each name is the original header's.
+#if !defined(_ASYNC_AIOS_H_) || !defined(_ASYNC_AMISC_H_) || !defined(_ASYNC_ASYNC_H_)      \
+    || !defined(_BACKOFF_H_) || !defined(_CALLBACK_H_INCLUDED_)                             \
+    || !defined(_CALLBACK1_H_INCLUDED_) || !defined(_ASYNC_ERR_H_) || !defined(_IHASH_H_)   \
+    || !defined(_KEYFUNC_H_) || !defined(_MSB_H_) || !defined(_ASYNC_PARSEOPT_)             \
+    || !defined(_QHASH_H_) || !defined(_REFCNT_H_INCLUDED_) || !defined(_RXX_H_)            \
+    || !defined(_ASYNC_SERIAL_H_) || !defined(_ASYNC_STR_H_) || !defined(_ASYNC_SUIOXX_H_)  \
+    || !defined(_ASYNC_SYSCONF_H_) || !defined(_VECTOR_H_INCLUDED_)
+#error a compatibility header does not define its libasync include guard
+#endif
+
+// Defined in tests/async_shapes/pullin_*.C, each of which includes one header only.
+extern ssize_t (*const pullin_amisc_readfd) (int, void *, size_t, int *);
+size_t pullin_ihash_vec ();
+size_t pullin_parseopt_all ();
+int pullin_suio_wrap_and_vec ();
+
+namespace {
+
+void
+collect (vec<int> *out, int v)
+{
+  out->push_back (v);
+}
+
+TEST (async_compat, method_compiled_under_the_callback_guard_exists)
+{
+  static_assert (requires (const guarded_list<int> &l, callback<void, int>::ref cb) {
+    l.traverse (cb);
+  });
+  guarded_list<int> l;
+  l.insert (3);
+  l.insert (1);
+  l.insert (2);
+  vec<int> seen;
+  l.traverse (wrap (collect, &seen));
+  ASSERT_EQ (seen.size (), 3u);
+  EXPECT_EQ (seen[0], 1);
+  EXPECT_EQ (seen[1], 2);
+  EXPECT_EQ (seen[2], 3);
+}
+
+// Regression: rxx's constructors were explicit, so split (&out, "/", path) did not compile.
+TEST (async_compat, split_takes_a_string_literal_pattern)
+{
+  str path ("usr/local/lib");
+  vec<str> parts;
+  EXPECT_EQ (split (&parts, "/", path), 3);
+  ASSERT_EQ (parts.size (), 3u);
+  EXPECT_EQ (parts[0], "usr");
+  EXPECT_EQ (parts[2], "lib");
+  vec<str> more;
+  str sep (",\\s*");
+  EXPECT_EQ (split (&more, sep, "a, b,c"), 3);  // from a str too
+}
+
+TEST (async_compat, str_slash_pattern_searches_once)
+{
+  str s ("Hello, World");
+  EXPECT_TRUE (s / "W.r");
+  EXPECT_FALSE (s / "w.r");
+  EXPECT_TRUE (s / "w.r" / "i");
+  str word = s / "[A-Z][a-z]+";
+  EXPECT_EQ (word, "Hello");
+  EXPECT_EQ ((s / "(\\w+), (\\w+)")[2], "World");
+}
+
+TEST (async_compat, rrxx_from_a_compiled_rxx_and_study)
+{
+  rxx digits ("[0-9]+");
+  EXPECT_FALSE (digits.study ());  // no error: PCRE2 has no separate study step
+  rrxx r (digits);
+  EXPECT_FALSE (r.geterr ());
+  EXPECT_TRUE (r.search ("ab12"));
+  EXPECT_EQ (r[0], "12");
+}
+
+// qhash's iterators convert from the table implicitly, as libasync's did.
+TEST (async_compat, qhash_iterators_built_by_copy_initialisation)
+{
+  qhash<str, int> q;
+  q.insert ("a", 1);
+  q.insert ("b", 2);
+  qhash_iterator_t<str, int> it = q;
+  int sum = 0, v;
+  while (it.next (&v))
+    sum += v;
+  EXPECT_EQ (sum, 3);
+  const qhash<str, int> &cq = q;
+  qhash_const_iterator_t<str, int> cit = cq;
+  EXPECT_TRUE (cit.next ());
+}
+
+// What a header pulls in, as libasync's did: the pullin_*.C files each include one header only
+// and use what the original made available through it; that they built is the test.
+TEST (async_compat, single_headers_pull_in_what_libasync_pulled_in)
+{
+  EXPECT_EQ (pullin_amisc_readfd, &readfd);
+  EXPECT_EQ (pullin_ihash_vec (), 1u);
+  EXPECT_EQ (pullin_parseopt_all (), 1u);
+  EXPECT_EQ (pullin_suio_wrap_and_vec (), 1);
+}
+
+// SFS 0.8 declared timenow as `const time_t &`: reading compiles, assigning must not.
+TEST (async_compat, timenow_is_read_only_and_tsnow_writable)
+{
+  static_assert (std::is_const_v<std::remove_reference_t<decltype (timenow)>>);
+  static_assert (!std::is_const_v<std::remove_reference_t<decltype (tsnow)>>);
+  timespec a;
+  sfs_get_tsnow (&a, true);
+  EXPECT_EQ (a.tv_sec, timenow);
+  EXPECT_EQ (a, tsnow);
+}
+
+}  // namespace
