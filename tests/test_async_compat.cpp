@@ -11,6 +11,7 @@
 #include "backoff.h"
 #include "err.h"
 #include "ihash.h"
+#include "itree.h"
 #include "keyfunc.h"
 #include "msb.h"
 #include "parseopt.h"
@@ -31,7 +32,8 @@
 #if !defined(_ASYNC_AIOS_H_) || !defined(_ASYNC_AMISC_H_) || !defined(_ASYNC_ASYNC_H_)      \
     || !defined(_BACKOFF_H_) || !defined(_CALLBACK_H_INCLUDED_)                             \
     || !defined(_CALLBACK1_H_INCLUDED_) || !defined(_ASYNC_ERR_H_) || !defined(_IHASH_H_)   \
-    || !defined(_KEYFUNC_H_) || !defined(_MSB_H_) || !defined(_ASYNC_PARSEOPT_)             \
+    || !defined(_ITREE_H_) || !defined(_KEYFUNC_H_) || !defined(_MSB_H_)                   \
+    || !defined(_ASYNC_PARSEOPT_) || !defined(_ASYNC_RWFD_H_)                              \
     || !defined(_QHASH_H_) || !defined(_REFCNT_H_INCLUDED_) || !defined(_RXX_H_)            \
     || !defined(_ASYNC_SERIAL_H_) || !defined(_ASYNC_STR_H_) || !defined(_ASYNC_SUIOXX_H_)  \
     || !defined(_ASYNC_SYSCONF_H_) || !defined(_VECTOR_H_INCLUDED_)
@@ -139,6 +141,49 @@ TEST (async_compat, timenow_is_read_only_and_tsnow_writable)
   sfs_get_tsnow (&a, true);
   EXPECT_EQ (a.tv_sec, timenow);
   EXPECT_EQ (a, tsnow);
+}
+
+// keyfunc.h: character-pointer keys are strings (libasync's rule), so a lookup through a
+// different buffer finds the entry; before, they hashed and compared by address.
+TEST (async_compat, char_pointer_keys_compare_and_hash_by_content)
+{
+  qhash<const char *, int> q;
+  q.insert ("alpha", 1);
+  char other[] = "alpha";
+  ASSERT_TRUE (q[other]);
+  EXPECT_EQ (*q[other], 1);
+  EXPECT_EQ (compare<const char *> () ("a", "b"), -1);
+  EXPECT_TRUE (equals<char *> () (other, other));
+  EXPECT_EQ (hashfn<const char *> () ("alpha"), hashfn<str> () (str ("alpha")));
+}
+
+struct convertible_key {
+  u_int id;
+  operator hash_t () const { return id; }
+  bool operator== (const convertible_key &o) const { return id == o.id; }
+};
+struct kv {
+  int k;
+  int v;
+};
+
+TEST (async_compat, keyfunc_seeds_rotations_and_member_key_functions)
+{
+  // libasync's hash values and its seed argument: chaining through the seed is one hash.
+  EXPECT_EQ (hash_bytes ("ab", 2), hash_bytes ("b", 1, hash_bytes ("a", 1)));
+  EXPECT_EQ (hash_string ("ab"), hash_bytes ("ab", 2));
+  EXPECT_EQ (hash_bytes ("", 0), hash_t (HASHSEED));
+  EXPECT_EQ (hash_rotate (0x80000001u, 1), 3u);
+  EXPECT_EQ (hash_rotate (5u, 32), 5u);
+  EXPECT_EQ (hashfn<convertible_key> () (convertible_key {7}), 7u);
+  static_assert (std::is_same_v<unref_t<const int &>::base_type, int>);
+  static_assert (std::is_same_v<CREF (str), const str &>);
+  keyfunc_2<int, kv, int, &kv::k, compare<int>> by_k;
+  EXPECT_LT (by_k (kv {1, 9}, kv {2, 0}), 0);
+  keyfunc_1<hash_t, kv, int, &kv::k, hashfn<int>> hash_k;
+  EXPECT_EQ (hash_k (kv {4, 0}), 4u);
+  hash2fn<int, int> h2;
+  EXPECT_EQ (h2 (1, 3), 2u);
 }
 
 }  // namespace
