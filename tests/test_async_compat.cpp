@@ -143,6 +143,28 @@ TEST (async_compat, timenow_is_read_only_and_tsnow_writable)
   EXPECT_EQ (a, tsnow);
 }
 
+struct shape : virtual refcount {
+  virtual ~shape () = default;
+  virtual int sides () const = 0;
+};
+struct square : shape {
+  int sides () const override { return 4; }
+};
+int
+count_sides (ref<shape> s)
+{
+  return s->sides ();
+}
+
+// refcnt.h: ref<T> from ptr<U> was explicit here, implicit in libasync.
+TEST (async_compat, a_ptr_converts_to_a_ref_implicitly)
+{
+  ptr<square> p = New refcounted<square>;
+  ref<shape> r = p;
+  EXPECT_EQ (r->sides (), 4);
+  EXPECT_EQ (count_sides (p), 4);
+}
+
 // keyfunc.h: character-pointer keys are strings (libasync's rule), so a lookup through a
 // different buffer finds the entry; before, they hashed and compared by address.
 TEST (async_compat, char_pointer_keys_compare_and_hash_by_content)
