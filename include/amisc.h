@@ -113,4 +113,42 @@ char *xstrsep (char **sp, const char *delim);
 
 template<class T> inline void rc_ignore (const T &) {}
 
+// --- running programs (spawn.C in libasync) ---
+// spawn: fork, make in/out/err the child's 0/1/2 (closing the originals above 2), run postforkcb
+// in the child, then exec path with argv (and env when given, else this environment). Returns
+// the child's pid once the exec has succeeded, or -1 with the exec's errno (the failed child is
+// reaped here). aspawn: the same without waiting for the exec: a failure is a line on the
+// child's stderr and exit status 1. The child is the caller's to reap (chldcb).
+//
+// Hazard: hue's workers are threads, and a forked child holds only the forking thread; a lock
+// another thread held at the fork stays held in the child. So postforkcb must do only what is
+// safe after fork in a threaded program (dup2, chdir, setsid, setrlimit, close: the
+// async-signal-safe calls), not allocate or warn. The child gets SIGPIPE back at its default
+// (hue ignores it in this process). afork () is the fork underneath, with the same rule for what
+// its child may do before exec or _exit.
+extern str execdir;  // where fix_exec_path looks for an unqualified name; null: nowhere
+pid_t afork ();
+// path unchanged when it has a '/' or no directory is known, else dir (or execdir) + "/" + path.
+str fix_exec_path (str path, str dir = NULL);
+// An executable regular file named program: as given if it has a '/', else in progdir, then
+// along $PATH. A null str when there is none.
+str find_program (const char *program);
+str find_program_plus_libsfs (const char *program);  // fix_exec_path's, else find_program's
+pid_t spawn (const char *path, char *const *argv, int in = 0, int out = 1, int err = 2,
+             cbv::ptr postforkcb = NULL, char *const *env = NULL);
+inline pid_t
+spawn (const char *path, const char *const *av, int in = 0, int out = 1, int err = 2,
+       cbv::ptr postforkcb = NULL, char *const *env = NULL)
+{
+  return spawn (path, const_cast<char *const *> (av), in, out, err, postforkcb, env);
+}
+pid_t aspawn (const char *path, char *const *argv, int in = 0, int out = 1, int err = 2,
+              cbv::ptr postforkcb = NULL, char *const *env = NULL);
+inline pid_t
+aspawn (const char *path, const char *const *av, int in = 0, int out = 1, int err = 2,
+        cbv::ptr postforkcb = NULL, char *const *env = NULL)
+{
+  return aspawn (path, const_cast<char *const *> (av), in, out, err, postforkcb, env);
+}
+
 #endif
