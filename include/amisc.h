@@ -43,6 +43,12 @@ void make_async (int fd);
 void make_sync (int fd);
 void tcp_nodelay (int fd);
 void tcp_abort (int fd);
+// fdwait: blocks until fd is readable (r) or writable (w), or *tvp has passed (NULL: no limit).
+// Returns select's count (a descriptor ready for both counts twice), 0 on timeout, -1 on error.
+// Outside the loop: for start-up and children, not for callbacks (it blocks the thread).
+int fdwait (int fd, bool r, bool w, timeval *tvp);
+int fdwait (int rfd, int wfd, bool r, bool w, timeval *tvp);
+int fdwait (int fd, selop op, timeval *tvp = NULL);
 
 // --- timespec arithmetic (tv_nsec kept in [0, 1e9)) ---
 inline int
@@ -110,6 +116,11 @@ template<> struct hashfn<sockaddr_in> {
 // Splits *sp at the first of the delimiters, like strsep, but skipping empty fields.
 char *strnnsep (char **sp, const char *delim);
 char *xstrsep (char **sp, const char *delim);
+// The first of len bytes at s that is one of the characters of accept, or NULL.
+char *mempbrk (char *s, const char *accept, int len);
+// Same file, same contents as far as stat can tell (device, inode, mtime, size): libasync's test
+// that a file was not replaced between a stat and an open.
+bool stat_unchanged (const struct stat *a, const struct stat *b);
 
 template<class T> inline void rc_ignore (const T &) {}
 

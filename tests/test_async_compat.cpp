@@ -208,4 +208,32 @@ TEST (async_compat, keyfunc_seeds_rotations_and_member_key_functions)
   EXPECT_EQ (h2 (1, 3), 2u);
 }
 
+// amisc.h helpers libasync programs call: fdwait, mempbrk, stat_unchanged.
+TEST (async_compat, fdwait_mempbrk_and_stat_unchanged)
+{
+  int p[2];
+  ASSERT_EQ (pipe (p), 0);
+  timeval zero = {0, 0};
+  EXPECT_EQ (fdwait (p[0], selread, &zero), 0);  // nothing to read yet
+  EXPECT_EQ (fdwait (p[1], selwrite, &zero), 1);
+  ASSERT_EQ (write (p[1], "x", 1), 1);
+  timeval second = {1, 0};
+  EXPECT_EQ (fdwait (p[0], selread, &second), 1);
+  EXPECT_EQ (fdwait (p[0], p[1], true, true, &zero), 2);
+  close (p[0]);
+  close (p[1]);
+
+  char buf[] = "key=value;x";
+  EXPECT_EQ (mempbrk (buf, "=;", sizeof buf - 1), buf + 3);
+  EXPECT_EQ (mempbrk (buf, "=;", 3), nullptr);  // only the first len bytes are searched
+  EXPECT_EQ (mempbrk (buf, "#", sizeof buf), nullptr);  // the terminating '\0' never matches
+
+  struct stat a, b;
+  ASSERT_EQ (stat ("/", &a), 0);
+  ASSERT_EQ (stat ("/", &b), 0);
+  EXPECT_TRUE (stat_unchanged (&a, &b));
+  b.st_size++;
+  EXPECT_FALSE (stat_unchanged (&a, &b));
+}
+
 }  // namespace
