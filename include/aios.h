@@ -12,8 +12,8 @@
 // use and closed when the last reference goes and the output has drained.
 // Safe to use from colored callbacks: each aios has a mutex; callbacks run on the loop thread (or
 // on their own color, when colored), never under it.
-#ifndef HUE_ASYNC_AIOS_H
-#define HUE_ASYNC_AIOS_H 1
+#ifndef _ASYNC_AIOS_H_
+#define _ASYNC_AIOS_H_ 1
 
 #include "async.h"
 

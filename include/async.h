@@ -16,8 +16,8 @@
 // Both generations of fdcb: SFS 0.8's function `fdcb (fd, op, cb)` and sfslite's macro that
 // records the caller's file and line (`_fdcb`). Every call `fdcb (a, b, c)` goes through the
 // macro; `(fdcb)` names the plain function (e.g. to take its address).
-#ifndef HUE_ASYNC_ASYNC_H
-#define HUE_ASYNC_ASYNC_H 1
+#ifndef _ASYNC_ASYNC_H_
+#define _ASYNC_ASYNC_H_ 1
 
 #include "sysconf.h"
 #include "amisc.h"
@@ -75,10 +75,32 @@ lazycb_t *lazycb (time_t min_interval, cbv cb);
 void lazycb_remove (lazycb_t *l);
 
 // --- the cached clock, refreshed at every pass of the loop ---
-extern time_t timenow;
-extern timespec tsnow;
+// Two generations disagree here. SFS 0.8's async.h declared the globals `timespec tsnow` and
+// `const time_t &timenow`, and its programs read them. sfslite dropped both in 2007 (in favour of
+// sfs_get_tsnow ()), and programs written after that often define a function of the same name,
+// `timespec tsnow ()`, which no declaration scheme can reconcile with a global variable: a
+// function and a variable of one name in one scope are ill-formed, and hiding the variable in a
+// namespace pulled in by `using` makes every call `tsnow ()` ambiguous instead. So the globals
+// are the default (SFS 0.8's shape) and a program of the later shape defines
+// HUE_ASYNC_NO_CLOCK_GLOBALS before including async.h (or passes -DHUE_ASYNC_NO_CLOCK_GLOBALS);
+// the sfs_get_* functions exist in both shapes.
+//
+// The globals are references to storage of the library's own name, so no symbol named `tsnow`
+// or `timenow` comes from the library: a program of the later shape may define its own objects
+// of those names without a clash at link time. timenow is read-only, as SFS 0.8 declared it.
+// Hazard: the loop thread rewrites the storage at every pass; a colored callback on another
+// worker that reads tsnow races with it, so colored code calls sfs_get_tsnow () instead.
+namespace hue_async_detail {
+extern timespec clock_ts;
+extern time_t clock_sec;
+}  // namespace hue_async_detail
+#ifndef HUE_ASYNC_NO_CLOCK_GLOBALS
+inline timespec &tsnow = hue_async_detail::clock_ts;
+inline const time_t &timenow = hue_async_detail::clock_sec;
+#endif
 time_t sfs_get_timenow (bool refresh = false);
 timespec sfs_get_tsnow (bool refresh = false);
+void sfs_get_tsnow (timespec *ts, bool refresh = false);  // sfslite's second form
 void sfs_set_global_timestamp ();
 
 // --- tcpconnect: cb gets a connected, non-blocking fd or -1 (errno set). By name: resolved

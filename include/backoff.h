@@ -13,8 +13,8 @@
 // `minto << n`, so FIFO order is deadline order and one timer per queue (for its head) suffices.
 // The queues are intrusive doubly-linked lists through tmoq_entry: O(1) start/remove, no allocation.
 // Single-color: a tmoq and its entries belong to the loop (or to one color), like libasync's.
-#ifndef HUE_ASYNC_BACKOFF_H
-#define HUE_ASYNC_BACKOFF_H 1
+#ifndef _BACKOFF_H_
+#define _BACKOFF_H_ 1
 
 #include "async.h"
 

@@ -21,8 +21,13 @@
 // Unlike libasync's generated header this one is variadic underneath; the spellings are the same.
 // A callback object is not synchronised: calling one callback from two colors at once is the
 // caller's race, as calling any function object would be. Copying refs to it is safe (refcnt.h).
-#ifndef HUE_ASYNC_CALLBACK_H
-#define HUE_ASYNC_CALLBACK_H 1
+//
+// Include guard: the macro each original header defines, because programs test it
+// (`#ifdef _CALLBACK_H_INCLUDED_` around code that needs callbacks). SFS 0.8 named it
+// _CALLBACK_H_INCLUDED_, sfslite from 2007 _CALLBACK1_H_INCLUDED_; both are defined.
+#ifndef _CALLBACK_H_INCLUDED_
+#define _CALLBACK_H_INCLUDED_ 1
+#define _CALLBACK1_H_INCLUDED_ 1
 
 #include "refcnt.h"
 

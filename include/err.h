@@ -18,8 +18,8 @@
 // mutex guards the pending text and each flush of complete lines is a single write(2) call made
 // under it, so lines from different colors never interleave. A non-blocking errfd is waited on
 // with poll() rather than dropping text.
-#ifndef HUE_ASYNC_ERR_H
-#define HUE_ASYNC_ERR_H 1
+#ifndef _ASYNC_ERR_H_
+#define _ASYNC_ERR_H_ 1
 
 #include "str.h"
 

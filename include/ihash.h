@@ -17,11 +17,12 @@
 //
 // Hand-written rather than a std::unordered_multimap because intrusiveness is the point: programs
 // embed ihash_entry in their objects and rely on insertion never allocating or copying.
-#ifndef HUE_ASYNC_IHASH_H
-#define HUE_ASYNC_IHASH_H 1
+#ifndef _IHASH_H_
+#define _IHASH_H_ 1
 
 #include "callback.h"
 #include "keyfunc.h"
+#include "vec.h"  // libasync's ihash.h pulled vec in; programs use vec after including only this
 
 #include <vector>
 

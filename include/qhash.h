@@ -9,8 +9,8 @@
 //
 // Built on ihash_core: each entry is one heap slot holding key, value and links. Keys need
 // hashfn<K> and equals<K> (keyfunc.h; str, integers and pointers have them). Not synchronised.
-#ifndef HUE_ASYNC_QHASH_H
-#define HUE_ASYNC_QHASH_H 1
+#ifndef _QHASH_H_
+#define _QHASH_H_ 1
 
 #include "ihash.h"
 
@@ -128,7 +128,7 @@ class qhash_const_iterator_t {
   const slot *i_;
 
 public:
-  explicit qhash_const_iterator_t (const qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
+  qhash_const_iterator_t (const qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
   void reset () { i_ = qh_.first (); }
   const K *next (V *val = nullptr) {
     if (!i_)
@@ -147,7 +147,7 @@ class qhash_iterator_t {
   slot *i_;
 
 public:
-  explicit qhash_iterator_t (qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
+  qhash_iterator_t (qhash<K, V, H, E> &q) : qh_ (q), i_ (q.first ()) {}
   void reset () { i_ = qh_.first (); }
   const K *next (V *val = nullptr) {
     if (!i_)

@@ -19,8 +19,8 @@
 // reaches zero is acq_rel so every write made through other refs happens before finalize().
 // A single ref/ptr *variable* is not safe to assign from two colors at once, like a shared_ptr.
 // What the atomics cost the uncolored case: microbench/refcnt_atomic.cpp.
-#ifndef HUE_ASYNC_REFCNT_H
-#define HUE_ASYNC_REFCNT_H 1
+#ifndef _REFCNT_H_INCLUDED_
+#define _REFCNT_H_INCLUDED_ 1
 
 #include "sysconf.h"
 
@@ -176,9 +176,10 @@ public:
   template<class U> requires std::is_convertible_v<U *, T *>
   ref (ref<U> &&r) noexcept { p = r.p; c = r.c; r.p = nullptr; r.c = nullptr; }
   // A ptr can become a ref only when it is not null (checked: a null ref would break the type's
-  // one promise).
+  // one promise). Implicit, as in libasync: `ref<T> r = p;` and passing a ptr where a ref is
+  // taken are common in its programs; the check makes a null there a panic, not a null ref.
   template<class U> requires std::is_convertible_v<U *, T *>
-  explicit ref (const ::ptr<U> &r) {
+  ref (const ::ptr<U> &r) {
     if (!r.p)
       refcnt_null_panic ("ref<> made from a null ptr<>");
     p = r.p; c = r.c; this->inc ();

@@ -11,8 +11,8 @@
 // backtracking exceeds PCRE2's match limit fails (errcode () says why) instead of running for
 // ever. One rxx holds the results of its last match, so it belongs to one color at a time;
 // copies are independent.
-#ifndef HUE_ASYNC_RXX_H
-#define HUE_ASYNC_RXX_H 1
+#ifndef _RXX_H_
+#define _RXX_H_ 1
 
 #include "str.h"
 #include "vec.h"
@@ -45,8 +45,10 @@ public:
     str operator[] (ptrdiff_t n) const { return r.at (n); }
   };
 
-  explicit rxx (const char *pat, const char *opt = "");
-  explicit rxx (const str &pat, const char *opt = "") : rxx (pat.cstr (), opt) {}
+  // Implicit, as in libasync: split (&out, "/", path) converts the literal, and programs rely
+  // on it. (rrxx's constructors stay explicit, as libasync had them.)
+  rxx (const char *pat, const char *opt = "");
+  rxx (const str &pat, const char *opt = "") : rxx (pat.cstr (), opt) {}
   rxx (const rxx &r);
   rxx &operator= (const rxx &r);
   ~rxx ();
@@ -61,6 +63,8 @@ public:
   matchresult search_at (str s, size_t offset);
 
   void clear () { nsubpat_ = 0; subj_ = nullptr; }
+  // libasync ran pcre_study here; PCRE2 needs no such pass, so there is never an error.
+  str study () { return str (); }
   bool success () const { return nsubpat_ > 0; }
   int errcode () const { return errcode_; }
   // Group n of the last match (0: the whole match); a null str if it did not take part.
@@ -79,12 +83,36 @@ public:
   rrxx () = default;
   explicit rrxx (const char *pat, const char *opt = "") { compile (pat, opt); }
   explicit rrxx (const str &pat, const char *opt = "") { compile (pat.cstr (), opt); }
+  rrxx (const rxx &r) : rxx (r), err_ () {}
   bool compile (const char *pat, const char *opt = "") { err_ = init (pat, opt); return !err_; }
   bool compile (const str &pat, const char *opt = "") { return compile (pat.cstr (), opt); }
   const str &geterr () const { return err_; }
 };
 
 inline rxx::matchresult operator/ (const str &s, rxx &r) { return r.search (s); }
+
+// s / "pattern" and s / "pattern" / "options": a one-off search, compiled each time the result is
+// read, as libasync's was (a loop should keep an rxx). Hazard: the result refers to s and to the
+// pattern text, so it is for use inside the expression (`if (line / "^#")`), not to be stored.
+class strstrmatch {
+  const str &s_;
+  const char *const pat_;
+
+protected:
+  mutable const char *opt_ = "";
+
+public:
+  strstrmatch (const str &s, const char *pat) : s_ (s), pat_ (pat) {}
+  operator bool () const { rxx r (pat_, opt_); return r.search (s_); }
+  operator str () const { rxx r (pat_, opt_); return r.search (s_)[0]; }
+  str operator[] (ptrdiff_t n) const { rxx r (pat_, opt_); return r.search (s_)[n]; }
+};
+class strstroptmatch : public strstrmatch {
+public:
+  strstroptmatch (const str &s, const char *pat) : strstrmatch (s, pat) {}
+  const strstrmatch &operator/ (const char *opt) const { opt_ = opt; return *this; }
+};
+inline strstroptmatch operator/ (const str &s, const char *pat) { return strstroptmatch (s, pat); }
 
 // Splits expr at each match of pat into *out (appended); at most lim pieces, the last holding
 // the rest. A trailing empty piece is kept only with emptylast. Returns the number appended.

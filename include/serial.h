@@ -8,8 +8,8 @@
 // over the old one, so a reader sees the old or the new contents, never a prefix. With excl it
 // fails (EEXIST) if the file exists. With do_fsync the data reach the disk before the rename.
 // Both block: call them at start-up or from a colored callback, not from a hot loop.
-#ifndef HUE_ASYNC_SERIAL_H
-#define HUE_ASYNC_SERIAL_H 1
+#ifndef _ASYNC_SERIAL_H_
+#define _ASYNC_SERIAL_H_ 1
 
 #include "str.h"
 

@@ -11,8 +11,8 @@
 // A str owns a counted block; copies share it. The count is atomic, so a str may travel between
 // colors freely. Copies of a strbuf share one buffer (libasync: `strbuf b2 = b; b2 << "x"` appends
 // to b too), which is why its operations are const. A strbuf itself is not synchronised.
-#ifndef HUE_ASYNC_STR_H
-#define HUE_ASYNC_STR_H 1
+#ifndef _ASYNC_STR_H_
+#define _ASYNC_STR_H_ 1
 
 #include "sysconf.h"
 #include "keyfunc.h"

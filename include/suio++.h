@@ -11,10 +11,12 @@
 // this one copies in both (one contiguous buffer), so print() of a temporary is never a dangling
 // pointer. The cost is one memcpy per byte queued, which the echo benchmark compares against the
 // real libasync. Not synchronised: one suio belongs to one color at a time.
-#ifndef HUE_ASYNC_SUIO_H
-#define HUE_ASYNC_SUIO_H 1
+#ifndef _ASYNC_SUIOXX_H_
+#define _ASYNC_SUIOXX_H_ 1
 
 #include "sysconf.h"
+#include "callback.h"  // as libasync's suio++.h did (programs get wrap and vec from it)
+#include "vec.h"
 
 #include <string>
 

@@ -11,8 +11,8 @@
 // Hazard: min and max are templates in the global namespace, as in libasync. A program that also
 // says `using namespace std;` gets ambiguous calls with two arguments of one type; libasync had
 // the same rule, so such programs did not exist.
-#ifndef HUE_ASYNC_SYSCONF_H
-#define HUE_ASYNC_SYSCONF_H 1
+#ifndef _ASYNC_SYSCONF_H_
+#define _ASYNC_SYSCONF_H_ 1
 
 #include <arpa/inet.h>
 #include <assert.h>

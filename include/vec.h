@@ -14,15 +14,42 @@
 // allocation; pop_front just advances first; growth moves them back to the start.
 // The second template argument (libasync: inline capacity) is accepted and only reserves.
 // Indexing is bounds-checked with assert, as libasync's CHECK_BOUNDS builds did.
-#ifndef HUE_ASYNC_VEC_H
-#define HUE_ASYNC_VEC_H 1
+//
+// Growth policy (sfslite's resizer hooks): a vec that must reallocate asks vec_resize_fn for the
+// new capacity, passing the old capacity, the number of elements wanted and vec_obj_id_t<T> ()
+// (), an id a program specialises per element type to tell its vecs apart. Without a resizer the
+// answer is libasync's, the power of two above max (nalloc, nwanted). A program installs its own
+// policy with set_vec_resizer (New my_resizer_t), which owns and deletes the previous one.
+// Hazards: set it at start-up, before other colors run (the resizer is called from every color's
+// vec growth, and replacing it deletes the old one under any caller still inside it); a resizer
+// must not itself grow a vec of an element type it is asked about (it would be re-entered). An
+// answer smaller than nwanted is raised to nwanted, so a bad resizer costs copies, not memory
+// safety.
+#ifndef _VECTOR_H_INCLUDED_
+#define _VECTOR_H_INCLUDED_ 1
 
 #include "sysconf.h"
+#include "msb.h"
 
 #include <initializer_list>
 #include <memory>
 #include <new>
 #include <utility>
+
+class vec_resizer_t {
+public:
+  virtual ~vec_resizer_t () {}
+  virtual size_t resize (u_int nalloc, u_int nwanted, int objid) = 0;
+};
+void set_vec_resizer (vec_resizer_t *v);
+// The capacity a vec grows to: the resizer's answer (at least nwanted), or libasync's default.
+size_t vec_resize_fn (u_int nalloc, u_int nwanted, int objid);
+
+template<class T>
+struct vec_obj_id_t {
+  vec_obj_id_t () {}
+  int operator() () const { return 0; }
+};
 
 template<class T, size_t N = 0>
 class vec {
@@ -48,9 +75,12 @@ class vec {
     if (live + n <= cap && size_t (firstp_ - basep_) * 2 >= cap) {
       nb = basep_;
     } else {
-      ncap = cap ? cap : (N ? N : 4);
-      while (ncap < live + n)
-        ncap *= 2;
+      size_t want = live + n;
+      // The resizer interface speaks u_int; a vec past 4G elements grows by doubling.
+      if (want <= u_int (-1) && cap <= u_int (-1))
+        ncap = vec_resize_fn (u_int (cap), u_int (want), vec_obj_id_t<T> () ());
+      else
+        ncap = want * 2;
       nb = static_cast<T *> (::operator new (ncap * sizeof (T)));
     }
     if (nb == basep_) {

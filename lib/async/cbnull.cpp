@@ -28,3 +28,19 @@ strnnsep (char **sp, const char *delim)
   while (tok && !*tok);
   return tok;
 }
+
+char *
+mempbrk (char *s, const char *accept, int len)
+{
+  for (char *e = s + (len > 0 ? len : 0); s < e; s++)
+    if (*s && strchr (accept, *s))  // strchr would also find the terminating '\0'
+      return s;
+  return NULL;
+}
+
+bool
+stat_unchanged (const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+         && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_size == b->st_size;
+}

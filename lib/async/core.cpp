@@ -31,8 +31,10 @@
 
 #include "async.h"
 
-time_t timenow;
-timespec tsnow;
+namespace hue_async_detail {
+timespec clock_ts;  // tsnow and timenow in async.h refer to these
+time_t clock_sec;
+}  // namespace hue_async_detail
 
 struct timecb_t {
   timespec ts;
@@ -160,8 +162,8 @@ constexpr hue::handler_info colored_info {.name = "libasync colored callback"};
 void
 clock_refresh ()
 {
-  clock_gettime (CLOCK_REALTIME, &tsnow);
-  timenow = tsnow.tv_sec;
+  clock_gettime (CLOCK_REALTIME, &hue_async_detail::clock_ts);
+  hue_async_detail::clock_sec = hue_async_detail::clock_ts.tv_sec;
 }
 
 hue_async_detail::colored_base *
@@ -230,6 +232,12 @@ sfs_get_tsnow (bool refresh)
   if (refresh || !timenow)
     clock_refresh ();
   return tsnow;
+}
+
+void
+sfs_get_tsnow (timespec *ts, bool refresh)
+{
+  *ts = sfs_get_tsnow (refresh);
 }
 
 // ---- fdcb ----

@@ -3,6 +3,7 @@
 // address, sets SO_REUSEADDR on stream sockets, binds, does NOT listen and leaves the socket
 // blocking; the caller decides. Errors come back as -1 with errno set, as from the system calls.
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -164,4 +165,49 @@ tcp_abort (int fd)
   linger l = {1, 0};
   if (setsockopt (fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0)
     warn ("tcp_abort (%d): %s\n", fd, strerror (errno));
+}
+
+// fdwait: with poll, so a descriptor above FD_SETSIZE works and two threads may wait at once
+// (libasync's kept select sets in statics).
+int
+fdwait (int rfd, int wfd, bool r, bool w, timeval *tvp)
+{
+  assert (rfd >= 0 && wfd >= 0);
+  pollfd p[2];
+  nfds_t n = 0;
+  if (r)
+    p[n++] = {rfd, POLLIN, 0};
+  if (w) {
+    if (n && wfd == rfd)
+      p[0].events |= POLLOUT;
+    else
+      p[n++] = {wfd, POLLOUT, 0};
+  }
+  timespec ts, *tsp = nullptr;
+  if (tvp) {
+    ts = {tvp->tv_sec, tvp->tv_usec * 1000};
+    tsp = &ts;
+  }
+  int res = ppoll (p, n, tsp, nullptr);
+  if (res <= 0)
+    return res;
+  // select's count: a descriptor counts once for each set it is ready in.
+  int ready = 0;
+  for (nfds_t i = 0; i < n; i++) {
+    ready += (p[i].events & POLLIN) && (p[i].revents & (POLLIN | POLLHUP | POLLERR));
+    ready += (p[i].events & POLLOUT) && (p[i].revents & (POLLOUT | POLLHUP | POLLERR));
+  }
+  return ready;
+}
+
+int
+fdwait (int fd, bool r, bool w, timeval *tvp)
+{
+  return fdwait (fd, fd, r, w, tvp);
+}
+
+int
+fdwait (int fd, selop op, timeval *tvp)
+{
+  return op == selread ? fdwait (fd, true, false, tvp) : fdwait (fd, false, true, tvp);
 }
