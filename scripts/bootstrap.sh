@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   g++ meson ninja-build pkg-config git
+  cmake                     # the install test builds against hue's CMake package (find_package)
   libevent-dev libhwloc-dev libgoogle-perftools-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcli11-dev  # Google Benchmark for microbench/, CLI11 for every program's options
   libboost-dev libtbb-dev   # Boost.Asio and oneTBB, for the peer columns of the benchmarks only

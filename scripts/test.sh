@@ -41,6 +41,15 @@ for prog in async_example async_example_tree; do
   out=$("$stage/$prog" 2>&1)
   echo "$out" | grep -qx 'async pkg-config example: ok 510' || { echo "$prog printed: $out"; exit 1; }
 done
+# And with CMake alone: find_package(hue) from the installed package config (cmake/), the README
+# example against hue::hue and the libasync-style program against hue::async.
+echo "== install: building the same two programs with CMake (find_package(hue))"
+cmake -S tests/cmake_consumer -B "$stage/cmake" -Dhue_DIR="$(dirname "$(find "$stage" -name hueConfig.cmake | head -1)")" \
+  -DCMAKE_BUILD_TYPE=Release >"$stage/cmake.log" 2>&1 || { cat "$stage/cmake.log"; exit 1; }
+cmake --build "$stage/cmake" >>"$stage/cmake.log" 2>&1 || { cat "$stage/cmake.log"; exit 1; }
+"$stage/cmake/readme_example" >/dev/null
+out=$("$stage/cmake/async_example" 2>&1)
+echo "$out" | grep -qx 'async pkg-config example: ok 510' || { echo "CMake async_example printed: $out"; exit 1; }
 # The event loop too: apps/async/async_timer.C (async.h, aios.h, timecb, sigcb)
 # built against the installed hue-async, run for 3 ticks.
 PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$stage \
