@@ -85,10 +85,9 @@ inline void run_sampled(runtime_impl& rt, core& me, detail::event* e, bool profi
       std::memory_order_relaxed);
 }
 
-// run_chain while a window is open. One TSC read and one record per event (the TSC costs ~20 ns
-// here, half of a small event): a run ends where the next run of its batch begins, so the time
-// between two runs (freeing the event, a counter) is charged to the first; the batch's last run
-// ends with a record of its own.
+// run_chain while a window is open. One record per event and two TSC reads per batch (a read
+// costs ~20 ns here, half of a small event): the first run's start and the batch's end record;
+// the exporter divides the batch's time evenly among its runs (trace.hpp says what is lost).
 void run_chain_traced(runtime_impl& rt, core& me, detail::event* chain, trace::ring& tr,
                       bool profile, bool measured_only);
 

@@ -157,38 +157,74 @@ class writer {
   bool first_ = true;
 };
 
+// The runs of one batch as they are read: only the first has a start; the batch's end (or the
+// next batch's start, when a full ring lost the end) closes them all. Each gets an equal share
+// of the batch's time, and each post made inside a run is moved into that run's share, so a
+// flow starts from the slice that made it (trace.hpp says what this loses).
+class batch_of_runs {
+ public:
+  bool open() const noexcept { return !runs_.empty(); }
+  void begin(const run& first) {
+    runs_.clear();
+    posts_.clear();
+    runs_.push_back(first);
+  }
+  void add(const run& next) { runs_.push_back(next); }
+  void posted(std::uint64_t id) { posts_.push_back({runs_.size() - 1, id}); }
+  void close(std::uint64_t end, std::vector<run>& out,
+             std::unordered_map<std::uint64_t, post>& posts) {
+    const std::uint64_t start = runs_.front().begin, n = runs_.size();
+    const std::uint64_t length = end > start ? end - start : 0;
+    for (std::uint64_t k = 0; k < n; ++k) {
+      runs_[k].begin = start + length * k / n;
+      runs_[k].end = start + length * (k + 1) / n;
+      out.push_back(runs_[k]);
+    }
+    for (const auto& [k, id] : posts_) {
+      const auto p = posts.find(id);
+      if (p != posts.end())
+        p->second.tsc = std::clamp(p->second.tsc, runs_[k].begin, runs_[k].end);
+    }
+    runs_.clear();
+    posts_.clear();
+  }
+
+ private:
+  std::vector<run> runs_;
+  std::vector<std::pair<std::size_t, std::uint64_t>> posts_;  // run index in the batch, post id
+};
+
 // One core's records back into spans. Unmatched halves (a window that starts or stops inside a
 // span, or a ring that filled) are dropped: a span is exported only with both ends.
 void pair_records(const ring& r, std::vector<run>& runs, std::vector<steal>& steals,
                   std::vector<span>& spans, std::vector<mark>& marks,
                   std::unordered_map<std::uint64_t, post>& posts) {
   const unsigned core = r.core();
-  bool in_run = false, in_steal = false, in_park = false, in_sleep = false;
-  run cur{};
+  bool in_steal = false, in_park = false, in_sleep = false;
+  batch_of_runs batch;
   steal st{};
   std::uint64_t park_begin = 0, sleep_begin = 0;
   const std::size_t n = r.size();
   for (std::size_t i = 0; i < n; ++i) {
     const record& x = r[i];
     switch (x.k) {
-      case kind::run_begin:
-        if (in_run) {
-          cur.end = x.tsc;
-          runs.push_back(cur);
+      case kind::run_begin: {
+        const run next{core, x.tsc, 0, x.color, std::uint64_t{x.x} << 32 | x.b,
+                       reinterpret_cast<const handler_info*>(x.a)};
+        if (x.flags & interpolated) {
+          if (batch.open()) batch.add(next);  // else the window opened inside this batch: dropped
+          break;
         }
-        cur = {core, x.tsc, 0, x.color, std::uint64_t{x.x} << 32 | x.b,
-               reinterpret_cast<const handler_info*>(x.a)};
-        in_run = true;
+        if (batch.open()) batch.close(x.tsc, runs, posts);
+        batch.begin(next);
         break;
+      }
       case kind::run_end:
-        if (in_run) {
-          cur.end = x.tsc;
-          runs.push_back(cur);
-        }
-        in_run = false;
+        if (batch.open()) batch.close(x.tsc, runs, posts);
         break;
       case kind::post:
         posts.emplace(x.a, post{core, x.tsc});
+        if (batch.open()) batch.posted(x.a);
         break;
       case kind::steal_begin:
         st = {core, x.tsc, 0, 0, 0, 0, false, {}};

@@ -28,7 +28,8 @@
 namespace hue::trace {
 
 enum class kind : std::uint8_t {
-  run_begin,    // color; a = handler_info*; b, x = the event's sequence and poster (0: untraced post)
+  run_begin,    // color; a = handler_info*; b, x = the event's sequence and poster (0: untraced post);
+                // flags `interpolated`: not the batch's first run, tsc not read
   run_end,      // the last run of a batch ends (a run otherwise ends where its core's next begins)
   post,         // to another core's color; color; a = post id; b = that core
   steal_begin,  // a thief's attempt starts
@@ -41,6 +42,16 @@ enum class kind : std::uint8_t {
   poll,         // a reactor poll that found I/O ready; b = registrations made ready; a = begin TSC
   delivery,     // a registration made ready in that poll; color; a = handler_info* of the delivery
 };
+
+// A batch's runs after its first carry no timestamp: reading the TSC costs about as much as a
+// small handler on these VMs. The exporter gives each run of a batch an equal share of the
+// batch's time, between its first run's start and the batch-end record, both read exactly. What
+// is lost: the length of each run inside a batch (per-handler times in a trace are batch
+// averages; the handlers' measured costs, from the profiler's own sampled reads, are not), and a
+// post's exact time when it falls outside its run's share (it is moved into the share, so the
+// flow still starts from the run that made it). Kept exactly: batch boundaries, so no two runs of
+// a color ever appear to overlap, and every order (runs on a core, a color's runs, post ids).
+inline constexpr std::uint8_t interpolated = 2;
 
 // 32 bytes: two records per cache line. The core is the ring's.
 struct record {
