@@ -7,6 +7,7 @@
 #include "export.hpp"
 #include "protocol.hpp"
 #include "server.hpp"
+#include "sfs/server_support.hpp"
 #include "support.hpp"
 
 #include <fcntl.h>
@@ -30,39 +31,9 @@ namespace fs = std::filesystem;
 using namespace hue::sfs;
 // <fcntl.h> declares a `struct file_handle` (name_to_handle_at) of its own.
 using handle_t = hue::sfs::file_handle;
+using namespace sfs_test;
 
 namespace {
-
-struct temp_tree {
-  fs::path base;
-  temp_tree() {
-    char t[] = "/tmp/hue-sfs-test-XXXXXX";
-    base = ::mkdtemp(t);
-    fs::create_directories(base / "export" / "sub" / "deeper");
-    fs::create_directories(base / "outside");
-    write("outside/secret", "OUTSIDE");
-    write("export/hello.txt", "hello, sfs\n");
-    write("export/sub/deeper/leaf", "leaf");
-    fs::create_symlink(base / "outside" / "secret", base / "export" / "leaf_link");
-    fs::create_symlink(base / "outside", base / "export" / "dir_link");
-    fs::create_symlink("sub", base / "export" / "rel_dir_link");
-    ::mkfifo((base / "export" / "fifo").c_str(), 0600);
-  }
-  ~temp_tree() {
-    std::error_code ec;
-    fs::remove_all(base, ec);
-  }
-  void write(const std::string& rel, const std::string& content) {
-    std::ofstream(base / rel, std::ios::binary) << content;
-  }
-  std::string random_file(const std::string& rel, std::size_t size) {
-    std::string s(size, '\0');
-    randombytes_buf(s.data(), s.size());
-    write(rel, s);
-    return s;
-  }
-  fs::path exp() const { return base / "export"; }
-};
 
 std::vector<std::uint8_t> bytes(std::initializer_list<int> l) {
   std::vector<std::uint8_t> v;
@@ -297,62 +268,6 @@ TEST(SfsExport, SymlinkSwappedInDuringRequestsIsRefused) {
 
 // --- hue-sfsd in-process ---
 
-namespace {
-
-struct server_fixture {
-  hue::runtime rt;
-  std::unique_ptr<hue::reactor> io;
-  std::unique_ptr<server> srv;
-  server_fixture(server_config cfg) : rt(hue_test::stealing_workers(2)), io(std::make_unique<hue::reactor>(rt)) {
-    cfg.at = {"127.0.0.1", 0};
-    if (cfg.keys.public_key == x25519_key{}) cfg.keys = generate_key_pair();
-    srv = std::make_unique<server>(*io, std::move(cfg));
-  }
-  ~server_fixture() {
-    srv->shutdown();
-    rt.wait();
-    srv.reset();
-    io.reset();
-  }
-  sfs_name name() const { return parse_name(srv->name()); }
-};
-
-server_config config_for(const temp_tree& t, coloring c = coloring::per_connection) {
-  server_config cfg;
-  cfg.export_dir = t.exp();
-  cfg.colors = c;
-  return cfg;
-}
-
-int raw_connect(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True when the server closed `fd` within `limit` (read returns 0 or an error).
-bool closed_within(int fd, std::chrono::milliseconds limit) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(limit.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>(limit.count() % 1000 * 1000);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char b[256];
-  for (;;) {
-    const ssize_t n = ::recv(fd, b, sizeof b, 0);
-    if (n == 0) return true;
-    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-  }
-}
-
-}  // namespace
-
 class SfsServer : public ::testing::TestWithParam<coloring> {};
 
 TEST_P(SfsServer, LsStatCatGetWithChecksum) {
@@ -479,25 +394,102 @@ TEST(SfsServerSecurity, HandshakeStallTimesOutWhileOthersAreServed) {
   c.close();
 }
 
-TEST(SfsServerSecurity, HandshakeCapShedsExtraHandshakes) {
+// Regression: a full handshake table used to refuse every newcomer until a stalled handshake
+// timed out, so a few silent sockets renewed every 5 s locked everyone out. Now the newcomer
+// evicts the oldest stalled one.
+TEST(SfsServerSecurity, FullHandshakeTableEvictsTheOldestStalledOneForANewcomer) {
   temp_tree t;
   server_config cfg = config_for(t);
   cfg.max_handshakes = 2;
-  cfg.handshake_timeout = std::chrono::milliseconds(5000);
+  cfg.handshake_timeout = std::chrono::milliseconds(30'000);
+  cfg.handshake_timeout_under_pressure = cfg.handshake_timeout;  // eviction alone, however slow the machine
   server_fixture s(std::move(cfg));
-  const int a = raw_connect(s.srv->port()), b = raw_connect(s.srv->port());
+  const int a = stalled_connect(s.srv->port());
+  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == 1; }));
+  const int b = stalled_connect(s.srv->port());
   ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == 2; }));
-  const int extra = raw_connect(s.srv->port());
-  EXPECT_TRUE(closed_within(extra, std::chrono::milliseconds(3000)));
-  EXPECT_GE(s.srv->stats().shed_handshakes.load(), 1u);
+  client c(s.name());  // the table is full of stalled sockets: it gets in all the same
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  EXPECT_TRUE(closed_within(a, std::chrono::milliseconds(10'000))) << "the oldest stalled socket stays";
+  EXPECT_EQ(s.srv->stats().evicted_handshakes.load(), 1u);
+  // `b` still holds its slot (nothing evicted it): it is open, and the server has no reply for it.
+  char byte;
+  EXPECT_EQ(::recv(b, &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_EQ(errno, EAGAIN);
   ::close(a);
   ::close(b);
-  ::close(extra);
-  // Once they are gone, handshakes are accepted again.
-  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().closed.load() >= 2; }));
+  c.close();
+}
+
+// One source may hold max_handshakes_per_source slots; past it, it evicts its own oldest and
+// leaves every other source's handshakes alone.
+TEST(SfsServerSecurity, SourceAtItsCapEvictsItsOwnHandshakesOnly) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_handshakes = 16;
+  cfg.max_handshakes_per_source = 3;
+  cfg.handshake_timeout = std::chrono::milliseconds(30'000);
+  server_fixture s(std::move(cfg));
+  const int other = stalled_connect(s.srv->port(), "127.0.0.2");
+  ASSERT_GE(other, 0);
+  std::vector<int> mine;
+  for (int i = 0; i < 3; ++i) {
+    mine.push_back(stalled_connect(s.srv->port()));
+    ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == mine.size() + 1; }));
+  }
+  mine.push_back(stalled_connect(s.srv->port()));  // the fourth from 127.0.0.1: evicts mine[0]
+  EXPECT_TRUE(closed_within(mine[0], std::chrono::milliseconds(10'000)));
+  EXPECT_EQ(s.srv->stats().source_evictions.load(), 1u);
+  EXPECT_EQ(s.srv->stats().evicted_handshakes.load(), 0u);
+  char byte;
+  EXPECT_EQ(::recv(other, &byte, 1, MSG_DONTWAIT), -1) << "another source's handshake was evicted";
+  EXPECT_EQ(errno, EAGAIN);
+  // Several connections from one address still work (a test, a NAT): a whole client gets in.
   client c(s.name());
   EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
   c.close();
+  for (int fd : mine) ::close(fd);
+  ::close(other);
+}
+
+// While more than half the slots are taken, a handshake older than the shorter time-out is
+// closed when the next connection arrives, long before the normal time-out.
+TEST(SfsServerSecurity, HandshakeTimeoutShortensUnderPressure) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_handshakes = 4;
+  cfg.handshake_timeout = std::chrono::milliseconds(60'000);
+  cfg.handshake_timeout_under_pressure = std::chrono::milliseconds(200);
+  server_fixture s(std::move(cfg));
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) fds.push_back(stalled_connect(s.srv->port()));  // 3 of 4: pressure
+  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  client c(s.name());  // its accept sweeps the three stale ones
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  for (int fd : fds) EXPECT_TRUE(closed_within(fd, std::chrono::milliseconds(10'000)));
+  EXPECT_EQ(s.srv->stats().pressure_timeouts.load(), 3u);
+  EXPECT_EQ(s.srv->stats().handshake_timeouts.load(), 0u);
+  for (int fd : fds) ::close(fd);
+  c.close();
+}
+
+// Sockets that send nothing are held by the kernel (TCP_DEFER_ACCEPT) and never take a slot:
+// with one slot and a crowd of them, a client gets in with nothing evicted.
+TEST(SfsServerSecurity, SilentSocketsNeverReachAHandshakeSlot) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_handshakes = 1;
+  cfg.handshake_timeout = std::chrono::milliseconds(30'000);  // the kernel holds them this long
+  server_fixture s(std::move(cfg));
+  std::vector<int> silent;
+  for (int i = 0; i < 20; ++i) silent.push_back(raw_connect(s.srv->port()));
+  client c(s.name());
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  c.close();
+  EXPECT_EQ(s.srv->stats().accepted.load(), 1u);
+  EXPECT_EQ(s.srv->stats().evicted_handshakes.load(), 0u);
+  for (int fd : silent) ::close(fd);
 }
 
 // A client sends thousands of READs and never reads a reply: the server must stop reading its
@@ -568,13 +560,15 @@ TEST(SfsServerSecurity, ShutdownFinishesInFlightRequestsAndClosesAuthenticated) 
     ++answered;
   }
   EXPECT_EQ(answered, ids.size());
-  // Then the server's authenticated close: receive() reports a clean close, not a truncation.
+  // Then the server's authenticated close, giving its reason: receive() reports a clean close,
+  // not a truncation.
   try {
     c.receive();
     ADD_FAILURE();
   } catch (const client_failure& e) {
-    EXPECT_STREQ(e.what(), "the server closed the connection");
+    EXPECT_STREQ(e.what(), "the server closed the connection (server shutting down)");
   }
+  EXPECT_EQ(c.peer_close_reason(), close_reason::shutdown);
 }
 
 // Tampering after the handshake, end to end: a raw channel on a socket (not hue's client), one
@@ -583,26 +577,6 @@ TEST(SfsServerSecurity, ShutdownFinishesInFlightRequestsAndClosesAuthenticated) 
 // another client.
 namespace {
 
-struct raw_session {
-  int fd = -1;
-  std::optional<channel> ch;
-  raw_session(const server_fixture& s) {
-    fd = raw_connect(s.srv->port());
-    ch.emplace(channel::client(generate_key_pair(), s.name()));
-    std::vector<std::uint8_t> out;
-    ch->start(out);
-    ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-    std::uint8_t buf[4096];
-    while (!ch->established()) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) throw std::runtime_error("handshake cut short");
-      out.clear();
-      ch->receive({buf, static_cast<std::size_t>(n)}, out);
-      ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-    }
-  }
-  ~raw_session() { ::close(fd); }
-};
 
 }  // namespace
 
