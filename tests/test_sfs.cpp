@@ -88,12 +88,15 @@ TEST(SfsProtocol, RefusesMalformedRequestsWithAReason) {
   lk.push_back(0x10);
   lk.push_back('a');
   EXPECT_FALSE(decode_request(lk).req);
+  // A path over 4,096 bytes decodes: the export refuses it as bad_name (one status for every
+  // invalid path, docs §4.2 and §4.5).
   over.push_back(0xff);
   over.push_back(0xff);
   over.resize(over.size() + 0xffff, 'a');
   d = decode_request(over);
-  EXPECT_FALSE(d.req);
-  EXPECT_NE(d.error.reason.find("4096"), std::string::npos) << d.error.reason;
+  ASSERT_TRUE(d.req) << d.error.reason;
+  EXPECT_EQ(d.req->path.size(), 0xffffu);
+  EXPECT_NE(export_root::check_path(d.req->path).value_or("").find("4096"), std::string::npos);
   request z = req(op::read);
   z.length = 0;
   EXPECT_FALSE(decode_request(encode_request(z)).req) << "READ of 0 bytes";
@@ -168,6 +171,77 @@ TEST_F(SfsExportTree, LooksUpReadsAndListsInsideTheExport) {
     for (auto& e : page.entries) names.push_back(e.name);
   }
   EXPECT_EQ(names, (std::vector<std::string>{"dir_link", "fifo", "hello.txt", "leaf_link", "rel_dir_link", "sub"}));
+}
+
+// Every READ limit of docs §4.2, exactly: eof = 1 on the READ that reaches the end of the file
+// (a full one ending exactly there included), and offsets far past any file, up to 2^64 - 1,
+// answer 0 bytes and eof (pread refused them with EINVAL: io_error "Invalid argument").
+TEST_F(SfsExportTree, ReadReportsEofExactlyAndAnswersHugeOffsets) {
+  t.random_file("export/two_blocks", 2 * max_read);
+  const reply f = lookup("two_blocks");
+  ASSERT_EQ(f.code, status::ok);
+  auto read_at = [&](std::uint64_t off, std::uint32_t len) {
+    request rd = req(op::read, f.handle);
+    rd.offset = off;
+    rd.length = len;
+    return decode_reply(op::read, ex.answer(rd));
+  };
+  reply r = read_at(0, max_read);
+  EXPECT_EQ(r.data.size(), max_read);
+  EXPECT_FALSE(r.eof) << "a block with more after it";
+  r = read_at(max_read, max_read);
+  EXPECT_EQ(r.data.size(), max_read);
+  EXPECT_TRUE(r.eof) << "a full READ that ends exactly at the end of the file";
+  r = read_at(2 * max_read - 1, 1);
+  EXPECT_EQ(r.data.size(), 1u);
+  EXPECT_TRUE(r.eof) << "the last byte alone";
+  r = read_at(2 * max_read - 2, 1);
+  EXPECT_FALSE(r.eof) << "the byte before the last";
+  for (const std::uint64_t off : {std::uint64_t{2} * max_read, std::uint64_t{1} << 40, std::uint64_t{1} << 63,
+                                  ~std::uint64_t{0}, ~std::uint64_t{0} - 9, std::uint64_t{INT64_MAX} - 10,
+                                  std::uint64_t{INT64_MAX} - max_read, std::uint64_t{INT64_MAX}}) {
+    r = read_at(off, max_read);
+    EXPECT_EQ(r.code, status::ok) << off << ": " << r.message;
+    EXPECT_TRUE(r.data.empty()) << off;
+    EXPECT_TRUE(r.eof) << off;
+  }
+}
+
+// The path limit is inclusive: a path of exactly 4,096 bytes (what PATH_MAX, which counts the
+// NUL, does not let the kernel take in one call) is resolved; 4,097 is bad_name.
+TEST_F(SfsExportTree, PathOfExactly4096BytesIsAcceptedAnd4097IsRefused) {
+  // 16 directories of 250 bytes, a file of 80: 16 * 250 + 80 + 16 slashes = 4,096. Made with
+  // *at calls: the tree's absolute path is longer than PATH_MAX.
+  const std::string dir(250, 'd'), leaf(80, 'f');
+  std::vector<int> fds{::open(t.exp().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  std::string path;
+  for (int i = 0; i < 16; ++i) {
+    ASSERT_EQ(::mkdirat(fds.back(), dir.c_str(), 0700), 0);
+    fds.push_back(::openat(fds.back(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_GE(fds.back(), 0);
+    path += dir + "/";
+  }
+  const int leaf_fd = ::openat(fds.back(), leaf.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_EQ(::write(leaf_fd, "deep", 4), 4);
+  ::close(leaf_fd);
+  const std::string link = leaf.substr(0, 79) + "L";  // as long as the leaf
+  ASSERT_EQ(::symlinkat("/etc/passwd", fds.back(), link.c_str()), 0);
+  path += leaf;
+  ASSERT_EQ(path.size(), 4096u);
+  const reply ok = lookup(path);
+  ASSERT_EQ(ok.code, status::ok) << ok.message;
+  EXPECT_EQ(ok.attr.size, 4u);
+  EXPECT_EQ(lookup(path + "L").code, status::bad_name) << "4,097 bytes";
+  EXPECT_EQ(lookup(path.substr(0, 4095) + "L").code, status::refused) << "the two-step walk still refuses a symlink";
+  EXPECT_EQ(lookup(path.substr(0, 4095) + "x").code, status::not_found);
+  // Clean up from the bottom: remove_all cannot walk paths this long.
+  ::unlinkat(fds.back(), leaf.c_str(), 0);
+  ::unlinkat(fds.back(), link.c_str(), 0);
+  for (std::size_t i = fds.size() - 1; i > 0; --i) {
+    ::close(fds[i]);
+    ::unlinkat(fds[i - 1], dir.c_str(), AT_REMOVEDIR);
+  }
+  ::close(fds[0]);
 }
 
 TEST_F(SfsExportTree, RefusesEveryEscape) {

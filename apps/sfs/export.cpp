@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>  // PATH_MAX
 #include <cstring>
 #include <stdexcept>
 
@@ -18,9 +19,12 @@ namespace hue::sfs {
 
 namespace {
 
-int openat2_beneath(int dirfd, const std::string& path) {
+// `directory_only`: an O_PATH descriptor of a directory (opens nothing else, so no device is ever
+// opened for real on the way).
+int openat2_beneath(int dirfd, const std::string& path, bool directory_only = false) {
   open_how how{};
-  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  how.flags = directory_only ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+                             : O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
   for (int attempt = 0;; ++attempt) {
     const long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
@@ -28,6 +32,27 @@ int openat2_beneath(int dirfd, const std::string& path) {
     if (fd < 0 && (errno == EAGAIN || errno == EINTR) && attempt < 8) continue;
     return static_cast<int>(fd);
   }
+}
+
+// A path of max_path bytes is valid, but the kernel takes at most PATH_MAX - 1 bytes (PATH_MAX
+// counts the NUL), so such a path is resolved in two steps: the directories up to its last '/'
+// that keeps the first part under PATH_MAX, then the rest (at most one component, 255 bytes,
+// since check_path passed) beneath that. Both steps carry the same RESOLVE_* rules, and neither
+// part holds '..', so the pair stays beneath `dirfd` exactly as one call would.
+int open_beneath(int dirfd, const std::string& path) {
+  if (path.size() < PATH_MAX) return openat2_beneath(dirfd, path);
+  const std::size_t cut = path.rfind('/', PATH_MAX - 1);
+  if (cut == std::string::npos || cut == 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  const int mid = openat2_beneath(dirfd, path.substr(0, cut), true);
+  if (mid < 0) return -1;
+  const int fd = openat2_beneath(mid, path.substr(cut + 1));
+  const int e = errno;
+  ::close(mid);
+  errno = e;
+  return fd;
 }
 
 reply error(std::uint32_t id, status code, std::string message) {
@@ -188,7 +213,7 @@ reply export_root::lookup(const request& r) {
   if (!dir) return error(r.id, status::bad_handle, "unknown or stale handle");
   if (dir->type != file_type::directory) return error(r.id, status::not_dir, "LOOKUP from a file handle");
   if (auto why = check_path(r.path)) return error(r.id, status::bad_name, *why);
-  const int fd = openat2_beneath(dir->fd, r.path);
+  const int fd = open_beneath(dir->fd, r.path);
   if (fd < 0) {
     switch (errno) {
       case ENOENT: return error(r.id, status::not_found, "no such file or directory");
@@ -316,10 +341,15 @@ void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
   if (n->type != file_type::regular) return void(out = encode_error(r.id, status::is_dir, "READ of a directory"));
   if (r.length > max_read) return void(out = encode_error(r.id, status::too_large, "READ over 65536 bytes"));
   const std::size_t head = out.size();
-  encode_read_reply(r.id, false, {}, out);  // header now, length and eof patched below
-  out.resize(head + 10 + r.length);
+  encode_read_reply(r.id, true, {}, out);  // header now, length and eof patched below
+  // No file reaches past INT64_MAX (off_t), and pread refuses (EINVAL) a range that would: an
+  // offset that far is past the end of any file, which is 0 bytes and eof.
+  if (r.offset > static_cast<std::uint64_t>(INT64_MAX) - r.length - 1) return;
+  // One byte more than asked tells whether the block ends exactly at the end of the file: then
+  // eof is 1 on this READ rather than on an extra, empty one.
+  out.resize(head + 10 + r.length + 1);
   ssize_t got;
-  do got = ::pread(n->fd, out.data() + head + 10, r.length, static_cast<off_t>(std::min<std::uint64_t>(r.offset, INT64_MAX)));
+  do got = ::pread(n->fd, out.data() + head + 10, r.length + 1, static_cast<off_t>(r.offset));
   while (got < 0 && errno == EINTR);
   if (got < 0) {
     const int e = errno;
@@ -328,9 +358,11 @@ void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
     out.insert(out.end(), err.begin(), err.end());
     return;
   }
-  out.resize(head + 10 + static_cast<std::size_t>(got));
-  out[head + 5] = static_cast<std::size_t>(got) < r.length ? 1 : 0;  // short read: end of file
-  const auto n32 = static_cast<std::uint32_t>(got);
+  const bool eof = static_cast<std::size_t>(got) <= r.length;
+  const std::size_t len = eof ? static_cast<std::size_t>(got) : r.length;
+  out.resize(head + 10 + len);
+  out[head + 5] = eof ? 1 : 0;
+  const auto n32 = static_cast<std::uint32_t>(len);
   for (int i = 0; i < 4; ++i) out[head + 6 + i] = static_cast<std::uint8_t>(n32 >> (24 - 8 * i));
 }
 

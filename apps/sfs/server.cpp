@@ -413,7 +413,7 @@ void server::resume_reading(const conn_ptr& c) {
 void server::serve(const conn_ptr& c, request r) {
   std::vector<std::uint8_t> reply;
   if (r.what == op::read) {
-    reply.reserve(10 + r.length);
+    reply.reserve(10 + r.length + 1);  // export_root::read asks for one byte more
     export_.read(r, reply);
     stats_.reads.fetch_add(1, std::memory_order_relaxed);
     if (reply.size() > 4 && reply[4] == 0) stats_.bytes_read.fetch_add(reply.size() - 10, std::memory_order_relaxed);
