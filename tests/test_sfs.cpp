@@ -567,8 +567,8 @@ TEST(SfsServerSecurity, SilentSocketsNeverReachAHandshakeSlot) {
 }
 
 // A client sends thousands of READs and never reads a reply: the server must stop reading its
-// requests once its output is full (memory bounded by max_output plus one reply), while another
-// client is served normally.
+// requests once its output is full (sealed output bounded by max_output plus max_outstanding
+// replies), while another client is served normally.
 TEST(SfsServerSecurity, ClientThatStopsReadingIsBoundedAndHurtsNoOne) {
   temp_tree t;
   t.random_file("export/big", 4 * 1024 * 1024);
@@ -592,7 +592,11 @@ TEST(SfsServerSecurity, ClientThatStopsReadingIsBoundedAndHurtsNoOne) {
     // The server stopped reading: our sends time out once the socket buffers are full.
   }
   EXPECT_GT(sent, 500u);
-  EXPECT_GT(s.srv->stats().read_pauses.load(), 0u);
+  // All 20,000 may fit in the socket buffers (then no send blocked): the server pauses once it
+  // has read enough of them, which a loaded machine may take a while to do. Waiting for it, not
+  // sampling it at once, is what made this test flaky.
+  EXPECT_TRUE(hue_test::eventually([&] { return s.srv->stats().read_pauses.load() > 0; },
+                                   std::chrono::seconds(60)));
   // Served in the meantime.
   client other(s.name());
   const reply g = resolve(other, "big");
@@ -601,11 +605,75 @@ TEST(SfsServerSecurity, ClientThatStopsReadingIsBoundedAndHurtsNoOne) {
   EXPECT_EQ(n, 4u * 1024 * 1024);
   other.close();
   const std::uint64_t peak = s.srv->stats().peak_output.load();
-  EXPECT_LE(peak, 256u * 1024 + 32 * (max_read + 64)) << "output grew past its bound";
+  EXPECT_LE(peak, 256u * 1024 + 32 * max_reply_frame + transport_overhead + 1) << "output grew past its bound";
   EXPECT_LT(s.srv->stats().reads.load(), sent) << "every request was read despite the back-pressure";
   // The hog makes no progress: the idle time-out closes it.
   EXPECT_TRUE(hue_test::eventually([&] { return s.srv->stats().idle_timeouts.load() >= 1; },
                                    std::chrono::seconds(10)));
+}
+
+// Refusals count against the output bound too: they used to be sealed as soon as decoded, so
+// one read of 5-byte garbage requests could queue replies far past max_output.
+TEST(SfsServerSecurity, BadRequestsFromAClientThatStopsReadingStayInsideTheOutputBound) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_output = 64 * 1024;
+  cfg.max_outstanding = 1;
+  cfg.idle_timeout = std::chrono::milliseconds(1000);
+  server_fixture s(std::move(cfg));
+  raw_session r(s);
+  timeval tv{2, 0};
+  ::setsockopt(r.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::size_t sent = 0;
+  for (bool more = true; more && sent < 400'000; sent += 1000) {
+    std::vector<std::uint8_t> batch;  // sealed afresh: each frame has its own nonce
+    for (int i = 0; i < 1000; ++i) r.ch->secure().seal(bytes({99, 0, 0, 0, 1}), batch);  // unknown op
+    // A short or timed-out send: the server stopped reading.
+    more = ::send(r.fd, batch.data(), batch.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(batch.size());
+  }
+  EXPECT_LT(sent, 400'000u) << "the server never stopped reading";
+  EXPECT_GT(s.srv->stats().read_pauses.load(), 0u);
+  const std::uint64_t peak = s.srv->stats().peak_output.load();
+  EXPECT_LE(peak, 64u * 1024 + 1 * max_reply_frame + transport_overhead + 1) << "refusals grew past the bound";
+  EXPECT_GT(peak, 32u * 1024) << "the output never filled: the test proved nothing";
+}
+
+// The idle time-out fires at its own length, independent of a longer handshake time-out, and
+// closes with the authenticated close giving its reason: the client tells it from a cut.
+TEST(SfsServerSecurity, IdleTimeoutShorterThanTheHandshakesFiresOnTimeWithAReason) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.idle_timeout = std::chrono::milliseconds(300);
+  cfg.handshake_timeout = std::chrono::milliseconds(30'000);
+  server_fixture s(std::move(cfg));
+  client c(s.name());
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    c.receive();  // nothing outstanding: the next thing to arrive is the server's close
+    ADD_FAILURE() << "a message arrived";
+  } catch (const client_failure& e) {
+    EXPECT_STREQ(e.what(), "the server closed the connection (idle time-out)");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << "waited for the handshake's time-out";
+  EXPECT_EQ(c.peer_close_reason(), close_reason::idle);
+  EXPECT_EQ(s.srv->stats().idle_timeouts.load(), 1u);
+}
+
+// Rekeying from outside: both ends at an interval of 3 frames, one session of 40 requests
+// crosses REKEY a dozen times in each direction.
+TEST(SfsServerSecurity, SessionRekeysManyTimesWithASmallRekeyInterval) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.transport.rekey_interval = 3;
+  server_fixture s(std::move(cfg));
+  client_options o;
+  o.transport.rekey_interval = 3;
+  client c(s.name(), o);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);  // 2 requests each
+  EXPECT_GE(c.rekeys(), 2u * 12);
+  c.close();
+  EXPECT_EQ(c.peer_close_reason(), close_reason::done);
 }
 
 TEST(SfsServerSecurity, ShutdownFinishesInFlightRequestsAndClosesAuthenticated) {

@@ -89,6 +89,8 @@ class client {
   const x25519_key& public_key() const noexcept { return keys_.public_key; }
   // Once the server's authenticated close arrived: the reason it gave (idle, shutdown, done).
   std::optional<close_reason> peer_close_reason();
+  // REKEYs so far, sending and receiving (after the handshake).
+  std::uint64_t rekeys() { return ch_->secure().sender().rekeys() + ch_->secure().receiver().rekeys(); }
 
  private:
   std::string closed_message();

@@ -47,7 +47,12 @@ struct server::connection : std::enable_shared_from_this<connection> {
   std::atomic<std::size_t> out_bytes{0}, inbound{0}, queued{0};
   // Crypto color.
   std::optional<channel> ch;
-  std::deque<request> pending;
+  // Decoded requests waiting for a slot; `refusal` set: answer bad_request with it, unserved.
+  struct queued_request {
+    request r;
+    std::optional<std::string> refusal;
+  };
+  std::deque<queued_request> pending;
   std::size_t in_flight = 0;
   bool failed = false, peer_closed = false, close_sealed = false, drain_requested = false;
   bool hello_seen = false;
@@ -357,12 +362,14 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
     if (!d.req) {
       stats_.bad_requests.fetch_add(1, std::memory_order_relaxed);
       if (!d.error.id) return fail(c);  // not even an id to answer: the client is broken
-      ++c->in_flight;  // answered through encrypt() like any reply
-      encrypt(c, encode_error(*d.error.id, status::bad_request, d.error.reason), true);
-      if (c->failed) return;
+      // Queued like any request, so its reply counts against the output bound (an answer sealed
+      // here would not: one read can hold thousands of 5-byte requests).
+      request id_only;
+      id_only.id = *d.error.id;
+      c->pending.push_back({std::move(id_only), std::move(d.error.reason)});
       continue;
     }
-    c->pending.push_back(std::move(*d.req));
+    c->pending.push_back({std::move(*d.req), std::nullopt});
   }
   c->queued.store(c->pending.size(), std::memory_order_release);
   if (r.closed) c->peer_closed = true;
@@ -383,17 +390,25 @@ void server::peer_end(const conn_ptr& c) {
   finish_if_done(c);
 }
 
+// Crypto color. The output bound (docs/sfs-protocol.md §4.5): a request leaves `pending` only
+// while fewer than max_output sealed bytes wait, and at most max_outstanding are being served,
+// so what waits never exceeds max_output + max_outstanding replies (+ the close frame). Replies
+// the crypto color writes itself (refusals, `busy`) pass the same test, one at a time.
 void server::dispatch(const conn_ptr& c) {
-  while (!c->failed && !c->pending.empty() && c->in_flight < cfg_.max_outstanding &&
+  while (!c->failed && !c->close_sealed && !c->pending.empty() && c->in_flight < cfg_.max_outstanding &&
          c->out_bytes.load(std::memory_order_acquire) < cfg_.max_output) {
-    request r = std::move(c->pending.front());
+    connection::queued_request q = std::move(c->pending.front());
     c->pending.pop_front();
-    ++c->in_flight;
-    if (c->drain_requested) {
-      encrypt(c, encode_error(r.id, status::busy, "server shutting down"), true);
+    if (q.refusal) {
+      seal_reply(c, encode_error(q.r.id, status::bad_request, *q.refusal));
       continue;
     }
-    rt_.post(fs_color_, [this, c, r = std::move(r)]() mutable { serve(c, std::move(r)); }, serve_info);
+    if (c->drain_requested) {
+      seal_reply(c, encode_error(q.r.id, status::busy, "server shutting down"));
+      continue;
+    }
+    ++c->in_flight;
+    rt_.post(fs_color_, [this, c, r = std::move(q.r)]() mutable { serve(c, std::move(r)); }, serve_info);
   }
   const std::size_t before = c->queued.exchange(c->pending.size(), std::memory_order_acq_rel);
   if (before >= cfg_.max_queued && c->pending.size() < cfg_.max_queued) resume_reading(c);
@@ -422,12 +437,19 @@ void server::serve(const conn_ptr& c, request r) {
   }
   if (reply.size() > 4 && reply[4] != 0) stats_.error_replies.fetch_add(1, std::memory_order_relaxed);
   handles_.store(export_.handles(), std::memory_order_relaxed);
-  rt_.post(c->crypto, [this, c, rep = std::move(reply)]() mutable { encrypt(c, std::move(rep), true); },
+  rt_.post(c->crypto, [this, c, rep = std::move(reply)]() mutable { encrypt(c, std::move(rep)); },
            encrypt_info);
 }
 
-void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool counted) {
-  if (counted) --c->in_flight;
+void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply) {
+  --c->in_flight;
+  seal_reply(c, std::move(reply));
+  dispatch(c);
+  finish_if_done(c);
+}
+
+// Crypto color: seals one reply and hands it to the net color.
+void server::seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply) {
   if (c->failed || c->close_sealed) return;
   std::vector<std::uint8_t> frames;
   frames.reserve(reply.size() + transport_overhead);
@@ -441,8 +463,6 @@ void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool co
   while (now > peak && !stats_.peak_output.compare_exchange_weak(peak, now)) {}
   rt_.post(c->net, [this, c, f = std::move(frames)]() mutable { write_socket(c, std::move(f), false); },
            write_info);
-  dispatch(c);
-  finish_if_done(c);
 }
 
 // Crypto color: the client sent its authenticated close (or we drain) and every request it

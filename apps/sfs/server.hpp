@@ -22,6 +22,9 @@
 //     `max_queued` requests, while `max_inbound` bytes read are not yet decrypted, or while
 //     `max_output` sealed bytes are not yet written (a client that stops reading its replies);
 //     it resumes when they drain. The idle time-out closes a connection making no progress.
+//   - a request (or a refusal of one) is dispatched only while fewer than `max_output` sealed
+//     bytes wait, so they never exceed max_output + max_outstanding * max_reply_frame + the
+//     close frame (the bound docs/sfs-protocol.md §4.5 states; `peak_output` measures it).
 //
 // Handshake floods (docs/sfs-protocol.md §4.8). A connection costs a slot from accept until its
 // handshake completes. When every slot is taken, a new connection evicts a stalled one instead
@@ -57,6 +60,10 @@
 namespace hue::sfs {
 
 enum class coloring { per_connection, paper };
+
+// The largest reply frame: a READDIR page (names are added while under 64 KiB, so up to
+// 65,535 + 257 bytes of entries, plus a 15-byte header) sealed (+ 21). READ's is 65,567.
+inline constexpr std::size_t max_reply_frame = 65'535 + 257 + 15 + transport_overhead;
 
 struct server_config {
   hue::net::endpoint at{"127.0.0.1", 4433};
@@ -151,7 +158,8 @@ class server {
   void dispatch(const conn_ptr& c);
   void resume_reading(const conn_ptr& c);
   void serve(const conn_ptr& c, request r);
-  void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool counted);
+  void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply);
+  void seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply);
   void finish_if_done(const conn_ptr& c);
   void write_socket(const conn_ptr& c, std::vector<std::uint8_t> frames, bool close_after);
   void flush(const conn_ptr& c);
