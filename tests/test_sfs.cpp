@@ -676,6 +676,47 @@ TEST(SfsServerSecurity, SessionRekeysManyTimesWithASmallRekeyInterval) {
   EXPECT_EQ(c.peer_close_reason(), close_reason::done);
 }
 
+// DIGEST hashes on the requesting connection's color, a slice per event: another client's READs,
+// served on the shared file-system color, are answered while a DIGEST of a large file runs.
+// (They used to wait behind the whole hash: the file-system color was busy with it.)
+TEST(SfsServerSecurity, DigestOfALargeFileDoesNotHoldUpOtherClientsReads) {
+  temp_tree t;
+  t.write("export/small", "small file");
+  {
+    // Sparse: hashing it costs what hashing 256 MiB costs, writing it costs nothing.
+    std::ofstream(t.exp() / "huge");
+    fs::resize_file(t.exp() / "huge", std::uint64_t{256} << 20);
+  }
+  server_fixture s(config_for(t));
+  client a(s.name()), b(s.name());
+  const reply huge = resolve(a, "huge");
+  const reply small = resolve(b, "small");
+  const std::uint64_t before = s.srv->stats().requests.load();
+  std::atomic<bool> digest_answered{false};
+  reply d;
+  std::thread waiter([&] {
+    a.send(req(op::digest, huge.handle));
+    d = decode_reply(op::digest, a.receive());
+    digest_answered = true;
+  });
+  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().requests.load() > before; }));
+  bool reads_done_first = true;
+  for (int i = 0; i < 5; ++i) {
+    request rd = req(op::read, small.handle);
+    rd.length = 100;
+    EXPECT_EQ(b.call(rd).data.size(), 10u);
+    reads_done_first = reads_done_first && !digest_answered;
+  }
+  waiter.join();
+  EXPECT_TRUE(reads_done_first) << "the READs waited for the DIGEST";
+  EXPECT_EQ(d.code, status::ok) << d.message;
+  EXPECT_EQ(d.digest_size, std::uint64_t{256} << 20);
+  // Cached: the second DIGEST of the unchanged file is answered from the file-system color.
+  EXPECT_EQ(a.digest(huge.handle).sha256, d.sha256);
+  a.close();
+  b.close();
+}
+
 TEST(SfsServerSecurity, ShutdownFinishesInFlightRequestsAndClosesAuthenticated) {
   temp_tree t;
   t.random_file("export/big", 2 * 1024 * 1024);

@@ -300,39 +300,102 @@ reply export_root::readdir(const request& r) {
   return out;
 }
 
-reply export_root::digest(const request& r) {
-  node* n = find(r.handle);
-  if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
-  if (n->type != file_type::regular) return error(r.id, status::is_dir, "DIGEST of a directory");
-  struct stat st{};
-  if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!n->digest || n->digest_size != size || n->digest_mtime != mtime_ns(st)) {
-    // Hazard: hashing a large file holds this color for its whole length (about 0.5 s per GB);
-    // the result is cached until the file's size or mtime change.
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    std::vector<std::uint8_t> buf(256 * 1024);
-    std::uint64_t off = 0;
-    while (off < size) {
-      const ssize_t got = ::pread(n->fd, buf.data(), buf.size(), static_cast<off_t>(off));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return error(r.id, status::io_error, std::strerror(errno));
-      if (got == 0) break;  // the file shrank: the digest covers what is there
-      crypto_hash_sha256_update(&h, buf.data(), static_cast<unsigned long long>(got));
-      off += static_cast<std::uint64_t>(got);
+digest_job::digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size,
+                       std::uint64_t mtime_ns)
+    : fd_(fd), handle_(h), id_(id), size_(size), mtime_ns_(mtime_ns) {
+  static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(state_));
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()));
+}
+
+digest_job::~digest_job() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool digest_job::step(std::size_t budget) {
+  auto* h = reinterpret_cast<crypto_hash_sha256_state*>(state_.data());
+  if (finished_) return true;
+  if (buffer_.empty()) buffer_.resize(256 * 1024);
+  std::size_t hashed = 0;
+  while (done_ < size_ && hashed < budget) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), size_ - done_));
+    const ssize_t got = ::pread(fd_, buffer_.data(), want, static_cast<off_t>(done_));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error_ = errno;
+      break;
     }
-    std::array<std::uint8_t, 32> d{};
-    crypto_hash_sha256_final(&h, d.data());
-    n->digest = d;
-    n->digest_size = off;
-    n->digest_mtime = mtime_ns(st);
+    if (got == 0) {  // the file shrank: the digest covers what is there
+      size_ = done_;
+      break;
+    }
+    crypto_hash_sha256_update(h, buffer_.data(), static_cast<unsigned long long>(got));
+    done_ += static_cast<std::uint64_t>(got);
+    hashed += static_cast<std::size_t>(got);
   }
+  if (error_ == 0 && done_ < size_) return false;
+  crypto_hash_sha256_final(h, sha256_.data());
+  finished_ = true;
+  buffer_ = {};
+  ::close(fd_);
+  fd_ = -1;
+  return true;
+}
+
+std::vector<std::uint8_t> digest_job::encoded_reply() const {
+  if (error_ != 0) return encode_error(id_, status::io_error, std::strerror(error_));
   reply out;
-  out.id = r.id;
-  out.sha256 = *n->digest;
-  out.digest_size = n->digest_size;
+  out.id = id_;
+  out.sha256 = sha256_;
+  out.digest_size = done_;
+  return encode_reply(op::digest, out);
+}
+
+export_root::digest_started export_root::digest_start(const request& r) {
+  digest_started out;
+  auto refuse = [&](status code, std::string_view why) {
+    out.reply = encode_error(r.id, code, why);
+    return std::move(out);
+  };
+  node* n = find(r.handle);
+  if (!n) return refuse(status::bad_handle, "unknown or stale handle");
+  if (n->type != file_type::regular) return refuse(status::is_dir, "DIGEST of a directory");
+  struct stat st{};
+  if (::fstat(n->fd, &st) != 0) return refuse(status::io_error, std::strerror(errno));
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (n->digest && n->digest_size == size && n->digest_mtime == mtime_ns(st)) {
+    reply cached;
+    cached.id = r.id;
+    cached.sha256 = *n->digest;
+    cached.digest_size = n->digest_size;
+    out.reply = encode_reply(op::digest, cached);
+    return out;
+  }
+  // Its own descriptor: the table may evict and close the node's while the job runs.
+  const int fd = ::fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return refuse(status::io_error, std::strerror(errno));
+  out.job = std::make_shared<digest_job>(fd, r.handle, r.id, size, mtime_ns(st));
   return out;
+}
+
+void export_root::digest_finish(const digest_job& job) {
+  node* n = find(job.handle_);
+  if (!n || job.error_ != 0 || !job.finished_) return;  // evicted meanwhile, or failed: not cached
+  // Cached under the size and mtime the hashing started from: a file changed since is hashed
+  // again on the next DIGEST (its size or mtime no longer match).
+  n->digest = job.sha256_;
+  n->digest_size = job.done_;
+  n->digest_mtime = job.mtime_ns_;
+}
+
+// The whole DIGEST at once, on the caller's thread (tests, fuzzing; the server splits it).
+reply export_root::digest(const request& r) {
+  digest_started d = digest_start(r);
+  if (d.job) {
+    while (!d.job->step(std::size_t{1} << 30)) {}
+    digest_finish(*d.job);
+    return decode_reply(op::digest, d.job->encoded_reply());
+  }
+  return decode_reply(op::digest, d.reply);
 }
 
 void export_root::read(const request& r, std::vector<std::uint8_t>& out) {

@@ -4,7 +4,8 @@
 // Handlers, per connection (names as the runtime's statistics print them):
 //   ReadSocket   net     reads what the socket has, hands it to Decrypt (stops at back-pressure)
 //   Decrypt      crypto  the handshake steps and the transport's decryption; decodes requests
-//   Serve        fs      the export: handle table, open files, pread, SHA-256 digests
+//   Serve        fs      the export: handle table, open files, pread, DIGEST's cache
+//   Hash         crypto  DIGEST's SHA-256, a slice per event, off the shared fs color
 //   Encrypt      crypto  seals a reply into transport frames
 //   WriteSocket  net     writes sealed frames; resumes reading when the output drains
 //   Accept / DecClients / Established   accept   client and handshake counts
@@ -160,6 +161,7 @@ class server {
   void serve(const conn_ptr& c, request r);
   void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply);
   void seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply);
+  void hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j);
   void finish_if_done(const conn_ptr& c);
   void write_socket(const conn_ptr& c, std::vector<std::uint8_t> frames, bool close_after);
   void flush(const conn_ptr& c);
