@@ -1,8 +1,10 @@
 // tests/test_sfs.cpp — SFS's file service: the request decoder, export confinement (every path
-// escape, a symlink swapped in during requests), handles, and hue-sfsd in-process end to end
-// (ls/stat/cat/get with SHA-256, many outstanding READs, wrong HOSTID, an unauthorized client
-// key, a client stalling in its handshake, a client that stops reading, graceful shutdown), in
-// both colorings.
+// escape, a symlink swapped in during requests), the documented READ and path limits exactly,
+// handles, and hue-sfsd in-process end to end (ls/stat/cat/get with SHA-256, many outstanding
+// READs, wrong HOSTID, an unauthorized client key, a client stalling in its handshake, stalled
+// handshakes evicted, the per-source cap, a client that stops reading, the output bound, idle
+// and shutdown closes with their reasons, rekeying, DIGEST beside other clients' READs,
+// graceful shutdown), in both colorings. The handshake flood itself: test_sfs_flood.cpp.
 #include "client.hpp"
 #include "export.hpp"
 #include "protocol.hpp"

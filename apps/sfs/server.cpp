@@ -62,7 +62,9 @@ struct server::connection : std::enable_shared_from_this<connection> {
   bool hello_seen = false;
   // Accept color.
   bool in_handshake = true;
-  bool progressed = false;  // the hello and message 1 were accepted (message 2 is on its way)
+  // Its opening (hello, message 1) was in the socket when accepted, or its hello has since been
+  // accepted: evicted only after every handshake that shows no such sign (server.hpp).
+  bool progressed = false;
   server::source_key source{};
   clock::time_point accepted_at = clock::now();
   std::list<connection*>::iterator slot;  // in handshaking_ while in_handshake
@@ -89,10 +91,11 @@ server::source_key source_of(int fd) {
   return k;
 }
 
-// The hello frame and message 1 in full (a client sends both in its first write). A connection that waited in the backlog under a flood has had time to send
-// them; one that has not is silent or trickling, the cheapest kind to evict. Peeking costs one
-// recv and consumes nothing; the crypto color still judges the bytes (forged ones close the
-// connection at once, which frees the slot).
+// Whether the hello frame and message 1 are all in the socket (a client sends both in its first
+// write, and with TCP_DEFER_ACCEPT it is accepted only once they arrive). One that has not sent
+// them is silent or trickling, the cheapest kind to evict. Peeking costs one recv and consumes
+// nothing; the crypto color still judges the bytes (forged ones close the connection at once,
+// which frees the slot).
 bool sent_its_opening(int fd) {
   constexpr std::size_t opening =
       frame_header_size + min_hello_size + frame_header_size + noise_xx_message_overhead[0];
@@ -356,7 +359,8 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
     rt_.post(c->net, [this, c] { established(c); }, est_info);
     rt_.post(accept_color_, [this, c] { leave_handshake(*c); }, est_info);
   } else if (!was_established && !c->hello_seen && c->ch->client_hello()) {
-    // The hello and message 1 were good: no longer the cheapest kind of stalled handshake.
+    // A good hello (message 1 comes in the same write from any real client): no longer the
+    // cheapest kind of stalled handshake.
     c->hello_seen = true;
     rt_.post(accept_color_, [c] { c->progressed = true; }, est_info);
   }

@@ -16,6 +16,8 @@
 //     connection's fresh color; ReadSocket, WriteSocket, Serve, Accept and the timers on the
 //     default color 0.
 // Decrypt and Encrypt share the crypto color in both schemes, so the channel needs no lock.
+// Hash (DIGEST's SHA-256) runs on that color too in both: it is cryptographic work, and on the
+// fs color it would hold up every client's READs.
 //
 // Back-pressure (memory per connection is bounded whatever the client does):
 //   - at most `max_outstanding` requests are being served or encrypted at once;
