@@ -303,8 +303,7 @@ reply export_root::readdir(const request& r) {
 digest_job::digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size,
                        std::uint64_t mtime_ns)
     : fd_(fd), handle_(h), id_(id), size_(size), mtime_ns_(mtime_ns) {
-  static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(state_));
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()));
+  crypto_hash_sha256_init(&state_);
 }
 
 digest_job::~digest_job() {
@@ -312,7 +311,7 @@ digest_job::~digest_job() {
 }
 
 bool digest_job::step(std::size_t budget) {
-  auto* h = reinterpret_cast<crypto_hash_sha256_state*>(state_.data());
+  crypto_hash_sha256_state* h = &state_;
   if (finished_) return true;
   if (buffer_.empty()) buffer_.resize(256 * 1024);
   std::size_t hashed = 0;

@@ -25,6 +25,7 @@
 
 #include "protocol.hpp"
 
+#include <sodium.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -65,7 +66,7 @@ class digest_job {
   int error_ = 0;
   bool finished_ = false;
   std::array<std::uint8_t, 32> sha256_{};
-  std::array<std::uint8_t, 128> state_{};  // crypto_hash_sha256_state (kept opaque here)
+  crypto_hash_sha256_state state_{};
   std::vector<std::uint8_t> buffer_;
 };
 

@@ -47,6 +47,9 @@ struct server::connection : std::enable_shared_from_this<connection> {
   std::deque<std::vector<std::uint8_t>> out;
   std::size_t out_off = 0;
   clock::time_point last_progress = clock::now();
+  // Set by the crypto color when the handshake completes, read by the accept color: a finished
+  // handshake whose Established event is still queued behind a burst of accepts is not evicted.
+  std::atomic<bool> handshake_done{false};
   // Written by crypto/net, read by net for back-pressure.
   std::atomic<std::size_t> out_bytes{0}, inbound{0}, queued{0};
   // Crypto color.
@@ -185,6 +188,10 @@ void server::accept(int fd) {
 // (everyone after it is locked out until its time-outs), while an eviction costs a flood its own
 // oldest sockets first. See server.hpp for the order victims are chosen in.
 void server::make_room(const source_key& src) {
+  for (auto it = handshaking_.begin(); it != handshaking_.end();) {
+    connection& c = **it++;  // leave_handshake erases c's entry
+    if (c.handshake_done.load(std::memory_order_acquire)) leave_handshake(c);
+  }
   if (handshaking_.size() * 2 > cfg_.max_handshakes) {
     // Under pressure: the shorter time-out, swept here (handshaking_ is in accept order) rather
     // than by re-arming every connection's timer.
@@ -356,6 +363,7 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
   }
   if (r.established_now) {
     stats_.established.fetch_add(1, std::memory_order_relaxed);
+    c->handshake_done.store(true, std::memory_order_release);
     rt_.post(c->net, [this, c] { established(c); }, est_info);
     rt_.post(accept_color_, [this, c] { leave_handshake(*c); }, est_info);
   } else if (!was_established && !c->hello_seen && c->ch->client_hello()) {
