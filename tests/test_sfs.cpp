@@ -497,6 +497,39 @@ TEST(SfsServerSecurity, FullHandshakeTableEvictsTheOldestStalledOneForANewcomer)
   c.close();
 }
 
+// The least progressed goes first: a handshake whose hello and message 1 arrived is kept over a
+// younger one that only trickled a byte.
+TEST(SfsServerSecurity, EvictionTakesTheLeastProgressedHandshakeBeforeAnOlderOne) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_handshakes = 2;
+  cfg.handshake_timeout = std::chrono::milliseconds(30'000);
+  cfg.handshake_timeout_under_pressure = cfg.handshake_timeout;
+  server_fixture s(std::move(cfg));
+  const int older = raw_connect(s.srv->port());
+  channel ch = channel::client(generate_key_pair(), s.name());
+  std::vector<std::uint8_t> opening;
+  ch.start(opening);  // hello + message 1, then nothing: it waits for message 2 and stalls
+  ASSERT_EQ(::send(older, opening.data(), opening.size(), MSG_NOSIGNAL), static_cast<ssize_t>(opening.size()));
+  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == 1; }));
+  const int younger = stalled_connect(s.srv->port());
+  ASSERT_TRUE(hue_test::eventually([&] { return s.srv->stats().accepted.load() == 2; }));
+  client c(s.name());
+  EXPECT_EQ(resolve(c, "hello.txt").attr.size, 11u);
+  EXPECT_TRUE(closed_within(younger, std::chrono::milliseconds(10'000))) << "the trickler was kept";
+  EXPECT_EQ(s.srv->stats().evicted_handshakes.load(), 1u);
+  // The older one got message 2 and is still open.
+  std::uint8_t buf[256];
+  timeval tv{10, 0};
+  ::setsockopt(older, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  EXPECT_GT(::recv(older, buf, sizeof buf, 0), 0) << "no message 2";
+  EXPECT_EQ(::recv(older, buf, sizeof buf, MSG_DONTWAIT), -1) << "the progressed handshake was evicted";
+  EXPECT_EQ(errno, EAGAIN);
+  ::close(older);
+  ::close(younger);
+  c.close();
+}
+
 // One source may hold max_handshakes_per_source slots; past it, it evicts its own oldest and
 // leaves every other source's handshakes alone.
 TEST(SfsServerSecurity, SourceAtItsCapEvictsItsOwnHandshakesOnly) {
