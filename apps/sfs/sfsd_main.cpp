@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (rekey_frames == 0 || rekey_frames >= hue::sfs::max_nonce) {
-      std::fprintf(stderr, "hue-sfsd: --rekey-frames must be at least 1\n");
+      std::fprintf(stderr, "hue-sfsd: --rekey-frames: must be in 1 .. 2^64 - 2\n");
       return 2;
     }
     cfg.transport.rekey_interval = rekey_frames;

@@ -12,7 +12,8 @@
                                      shutdown closes with their reasons.
     test_sfsd.py cli BINDIR          hue-sfsd --keygen (mode 0600), hue-sfs ls/stat/cat/get and
                                      their exit codes (not found 6, wrong HOSTID 4/5, key not on
-                                     the allow-list 5), hue-multio --json, SIGUSR1, SIGTERM.
+                                     the allow-list 5), hue-multio --json, SIGUSR1, SIGTERM,
+                                     --rekey-frames on both ends (and a mismatch: exit 5).
 
 Run with Debian's /usr/bin/python3. Exit status 0 when every check passed.
 """
@@ -270,6 +271,15 @@ def cli(bindir):
         check(r.returncode == 0, "the allowed key is served")
         rc, log = stop_server(p, err)
         check(rc == 0 and "refused 1" in log, "one refusal counted")
+        os.remove(os.path.join(tmp, "server.err"))
+        p, name, err = start_server(bindir, tmp, ["--rekey-frames", "3"])
+        r = run([sfs, "--rekey-frames", "3", "get", name, "sub/data.bin", "-o", out])
+        check(r.returncode == 0 and open(out, "rb").read() == data,
+              "get across REKEYs every 3 frames (--rekey-frames on both ends)")
+        r = run([sfs, "get", name, "sub/data.bin", "-o", out])
+        check(r.returncode == 5, "a client on the default interval fails past 3 frames (exit %d)" % r.returncode)
+        rc, log = stop_server(p, err)
+        check(rc == 0, "SIGTERM: exit 0")
 
 
 def main():
