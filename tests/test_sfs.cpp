@@ -561,6 +561,31 @@ TEST(SfsServerSecurity, SourceAtItsCapEvictsItsOwnHandshakesOnly) {
   ::close(other);
 }
 
+// The per-source cap does not make a burst of real clients from one address evict each other:
+// their handshakes show progress at once and are spared.
+TEST(SfsServerSecurity, BurstOfClientsFromOneAddressPastItsCapAllGetIn) {
+  temp_tree t;
+  server_config cfg = config_for(t);
+  cfg.max_handshakes_per_source = 2;
+  server_fixture s(std::move(cfg));
+  std::atomic<int> ready{0}, ok{0};
+  std::vector<std::thread> th;
+  for (int i = 0; i < 12; ++i)
+    th.emplace_back([&] {
+      ready.fetch_add(1);
+      while (ready.load() < 12) std::this_thread::yield();  // connect all at once
+      try {
+        client c(s.name());
+        if (resolve(c, "hello.txt").attr.size == 11u) ok.fetch_add(1);
+        c.close();
+      } catch (const client_failure&) {
+      }
+    });
+  for (auto& x : th) x.join();
+  EXPECT_EQ(ok.load(), 12);
+  EXPECT_EQ(s.srv->stats().source_evictions.load(), 0u);
+}
+
 // While more than half the slots are taken, a handshake older than the shorter time-out is
 // closed when the next connection arrives, long before the normal time-out.
 TEST(SfsServerSecurity, HandshakeTimeoutShortensUnderPressure) {

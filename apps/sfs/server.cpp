@@ -199,8 +199,15 @@ void server::make_room(const source_key& src) {
     while (!handshaking_.empty() && handshaking_.front()->accepted_at <= cutoff)
       evict(*handshaking_.front(), stats_.pressure_timeouts);
   }
-  if (auto it = per_source_.find(src); it != per_source_.end() && it->second >= cfg_.max_handshakes_per_source)
-    if (connection* v = pick_victim(&src)) evict(*v, stats_.source_evictions);
+  if (auto it = per_source_.find(src); it != per_source_.end() && it->second >= cfg_.max_handshakes_per_source) {
+    // A source's handshake that shows progress is spared for the pressure time-out's length:
+    // a burst of real clients from one address (a load test, a NAT) is admitted over the cap
+    // rather than made to evict itself. Other sources are safe either way: a full table evicts
+    // from the source holding the most slots first.
+    connection* v = pick_victim(&src);
+    if (v && (!v->progressed || v->accepted_at <= clock::now() - cfg_.handshake_timeout_under_pressure))
+      evict(*v, stats_.source_evictions);
+  }
   while (handshaking_.size() >= cfg_.max_handshakes) {
     connection* v = pick_victim(nullptr);
     if (!v) break;

@@ -35,7 +35,8 @@
 // victim is chosen by, in order: the source holding the most slots (so a flood from few
 // addresses only evicts itself), then the least progressed (a client that has not yet sent its
 // hello and message 1, against one waiting for message 3), then the oldest. A source at its own
-// cap (`max_handshakes_per_source`; IPv4 by address, IPv6 by /64) evicts its own victim. While
+// cap (`max_handshakes_per_source`; IPv4 by address, IPv6 by /64) evicts its own victim, sparing
+// for a while one that shows progress (a burst of real clients from one address). While
 // more than half the slots are in use, handshakes older than `handshake_timeout_under_pressure`
 // are closed as new connections arrive. The bookkeeping lives on the accept color.
 #pragma once
