@@ -777,13 +777,34 @@ TEST(sfs_transport, unknown_frame_type_is_malformed) {
   bytes plain = {0x02, 'x'};
   enc.encrypt_with_ad(header, plain, frame);
   EXPECT_PROTOCOL_ERROR(opener.open(frame), error_kind::malformed);
-  // A close frame must have no body (a fuzzer cannot forge these: the AEAD stops it first).
+  // A close frame's body is at most one byte, its reason (a fuzzer cannot forge these: the AEAD
+  // stops it first).
   cipher_state enc2(k);
   frame_opener opener2(cipher_state(k), {});
-  bytes close_with_body = header;
-  bytes plain2 = {frame_type_close, 'x'};
-  enc2.encrypt_with_ad(header, plain2, close_with_body);
+  const bytes header19 = {0, 0, 0, 19};
+  bytes close_with_body = header19;
+  bytes plain2 = {frame_type_close, 2, 'x'};
+  enc2.encrypt_with_ad(header19, plain2, close_with_body);
   EXPECT_PROTOCOL_ERROR(opener2.open(close_with_body), error_kind::malformed);
+}
+
+TEST(sfs_transport, close_frame_carries_its_reason_and_an_empty_one_means_done) {
+  std::array<std::uint8_t, 32> k{};
+  k[0] = 9;
+  for (const close_reason why : {close_reason::done, close_reason::idle, close_reason::shutdown,
+                                 static_cast<close_reason>(77)}) {
+    frame_sealer s(cipher_state(k), {});
+    frame_opener o(cipher_state(k), {});
+    bytes wire;
+    s.seal_close(wire, why);
+    // done travels as version 1's empty close; anything else as one byte.
+    EXPECT_EQ(wire.size(), transport_overhead + (why == close_reason::done ? 0u : 1u));
+    const auto r = o.open(wire);
+    EXPECT_TRUE(r.closed);
+    EXPECT_EQ(o.peer_close_reason(), why);
+  }
+  EXPECT_STREQ(to_string(close_reason::idle), "idle time-out");
+  EXPECT_STREQ(to_string(static_cast<close_reason>(77)), "unknown reason");
 }
 
 TEST(sfs_transport, nonce_exhaustion_is_an_error_not_a_wrap) {

@@ -120,8 +120,9 @@ void client::fill() {
         throw client_failure(exit_code::channel,
                              in_handshake
                                  ? std::string("the server closed the connection during the handshake (it refuses "
-                                               "a name whose HOSTID is not its key, and sheds handshakes when "
-                                               "overloaded); nothing identifying this client was sent")
+                                               "a name whose HOSTID is not its key, and evicts stalled handshakes "
+                                               "under a flood: retrying may work); nothing identifying this "
+                                               "client was sent")
                              : next_id_ <= 2
                                  ? std::string("the server closed the connection without a reply (refused: is this "
                                                "client's key on its allow-list?)")
@@ -129,7 +130,7 @@ void client::fill() {
                                        e.what());
       }
       closed_by_peer_ = true;
-      throw client_failure(exit_code::channel, "the server closed the connection");
+      throw client_failure(exit_code::channel, closed_message());
     }
     std::vector<std::uint8_t> out;
     auto r = ch_->receive({buf, static_cast<std::size_t>(n)}, out);
@@ -139,6 +140,17 @@ void client::fill() {
   } catch (const protocol_error& e) {
     channel_failed(e);
   }
+}
+
+std::string client::closed_message() {
+  const close_reason why = ch_->secure().receiver().peer_close_reason();
+  if (why == close_reason::done) return "the server closed the connection";
+  return std::string("the server closed the connection (") + to_string(why) + ")";
+}
+
+std::optional<close_reason> client::peer_close_reason() {
+  if (!closed_by_peer_ || !ch_ || !ch_->established()) return std::nullopt;
+  return ch_->secure().receiver().peer_close_reason();
 }
 
 std::uint32_t client::send(request r) {
@@ -155,7 +167,7 @@ std::uint32_t client::send(request r) {
 
 std::vector<std::uint8_t> client::receive() {
   while (inbox_.empty()) {
-    if (closed_by_peer_) throw client_failure(exit_code::channel, "the server closed the connection");
+    if (closed_by_peer_) throw client_failure(exit_code::channel, closed_message());
     fill();
   }
   auto m = std::move(inbox_.front());

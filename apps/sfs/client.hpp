@@ -87,8 +87,13 @@ class client {
   // Sends the authenticated close and waits for the server's (best effort).
   void close();
   const x25519_key& public_key() const noexcept { return keys_.public_key; }
+  // Once the server's authenticated close arrived: the reason it gave (idle, shutdown, done).
+  std::optional<close_reason> peer_close_reason();
+  // REKEYs so far, sending and receiving (after the handshake).
+  std::uint64_t rekeys() { return ch_->secure().sender().rekeys() + ch_->secure().receiver().rekeys(); }
 
  private:
+  std::string closed_message();
   void write_all(std::span<const std::uint8_t> bytes);
   void fill();  // one read() into the channel
   [[noreturn]] void channel_failed(const protocol_error& e);

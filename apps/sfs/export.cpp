@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>  // PATH_MAX
 #include <cstring>
 #include <stdexcept>
 
@@ -18,9 +19,12 @@ namespace hue::sfs {
 
 namespace {
 
-int openat2_beneath(int dirfd, const std::string& path) {
+// `directory_only`: an O_PATH descriptor of a directory (opens nothing else, so no device is ever
+// opened for real on the way).
+int openat2_beneath(int dirfd, const std::string& path, bool directory_only = false) {
   open_how how{};
-  how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  how.flags = directory_only ? O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+                             : O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
   for (int attempt = 0;; ++attempt) {
     const long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
@@ -28,6 +32,27 @@ int openat2_beneath(int dirfd, const std::string& path) {
     if (fd < 0 && (errno == EAGAIN || errno == EINTR) && attempt < 8) continue;
     return static_cast<int>(fd);
   }
+}
+
+// A path of max_path bytes is valid, but the kernel takes at most PATH_MAX - 1 bytes (PATH_MAX
+// counts the NUL), so such a path is resolved in two steps: the directories up to its last '/'
+// that keeps the first part under PATH_MAX, then the rest (at most one component, 255 bytes,
+// since check_path passed) beneath that. Both steps carry the same RESOLVE_* rules, and neither
+// part holds '..', so the pair stays beneath `dirfd` exactly as one call would.
+int open_beneath(int dirfd, const std::string& path) {
+  if (path.size() < PATH_MAX) return openat2_beneath(dirfd, path);
+  const std::size_t cut = path.rfind('/', PATH_MAX - 1);
+  if (cut == std::string::npos || cut == 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  const int mid = openat2_beneath(dirfd, path.substr(0, cut), true);
+  if (mid < 0) return -1;
+  const int fd = openat2_beneath(mid, path.substr(cut + 1));
+  const int e = errno;
+  ::close(mid);
+  errno = e;
+  return fd;
 }
 
 reply error(std::uint32_t id, status code, std::string message) {
@@ -188,7 +213,7 @@ reply export_root::lookup(const request& r) {
   if (!dir) return error(r.id, status::bad_handle, "unknown or stale handle");
   if (dir->type != file_type::directory) return error(r.id, status::not_dir, "LOOKUP from a file handle");
   if (auto why = check_path(r.path)) return error(r.id, status::bad_name, *why);
-  const int fd = openat2_beneath(dir->fd, r.path);
+  const int fd = open_beneath(dir->fd, r.path);
   if (fd < 0) {
     switch (errno) {
       case ENOENT: return error(r.id, status::not_found, "no such file or directory");
@@ -275,39 +300,101 @@ reply export_root::readdir(const request& r) {
   return out;
 }
 
-reply export_root::digest(const request& r) {
-  node* n = find(r.handle);
-  if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
-  if (n->type != file_type::regular) return error(r.id, status::is_dir, "DIGEST of a directory");
-  struct stat st{};
-  if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (!n->digest || n->digest_size != size || n->digest_mtime != mtime_ns(st)) {
-    // Hazard: hashing a large file holds this color for its whole length (about 0.5 s per GB);
-    // the result is cached until the file's size or mtime change.
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    std::vector<std::uint8_t> buf(256 * 1024);
-    std::uint64_t off = 0;
-    while (off < size) {
-      const ssize_t got = ::pread(n->fd, buf.data(), buf.size(), static_cast<off_t>(off));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return error(r.id, status::io_error, std::strerror(errno));
-      if (got == 0) break;  // the file shrank: the digest covers what is there
-      crypto_hash_sha256_update(&h, buf.data(), static_cast<unsigned long long>(got));
-      off += static_cast<std::uint64_t>(got);
+digest_job::digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size,
+                       std::uint64_t mtime_ns)
+    : fd_(fd), handle_(h), id_(id), size_(size), mtime_ns_(mtime_ns) {
+  crypto_hash_sha256_init(&state_);
+}
+
+digest_job::~digest_job() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool digest_job::step(std::size_t budget) {
+  crypto_hash_sha256_state* h = &state_;
+  if (finished_) return true;
+  if (buffer_.empty()) buffer_.resize(256 * 1024);
+  std::size_t hashed = 0;
+  while (done_ < size_ && hashed < budget) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_.size(), size_ - done_));
+    const ssize_t got = ::pread(fd_, buffer_.data(), want, static_cast<off_t>(done_));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      error_ = errno;
+      break;
     }
-    std::array<std::uint8_t, 32> d{};
-    crypto_hash_sha256_final(&h, d.data());
-    n->digest = d;
-    n->digest_size = off;
-    n->digest_mtime = mtime_ns(st);
+    if (got == 0) {  // the file shrank: the digest covers what is there
+      size_ = done_;
+      break;
+    }
+    crypto_hash_sha256_update(h, buffer_.data(), static_cast<unsigned long long>(got));
+    done_ += static_cast<std::uint64_t>(got);
+    hashed += static_cast<std::size_t>(got);
   }
+  if (error_ == 0 && done_ < size_) return false;
+  crypto_hash_sha256_final(h, sha256_.data());
+  finished_ = true;
+  buffer_ = {};
+  ::close(fd_);
+  fd_ = -1;
+  return true;
+}
+
+std::vector<std::uint8_t> digest_job::encoded_reply() const {
+  if (error_ != 0) return encode_error(id_, status::io_error, std::strerror(error_));
   reply out;
-  out.id = r.id;
-  out.sha256 = *n->digest;
-  out.digest_size = n->digest_size;
+  out.id = id_;
+  out.sha256 = sha256_;
+  out.digest_size = done_;
+  return encode_reply(op::digest, out);
+}
+
+export_root::digest_started export_root::digest_start(const request& r) {
+  digest_started out;
+  auto refuse = [&](status code, std::string_view why) {
+    out.reply = encode_error(r.id, code, why);
+    return std::move(out);
+  };
+  node* n = find(r.handle);
+  if (!n) return refuse(status::bad_handle, "unknown or stale handle");
+  if (n->type != file_type::regular) return refuse(status::is_dir, "DIGEST of a directory");
+  struct stat st{};
+  if (::fstat(n->fd, &st) != 0) return refuse(status::io_error, std::strerror(errno));
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  if (n->digest && n->digest_size == size && n->digest_mtime == mtime_ns(st)) {
+    reply cached;
+    cached.id = r.id;
+    cached.sha256 = *n->digest;
+    cached.digest_size = n->digest_size;
+    out.reply = encode_reply(op::digest, cached);
+    return out;
+  }
+  // Its own descriptor: the table may evict and close the node's while the job runs.
+  const int fd = ::fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return refuse(status::io_error, std::strerror(errno));
+  out.job = std::make_shared<digest_job>(fd, r.handle, r.id, size, mtime_ns(st));
   return out;
+}
+
+void export_root::digest_finish(const digest_job& job) {
+  node* n = find(job.handle_);
+  if (!n || job.error_ != 0 || !job.finished_) return;  // evicted meanwhile, or failed: not cached
+  // Cached under the size and mtime the hashing started from: a file changed since is hashed
+  // again on the next DIGEST (its size or mtime no longer match).
+  n->digest = job.sha256_;
+  n->digest_size = job.done_;
+  n->digest_mtime = job.mtime_ns_;
+}
+
+// The whole DIGEST at once, on the caller's thread (tests, fuzzing; the server splits it).
+reply export_root::digest(const request& r) {
+  digest_started d = digest_start(r);
+  if (d.job) {
+    while (!d.job->step(std::size_t{1} << 30)) {}
+    digest_finish(*d.job);
+    return decode_reply(op::digest, d.job->encoded_reply());
+  }
+  return decode_reply(op::digest, d.reply);
 }
 
 void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
@@ -316,10 +403,15 @@ void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
   if (n->type != file_type::regular) return void(out = encode_error(r.id, status::is_dir, "READ of a directory"));
   if (r.length > max_read) return void(out = encode_error(r.id, status::too_large, "READ over 65536 bytes"));
   const std::size_t head = out.size();
-  encode_read_reply(r.id, false, {}, out);  // header now, length and eof patched below
-  out.resize(head + 10 + r.length);
+  encode_read_reply(r.id, true, {}, out);  // header now, length and eof patched below
+  // No file reaches past INT64_MAX (off_t), and pread refuses (EINVAL) a range that would: an
+  // offset that far is past the end of any file, which is 0 bytes and eof.
+  if (r.offset > static_cast<std::uint64_t>(INT64_MAX) - r.length - 1) return;
+  // One byte more than asked tells whether the block ends exactly at the end of the file: then
+  // eof is 1 on this READ rather than on an extra, empty one.
+  out.resize(head + 10 + r.length + 1);
   ssize_t got;
-  do got = ::pread(n->fd, out.data() + head + 10, r.length, static_cast<off_t>(std::min<std::uint64_t>(r.offset, INT64_MAX)));
+  do got = ::pread(n->fd, out.data() + head + 10, r.length + 1, static_cast<off_t>(r.offset));
   while (got < 0 && errno == EINTR);
   if (got < 0) {
     const int e = errno;
@@ -328,9 +420,11 @@ void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
     out.insert(out.end(), err.begin(), err.end());
     return;
   }
-  out.resize(head + 10 + static_cast<std::size_t>(got));
-  out[head + 5] = static_cast<std::size_t>(got) < r.length ? 1 : 0;  // short read: end of file
-  const auto n32 = static_cast<std::uint32_t>(got);
+  const bool eof = static_cast<std::size_t>(got) <= r.length;
+  const std::size_t len = eof ? static_cast<std::size_t>(got) : r.length;
+  out.resize(head + 10 + len);
+  out[head + 5] = eof ? 1 : 0;
+  const auto n32 = static_cast<std::uint32_t>(len);
   for (int i = 0; i < 4; ++i) out[head + 6 + i] = static_cast<std::uint8_t>(n32 >> (24 - 8 * i));
 }
 

@@ -25,6 +25,7 @@
 
 #include "protocol.hpp"
 
+#include <sodium.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -32,12 +33,42 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace hue::sfs {
+
+// DIGEST's hashing, apart from the export: the file's own descriptor (a dup, so the handle
+// table may evict the file meanwhile), the size and mtime it was started at, and the SHA-256
+// state. step() may run on any thread, a piece at a time; it touches nothing of the export.
+class digest_job {
+ public:
+  digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size, std::uint64_t mtime_ns);
+  ~digest_job();
+  digest_job(const digest_job&) = delete;
+  digest_job& operator=(const digest_job&) = delete;
+
+  // Hashes up to `budget` more bytes; true once the whole file (as large as it was at the start,
+  // or less if it shrank) is hashed or reading failed.
+  bool step(std::size_t budget);
+  // After step() returned true: the encoded reply (the digest, or io_error).
+  std::vector<std::uint8_t> encoded_reply() const;
+
+ private:
+  friend class export_root;
+  int fd_;
+  file_handle handle_;
+  std::uint32_t id_;
+  std::uint64_t size_, mtime_ns_, done_ = 0;
+  int error_ = 0;
+  bool finished_ = false;
+  std::array<std::uint8_t, 32> sha256_{};
+  crypto_hash_sha256_state state_{};
+  std::vector<std::uint8_t> buffer_;
+};
 
 struct export_limits {
   std::size_t max_handles = 65536;
@@ -58,6 +89,16 @@ class export_root {
   void read(const request& r, std::vector<std::uint8_t>& out);
   // Any op: the encoded reply.
   std::vector<std::uint8_t> answer(const request& r);
+
+  // DIGEST without hashing on the export's thread: either the encoded reply (cached digest, or
+  // an error) or a job to run elsewhere; hand the finished job to digest_finish() (on the
+  // export's thread again) to cache its result.
+  struct digest_started {
+    std::vector<std::uint8_t> reply;     // when !job
+    std::shared_ptr<digest_job> job;
+  };
+  digest_started digest_start(const request& r);
+  void digest_finish(const digest_job& job);
 
   std::size_t handles() const noexcept { return table_.size(); }
   std::uint64_t evictions() const noexcept { return evictions_; }

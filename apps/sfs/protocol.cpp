@@ -149,7 +149,8 @@ decoded_request decode_request(std::span<const std::uint8_t> bytes) {
     case op::lookup: {
       std::uint16_t n = 0;
       if (!in.u16(n)) return fail(r.id, "LOOKUP cut short before its path length");
-      if (n > max_path) return fail(r.id, "LOOKUP path longer than 4096 bytes");
+      // A path over max_path decodes (its u16 length bounds it to 64 KiB): the export refuses it
+      // with bad_name like every other invalid path, so a client sees one status for it.
       if (!in.text(r.path, n)) return fail(r.id, "LOOKUP path shorter than its length");
       break;
     }

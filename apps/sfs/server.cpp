@@ -2,11 +2,15 @@
 // back-pressure rules).
 #include "server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace hue::sfs {
 
@@ -24,6 +28,10 @@ constexpr hue::handler_info dec_info{.name = "DecClients"};
 constexpr hue::handler_info est_info{.name = "Established"};
 constexpr hue::handler_info timer_info{.name = "Timeout"};
 constexpr hue::handler_info drain_info{.name = "Drain"};
+constexpr hue::handler_info hash_info{.name = "Hash"};
+// Bytes DIGEST hashes per event: about 2-4 ms of SHA-256 and pread on current machines. Picked
+// without data, as a slice short enough that the connection's other replies are not held long.
+constexpr std::size_t hash_step = 1024 * 1024;
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr int reads_per_event = 4;  // then yield the color (other connections on color 0 in paper mode)
 using clock = std::chrono::steady_clock;
@@ -39,27 +47,74 @@ struct server::connection : std::enable_shared_from_this<connection> {
   std::deque<std::vector<std::uint8_t>> out;
   std::size_t out_off = 0;
   clock::time_point last_progress = clock::now();
+  // Set by the crypto color when the handshake completes, read by the accept color: a finished
+  // handshake whose Established event is still queued behind a burst of accepts is not evicted.
+  std::atomic<bool> handshake_done{false};
   // Written by crypto/net, read by net for back-pressure.
   std::atomic<std::size_t> out_bytes{0}, inbound{0}, queued{0};
   // Crypto color.
   std::optional<channel> ch;
-  std::deque<request> pending;
+  // Decoded requests waiting for a slot; `refusal` set: answer bad_request with it, unserved.
+  struct queued_request {
+    request r;
+    std::optional<std::string> refusal;
+  };
+  std::deque<queued_request> pending;
   std::size_t in_flight = 0;
   bool failed = false, peer_closed = false, close_sealed = false, drain_requested = false;
+  bool hello_seen = false;
   // Accept color.
   bool in_handshake = true;
+  // Its opening (hello, message 1) was in the socket when accepted, or its hello has since been
+  // accepted: evicted only after every handshake that shows no such sign (server.hpp).
+  bool progressed = false;
+  server::source_key source{};
+  clock::time_point accepted_at = clock::now();
+  std::list<connection*>::iterator slot;  // in handshaking_ while in_handshake
 };
 
+namespace {
+
+server::source_key source_of(int fd) {
+  server::source_key k{};
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return k;  // all zero: one bucket
+  if (a.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+    k[10] = k[11] = 0xff;
+    std::memcpy(k.data() + 12, &v4->sin_addr, 4);
+  } else if (a.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    std::memcpy(k.data(), &v6->sin6_addr, 16);
+    const bool mapped_v4 = std::all_of(k.begin(), k.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+                           k[10] == 0xff && k[11] == 0xff;
+    if (!mapped_v4) std::fill(k.begin() + 8, k.end(), 0);  // the /64
+  }
+  return k;
+}
+
+// Whether the hello frame and message 1 are all in the socket (a client sends both in its first
+// write, and with TCP_DEFER_ACCEPT it is accepted only once they arrive). One that has not sent
+// them is silent or trickling, the cheapest kind to evict. Peeking costs one recv and consumes
+// nothing; the crypto color still judges the bytes (forged ones close the connection at once,
+// which frees the slot).
+bool sent_its_opening(int fd) {
+  constexpr std::size_t opening =
+      frame_header_size + min_hello_size + frame_header_size + noise_xx_message_overhead[0];
+  std::uint8_t peek[opening];
+  const ssize_t n = ::recv(fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
+  return n == static_cast<ssize_t>(opening);
+}
+
+}  // namespace
+
 void server_counters::print(std::FILE* to) const {
-  auto v = [](const std::atomic<std::uint64_t>& a) { return static_cast<unsigned long long>(a.load()); };
-  std::fprintf(to,
-               "sfs: accepted %llu established %llu refused %llu shed-in-handshake %llu closed %llu | "
-               "time-outs: handshake %llu idle %llu | requests %llu (READ %llu, %llu bytes) "
-               "error replies %llu bad requests %llu | bytes out %llu | read pauses %llu | "
-               "peak output per connection %llu\n",
-               v(accepted), v(established), v(refused), v(shed_handshakes), v(closed),
-               v(handshake_timeouts), v(idle_timeouts), v(requests), v(reads), v(bytes_read),
-               v(error_replies), v(bad_requests), v(bytes_out), v(read_pauses), v(peak_output));
+  std::string line = "sfs:";
+#define HUE_SFS_PRINT(m, name) line += " " name " " + std::to_string(m.load(std::memory_order_relaxed));
+  HUE_SFS_COUNTERS(HUE_SFS_PRINT)
+#undef HUE_SFS_PRINT
+  std::fprintf(to, "%s\n", line.c_str());
   // The runtime's moving average of each handler's cycles (what the stealing heuristics weigh).
   std::fprintf(to, "sfs: measured handler costs (cycles):");
   for (const hue::handler_info* h : {&read_info, &decrypt_info, &serve_info, &encrypt_info, &write_info})
@@ -70,7 +125,8 @@ void server_counters::print(std::FILE* to) const {
 
 server::server(hue::reactor& io, server_config cfg)
     : io_(io), rt_(io.rt()), cfg_(std::move(cfg)), export_(cfg_.export_dir, cfg_.limits) {
-  if (cfg_.max_clients == 0 || cfg_.max_handshakes == 0 || cfg_.max_outstanding == 0)
+  if (cfg_.max_clients == 0 || cfg_.max_handshakes == 0 || cfg_.max_handshakes_per_source == 0 ||
+      cfg_.max_outstanding == 0)
     throw std::invalid_argument("client, handshake and outstanding limits must be at least 1");
   if (cfg_.colors == coloring::paper) {
     accept_color_ = 0;
@@ -80,6 +136,14 @@ server::server(hue::reactor& io, server_config cfg)
     fs_color_ = rt_.new_color();
   }
   const int fd = hue::net::listen_tcp(cfg_.at);
+  // A connection reaches accept() only once it has sent something (nginx's `deferred`, HAProxy's
+  // `defer-accept`): a silent socket waits in the kernel's SYN queue, where it costs a few hundred
+  // bytes and no handshake slot, and a client reaches accept() with its hello and message 1
+  // already in the buffer (sent_its_opening). Past the delay, or when the SYN queue overflows
+  // into syncookies, the kernel hands silent sockets over all the same; eviction handles them.
+  const int defer_s = static_cast<int>(
+      std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(cfg_.handshake_timeout).count()));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof defer_s);  // an optimisation: ignore failure
   port_ = hue::net::local_port(fd);
   acceptor_ = std::make_unique<hue::net::acceptor>(io_, fd, accept_color_, [this](int c) { accept(c); });
 }
@@ -98,26 +162,90 @@ std::string server::name() const {
 void server::accept(int fd) {
   stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   if (draining_) return void(::close(fd));
-  if (handshakes_ >= cfg_.max_handshakes) {
-    // Too many connections still in their handshake (a slow-loris of handshakes): refuse new
-    // ones at once rather than let them hold memory and the handshake CPU.
-    stats_.shed_handshakes.fetch_add(1, std::memory_order_relaxed);
-    return void(::close(fd));
-  }
+  const source_key src = source_of(fd);
+  make_room(src);
   hue::net::set_nodelay(fd);
   auto c = std::make_shared<connection>();
   c->fd = fd;
   c->crypto = rt_.new_color();
   c->net = cfg_.colors == coloring::paper ? hue::color_t{0} : c->crypto;
+  c->source = src;
+  c->progressed = sent_its_opening(fd);
   channel_options o;
   o.transport = cfg_.transport;
   if (cfg_.use_allow_list)
     o.accept_client = [this](const x25519_key& k) { return cfg_.allow.count(k) != 0; };
   c->ch.emplace(channel::server(cfg_.keys, std::move(o)));
   live_.insert(c);
-  ++handshakes_;
+  c->slot = handshaking_.insert(handshaking_.end(), c.get());
+  ++per_source_[src];
   if (++clients_ >= cfg_.max_clients) acceptor_->pause();  // the rest wait in the backlog
   rt_.post(c->net, [this, c] { open(c); }, open_info);
+}
+
+// Accept color: frees what a new connection from `src` needs. Each rule evicts a stalled
+// handshake rather than refuse the newcomer: a refusal is what a flood of silent sockets wants
+// (everyone after it is locked out until its time-outs), while an eviction costs a flood its own
+// oldest sockets first. See server.hpp for the order victims are chosen in.
+void server::make_room(const source_key& src) {
+  for (auto it = handshaking_.begin(); it != handshaking_.end();) {
+    connection& c = **it++;  // leave_handshake erases c's entry
+    if (c.handshake_done.load(std::memory_order_acquire)) leave_handshake(c);
+  }
+  if (handshaking_.size() * 2 > cfg_.max_handshakes) {
+    // Under pressure: the shorter time-out, swept here (handshaking_ is in accept order) rather
+    // than by re-arming every connection's timer.
+    const auto cutoff = clock::now() - cfg_.handshake_timeout_under_pressure;
+    while (!handshaking_.empty() && handshaking_.front()->accepted_at <= cutoff)
+      evict(*handshaking_.front(), stats_.pressure_timeouts);
+  }
+  if (auto it = per_source_.find(src); it != per_source_.end() && it->second >= cfg_.max_handshakes_per_source) {
+    // A source's handshake that shows progress is spared for the pressure time-out's length:
+    // a burst of real clients from one address (a load test, a NAT) is admitted over the cap
+    // rather than made to evict itself. Other sources are safe either way: a full table evicts
+    // from the source holding the most slots first.
+    connection* v = pick_victim(&src);
+    if (v && (!v->progressed || v->accepted_at <= clock::now() - cfg_.handshake_timeout_under_pressure))
+      evict(*v, stats_.source_evictions);
+  }
+  while (handshaking_.size() >= cfg_.max_handshakes) {
+    connection* v = pick_victim(nullptr);
+    if (!v) break;
+    evict(*v, stats_.evicted_handshakes);
+  }
+}
+
+// Accept color. Scans at most max_handshakes entries, once per eviction: cheaper than the
+// accept4 and the X25519 a handshake costs, so not worth an index.
+server::connection* server::pick_victim(const source_key* only) const {
+  connection* best = nullptr;
+  unsigned best_load = 0;
+  for (connection* c : handshaking_) {  // oldest first: ties keep the older
+    if (only && c->source != *only) continue;
+    const unsigned load = only ? 0 : per_source_.at(c->source);
+    if (!best || load > best_load || (load == best_load && best->progressed && !c->progressed)) {
+      best = c;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+// Accept color: the connection no longer holds a handshake slot (established, closed, evicted).
+void server::leave_handshake(connection& c) {
+  if (!c.in_handshake) return;
+  c.in_handshake = false;
+  handshaking_.erase(c.slot);
+  auto it = per_source_.find(c.source);
+  if (--it->second == 0) per_source_.erase(it);
+}
+
+// Accept color: frees the slot now and has the net color close the socket (it owns the fd).
+void server::evict(connection& c, std::atomic<std::uint64_t>& why) {
+  leave_handshake(c);
+  why.fetch_add(1, std::memory_order_relaxed);
+  conn_ptr p = c.shared_from_this();
+  rt_.post(p->net, [this, p] { close(p); }, close_info);
 }
 
 void server::open(const conn_ptr& c) {
@@ -125,8 +253,22 @@ void server::open(const conn_ptr& c) {
   c->watch = io_.watch(c->fd, hue::readable | hue::writable, c->net,
                        [this, raw](hue::io_events ev) { on_ready(raw->shared_from_this(), ev); },
                        hue::watch_mode::persistent, read_info);
-  c->timer = io_.after(cfg_.handshake_timeout, c->net, [this, raw] { on_timer(raw->shared_from_this()); },
-                       timer_info);
+  arm_timer(c, cfg_.handshake_timeout);
+}
+
+void server::arm_timer(const conn_ptr& c, clock::duration after) {
+  connection* raw = c.get();  // cancelled by close(), on this color
+  c->timer = io_.after(std::chrono::ceil<std::chrono::milliseconds>(after), c->net,
+                       [this, raw] { on_timer(raw->shared_from_this()); }, timer_info);
+}
+
+// Net color: the handshake finished. From here on only the idle time-out applies, counted from
+// now, whether it is shorter or longer than what was left of the handshake's.
+void server::established(const conn_ptr& c) {
+  if (c->closed) return;
+  c->established = true;
+  c->last_progress = clock::now();
+  arm_timer(c, cfg_.idle_timeout);
 }
 
 void server::on_timer(const conn_ptr& c) {
@@ -136,13 +278,28 @@ void server::on_timer(const conn_ptr& c) {
     return close(c);
   }
   const auto idle = clock::now() - c->last_progress;
-  if (idle >= cfg_.idle_timeout) {
-    stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
-    return close(c);
-  }
-  connection* raw = c.get();
-  c->timer = io_.after(cfg_.idle_timeout - idle, c->net, [this, raw] { on_timer(raw->shared_from_this()); },
-                       timer_info);
+  if (idle < cfg_.idle_timeout) return arm_timer(c, cfg_.idle_timeout - idle);
+  stats_.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
+  // Closed with the authenticated close (reason idle) so the client can tell this from a cut
+  // connection. The connection made no progress for a whole time-out: it gets no more time, the
+  // socket closes once the frame is handed to the kernel (or at once if its output is stuck).
+  c->draining = true;
+  rt_.post(c->crypto, [this, c] {
+    std::vector<std::uint8_t> frames;
+    if (!c->failed && !c->close_sealed) {
+      c->close_sealed = true;
+      try {
+        c->ch->secure().seal_close(frames, close_reason::idle);
+      } catch (const protocol_error&) {
+        frames.clear();
+      }
+    }
+    c->out_bytes.fetch_add(frames.size(), std::memory_order_acq_rel);
+    rt_.post(c->net, [this, c, f = std::move(frames)]() mutable {
+      write_socket(c, std::move(f), true);
+      if (!c->closed) close(c);
+    }, write_info);
+  }, close_info);
 }
 
 void server::on_ready(const conn_ptr& c, hue::io_events ev) {
@@ -213,13 +370,14 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
   }
   if (r.established_now) {
     stats_.established.fetch_add(1, std::memory_order_relaxed);
-    rt_.post(c->net, [c] { c->established = true; }, est_info);
-    rt_.post(accept_color_, [this, c] {
-      if (c->in_handshake) {
-        c->in_handshake = false;
-        --handshakes_;
-      }
-    }, est_info);
+    c->handshake_done.store(true, std::memory_order_release);
+    rt_.post(c->net, [this, c] { established(c); }, est_info);
+    rt_.post(accept_color_, [this, c] { leave_handshake(*c); }, est_info);
+  } else if (!was_established && !c->hello_seen && c->ch->client_hello()) {
+    // A good hello (message 1 comes in the same write from any real client): no longer the
+    // cheapest kind of stalled handshake.
+    c->hello_seen = true;
+    rt_.post(accept_color_, [c] { c->progressed = true; }, est_info);
   }
   for (auto& m : r.messages) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
@@ -227,12 +385,14 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
     if (!d.req) {
       stats_.bad_requests.fetch_add(1, std::memory_order_relaxed);
       if (!d.error.id) return fail(c);  // not even an id to answer: the client is broken
-      ++c->in_flight;  // answered through encrypt() like any reply
-      encrypt(c, encode_error(*d.error.id, status::bad_request, d.error.reason), true);
-      if (c->failed) return;
+      // Queued like any request, so its reply counts against the output bound (an answer sealed
+      // here would not: one read can hold thousands of 5-byte requests).
+      request id_only;
+      id_only.id = *d.error.id;
+      c->pending.push_back({std::move(id_only), std::move(d.error.reason)});
       continue;
     }
-    c->pending.push_back(std::move(*d.req));
+    c->pending.push_back({std::move(*d.req), std::nullopt});
   }
   c->queued.store(c->pending.size(), std::memory_order_release);
   if (r.closed) c->peer_closed = true;
@@ -253,17 +413,25 @@ void server::peer_end(const conn_ptr& c) {
   finish_if_done(c);
 }
 
+// Crypto color. The output bound (docs/sfs-protocol.md §4.5): a request leaves `pending` only
+// while fewer than max_output sealed bytes wait, and at most max_outstanding are being served,
+// so what waits never exceeds max_output + max_outstanding replies (+ the close frame). Replies
+// the crypto color writes itself (refusals, `busy`) pass the same test, one at a time.
 void server::dispatch(const conn_ptr& c) {
-  while (!c->failed && !c->pending.empty() && c->in_flight < cfg_.max_outstanding &&
+  while (!c->failed && !c->close_sealed && !c->pending.empty() && c->in_flight < cfg_.max_outstanding &&
          c->out_bytes.load(std::memory_order_acquire) < cfg_.max_output) {
-    request r = std::move(c->pending.front());
+    connection::queued_request q = std::move(c->pending.front());
     c->pending.pop_front();
-    ++c->in_flight;
-    if (c->drain_requested) {
-      encrypt(c, encode_error(r.id, status::busy, "server shutting down"), true);
+    if (q.refusal) {
+      seal_reply(c, encode_error(q.r.id, status::bad_request, *q.refusal));
       continue;
     }
-    rt_.post(fs_color_, [this, c, r = std::move(r)]() mutable { serve(c, std::move(r)); }, serve_info);
+    if (c->drain_requested) {
+      seal_reply(c, encode_error(q.r.id, status::busy, "server shutting down"));
+      continue;
+    }
+    ++c->in_flight;
+    rt_.post(fs_color_, [this, c, r = std::move(q.r)]() mutable { serve(c, std::move(r)); }, serve_info);
   }
   const std::size_t before = c->queued.exchange(c->pending.size(), std::memory_order_acq_rel);
   if (before >= cfg_.max_queued && c->pending.size() < cfg_.max_queued) resume_reading(c);
@@ -283,21 +451,51 @@ void server::resume_reading(const conn_ptr& c) {
 void server::serve(const conn_ptr& c, request r) {
   std::vector<std::uint8_t> reply;
   if (r.what == op::read) {
-    reply.reserve(10 + r.length);
+    reply.reserve(10 + r.length + 1);  // export_root::read asks for one byte more
     export_.read(r, reply);
     stats_.reads.fetch_add(1, std::memory_order_relaxed);
     if (reply.size() > 4 && reply[4] == 0) stats_.bytes_read.fetch_add(reply.size() - 10, std::memory_order_relaxed);
+  } else if (r.what == op::digest) {
+    export_root::digest_started d = export_.digest_start(r);
+    if (d.job) {
+      rt_.post(c->crypto, [this, c, j = std::move(d.job)] { hash(c, j); }, hash_info);
+      return;
+    }
+    reply = std::move(d.reply);
   } else {
     reply = export_.answer(r);
   }
   if (reply.size() > 4 && reply[4] != 0) stats_.error_replies.fetch_add(1, std::memory_order_relaxed);
   handles_.store(export_.handles(), std::memory_order_relaxed);
-  rt_.post(c->crypto, [this, c, rep = std::move(reply)]() mutable { encrypt(c, std::move(rep), true); },
+  rt_.post(c->crypto, [this, c, rep = std::move(reply)]() mutable { encrypt(c, std::move(rep)); },
            encrypt_info);
 }
 
-void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool counted) {
-  if (counted) --c->in_flight;
+// Crypto color: DIGEST's hashing, on the requesting connection's color and not the file-system
+// color every client's READs wait for (hashing 1 GB takes about half a second). One step per
+// event, so this connection's own replies are sealed in between; the finished digest goes back
+// to the file-system color to be cached.
+void server::hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j) {
+  if (c->failed) return;  // closed: nobody to answer (the job's descriptor closes with it)
+  if (!j->step(hash_step)) {
+    rt_.post(c->crypto, [this, c, j] { hash(c, j); }, hash_info);
+    return;
+  }
+  rt_.post(fs_color_, [this, j] { export_.digest_finish(*j); }, serve_info);
+  std::vector<std::uint8_t> reply = j->encoded_reply();
+  if (reply.size() > 4 && reply[4] != 0) stats_.error_replies.fetch_add(1, std::memory_order_relaxed);
+  encrypt(c, std::move(reply));
+}
+
+void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply) {
+  --c->in_flight;
+  seal_reply(c, std::move(reply));
+  dispatch(c);
+  finish_if_done(c);
+}
+
+// Crypto color: seals one reply and hands it to the net color.
+void server::seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply) {
   if (c->failed || c->close_sealed) return;
   std::vector<std::uint8_t> frames;
   frames.reserve(reply.size() + transport_overhead);
@@ -311,8 +509,6 @@ void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool co
   while (now > peak && !stats_.peak_output.compare_exchange_weak(peak, now)) {}
   rt_.post(c->net, [this, c, f = std::move(frames)]() mutable { write_socket(c, std::move(f), false); },
            write_info);
-  dispatch(c);
-  finish_if_done(c);
 }
 
 // Crypto color: the client sent its authenticated close (or we drain) and every request it
@@ -324,7 +520,7 @@ void server::finish_if_done(const conn_ptr& c) {
   std::vector<std::uint8_t> frames;
   if (c->ch->established()) {
     try {
-      c->ch->secure().seal_close(frames);
+      c->ch->secure().seal_close(frames, c->peer_closed ? close_reason::done : close_reason::shutdown);
     } catch (const protocol_error&) {
       frames.clear();
     }
@@ -399,10 +595,7 @@ void server::close(const conn_ptr& c) {
   // Crypto state goes with the last event that holds `c`; mark it failed so none seals more.
   rt_.post(c->crypto, [c] { c->failed = true; c->pending.clear(); }, close_info);
   rt_.post(accept_color_, [this, c] {
-    if (c->in_handshake) {
-      c->in_handshake = false;
-      --handshakes_;
-    }
+    leave_handshake(*c);
     live_.erase(c);
     const bool was_full = clients_ >= cfg_.max_clients;
     --clients_;

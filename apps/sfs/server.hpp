@@ -4,7 +4,8 @@
 // Handlers, per connection (names as the runtime's statistics print them):
 //   ReadSocket   net     reads what the socket has, hands it to Decrypt (stops at back-pressure)
 //   Decrypt      crypto  the handshake steps and the transport's decryption; decodes requests
-//   Serve        fs      the export: handle table, open files, pread, SHA-256 digests
+//   Serve        fs      the export: handle table, open files, pread, DIGEST's cache
+//   Hash         crypto  DIGEST's SHA-256, a slice per event, off the shared fs color
 //   Encrypt      crypto  seals a reply into transport frames
 //   WriteSocket  net     writes sealed frames; resumes reading when the output drains
 //   Accept / DecClients / Established   accept   client and handshake counts
@@ -15,6 +16,8 @@
 //     connection's fresh color; ReadSocket, WriteSocket, Serve, Accept and the timers on the
 //     default color 0.
 // Decrypt and Encrypt share the crypto color in both schemes, so the channel needs no lock.
+// Hash (DIGEST's SHA-256) runs on that color too in both: it is cryptographic work, and on the
+// fs color it would hold up every client's READs.
 //
 // Back-pressure (memory per connection is bounded whatever the client does):
 //   - at most `max_outstanding` requests are being served or encrypted at once;
@@ -22,6 +25,20 @@
 //     `max_queued` requests, while `max_inbound` bytes read are not yet decrypted, or while
 //     `max_output` sealed bytes are not yet written (a client that stops reading its replies);
 //     it resumes when they drain. The idle time-out closes a connection making no progress.
+//   - a request (or a refusal of one) is dispatched only while fewer than `max_output` sealed
+//     bytes wait, so they never exceed max_output + max_outstanding * max_reply_frame + the
+//     close frame (the bound docs/sfs-protocol.md §4.5 states; `peak_output` measures it).
+//
+// Handshake floods (docs/sfs-protocol.md §4.8). A connection costs a slot from accept until its
+// handshake completes. When every slot is taken, a new connection evicts a stalled one instead
+// of being refused, so an attacker cannot hold the door shut by renewing silent sockets. The
+// victim is chosen by, in order: the source holding the most slots (so a flood from few
+// addresses only evicts itself), then the least progressed (a client that has not yet sent its
+// hello and message 1, against one waiting for message 3), then the oldest. A source at its own
+// cap (`max_handshakes_per_source`; IPv4 by address, IPv6 by /64) evicts its own victim, sparing
+// for a while one that shows progress (a burst of real clients from one address). While
+// more than half the slots are in use, handshakes older than `handshake_timeout_under_pressure`
+// are closed as new connections arrive. The bookkeeping lives on the accept color.
 #pragma once
 
 #include "export.hpp"
@@ -30,10 +47,13 @@
 
 #include <hue/hue.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -45,6 +65,10 @@ namespace hue::sfs {
 
 enum class coloring { per_connection, paper };
 
+// The largest reply frame: a READDIR page (names are added while under 64 KiB, so up to
+// 65,535 + 257 bytes of entries, plus a 15-byte header) sealed (+ 21). READ's is 65,567.
+inline constexpr std::size_t max_reply_frame = 65'535 + 257 + 15 + transport_overhead;
+
 struct server_config {
   hue::net::endpoint at{"127.0.0.1", 4433};
   std::string name_host;  // the host part of the printed name; empty: at.host
@@ -55,7 +79,15 @@ struct server_config {
   coloring colors = coloring::per_connection;
   unsigned max_clients = 1024;
   unsigned max_handshakes = 64;  // connections still in their handshake
+  // Slots one source may hold (IPv4 address, IPv6 /64). Picked without data: a quarter of the
+  // default table, so at least four sources are needed to fill it, and still room for a test
+  // or a NAT to open several at once.
+  unsigned max_handshakes_per_source = 16;
   std::chrono::milliseconds handshake_timeout{5'000};
+  // Applies while more than half the handshake slots are in use. Picked without data: a
+  // handshake is 1.5 round trips and two X25519 on each side, far below a second on any path a
+  // file service is used over.
+  std::chrono::milliseconds handshake_timeout_under_pressure{1'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{5'000};
   std::size_t max_outstanding = 32;
@@ -66,10 +98,31 @@ struct server_config {
   export_limits limits{};
 };
 
+// The server's counters, each written once here: the member, and its name in the statistics
+// line hue-sfsd prints at exit and on SIGUSR1 ("sfs: accepted 3 established 3 ...").
+#define HUE_SFS_COUNTERS(X)                                                                      \
+  X(accepted, "accepted")                                                                        \
+  X(established, "established")                                                                  \
+  X(refused, "refused")               /* handshake refused: allow-list, wrong name, bad frame */ \
+  X(closed, "closed")                                                                            \
+  X(evicted_handshakes, "evicted-handshakes")   /* slots full: a stalled one made room */        \
+  X(source_evictions, "evicted-at-source-cap")  /* a source at its cap evicted its own */        \
+  X(pressure_timeouts, "handshake-timeouts-under-pressure")                                      \
+  X(handshake_timeouts, "handshake-timeouts")                                                    \
+  X(idle_timeouts, "idle-timeouts")                                                              \
+  X(requests, "requests")                                                                        \
+  X(reads, "reads")                                                                              \
+  X(bytes_read, "bytes-read")                                                                    \
+  X(error_replies, "error-replies")                                                              \
+  X(bad_requests, "bad-requests")                                                                \
+  X(bytes_out, "bytes-out")                                                                      \
+  X(read_pauses, "read-pauses")                                                                  \
+  X(peak_output, "peak-output-per-connection")
+
 struct server_counters {
-  std::atomic<std::uint64_t> accepted{0}, shed_handshakes{0}, established{0}, refused{0},
-      handshake_timeouts{0}, idle_timeouts{0}, closed{0}, requests{0}, error_replies{0},
-      bad_requests{0}, reads{0}, bytes_read{0}, bytes_out{0}, read_pauses{0}, peak_output{0};
+#define HUE_SFS_MEMBER(m, name) std::atomic<std::uint64_t> m{0};
+  HUE_SFS_COUNTERS(HUE_SFS_MEMBER)
+#undef HUE_SFS_MEMBER
   void print(std::FILE* to) const;
 };
 
@@ -87,11 +140,20 @@ class server {
   std::size_t handles() const noexcept { return handles_.load(std::memory_order_relaxed); }
 
   struct connection;
+  // A handshake's source for the per-source cap: the IPv4 address as ::ffff:a.b.c.d, or the
+  // IPv6 /64 (the rest zeroed: one host commonly owns a whole /64).
+  using source_key = std::array<std::uint8_t, 16>;
 
  private:
   using conn_ptr = std::shared_ptr<connection>;
   void accept(int fd);
+  void make_room(const source_key& src);
+  connection* pick_victim(const source_key* only) const;
+  void leave_handshake(connection& c);
+  void evict(connection& c, std::atomic<std::uint64_t>& why);
   void open(const conn_ptr& c);
+  void arm_timer(const conn_ptr& c, std::chrono::steady_clock::duration after);
+  void established(const conn_ptr& c);
   void on_ready(const conn_ptr& c, hue::io_events ev);
   void read_socket(const conn_ptr& c);
   bool may_read(const connection& c) const;
@@ -100,7 +162,9 @@ class server {
   void dispatch(const conn_ptr& c);
   void resume_reading(const conn_ptr& c);
   void serve(const conn_ptr& c, request r);
-  void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply, bool counted);
+  void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply);
+  void seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply);
+  void hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j);
   void finish_if_done(const conn_ptr& c);
   void write_socket(const conn_ptr& c, std::vector<std::uint8_t> frames, bool close_after);
   void flush(const conn_ptr& c);
@@ -119,9 +183,11 @@ class server {
   std::uint16_t port_ = 0;
   std::unique_ptr<hue::net::acceptor> acceptor_;
   // Accept color only:
-  unsigned clients_ = 0, handshakes_ = 0;
+  unsigned clients_ = 0;
   bool draining_ = false;
   std::unordered_set<conn_ptr> live_;
+  std::list<connection*> handshaking_;  // in accept order; each owned through live_
+  std::map<source_key, unsigned> per_source_;  // slots held, sources with one or more only
   hue::registration grace_;
 };
 

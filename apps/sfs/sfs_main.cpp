@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
                                         "with several paths, a directory")->type_name("FILE");
   hue_apps::add_number(app, "--window", window, "READs outstanding");
   hue_apps::add_number(app, "--timeout", timeout_ms, "milliseconds allowed per network wait");
+  std::uint64_t rekey_frames = default_rekey_interval;
+  hue_apps::add_number(app, "--rekey-frames", rekey_frames,
+                       "frames per direction between two REKEYs: the server's (hue-sfsd --rekey-frames); "
+                       "other values than 2^20 are for testing");
   app.footer("Exit codes: 0 ok, 1 local error, 2 usage, 3 cannot connect, 4 the server's key does not\n"
              "match HOSTID, 5 secure channel failed (refused, tampered, truncated, time-out), 6 the server\n"
              "answered an error (not found, refused, ...), 7 SHA-256 mismatch.");
@@ -80,8 +84,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "hue-sfs: bad name '%s': %s\n", name_text.c_str(), e.what());
       return 2;
     }
+    if (rekey_frames == 0 || rekey_frames >= max_nonce) {
+      std::fprintf(stderr, "hue-sfs: --rekey-frames: must be in 1 .. 2^64 - 2\n");
+      return 2;
+    }
     client_options o;
     o.timeout = std::chrono::milliseconds(timeout_ms);
+    o.transport.rekey_interval = rekey_frames;
     if (!key_file.empty()) o.keys = read_key_file(key_file);
     client c(name, o);
     for (const std::string& path : paths) {

@@ -70,13 +70,22 @@ int main(int argc, char** argv) {
   hue_apps::add_runtime_options(app, rcfg);
   hue_apps::add_number(app, "--max-clients", cfg.max_clients, "simultaneous clients; more wait in the backlog");
   hue_apps::add_number(app, "--max-handshakes", cfg.max_handshakes,
-                       "connections allowed in their handshake at once; more are refused");
+                       "connections in their handshake at once; when full, a new one evicts a stalled one");
+  hue_apps::add_number(app, "--max-handshakes-per-source", cfg.max_handshakes_per_source,
+                       "handshake slots one source (IPv4 address, IPv6 /64) may hold; past it the "
+                       "source's own stalled handshake is evicted");
   hue_apps::add_millis(app, "--handshake-timeout", cfg.handshake_timeout, "time allowed for the handshake");
+  hue_apps::add_millis(app, "--handshake-timeout-under-pressure", cfg.handshake_timeout_under_pressure,
+                       "time allowed for the handshake while more than half the slots are in use");
   hue_apps::add_millis(app, "--idle-timeout", cfg.idle_timeout, "time allowed without progress");
   hue_apps::add_millis(app, "--shutdown-grace", cfg.shutdown_grace, "on SIGTERM, time left to in-flight requests");
   hue_apps::add_number(app, "--max-outstanding", cfg.max_outstanding, "requests served at once per connection");
   hue_apps::add_number(app, "--max-output", cfg.max_output,
                        "sealed bytes waiting for a slow client before its requests stop being read");
+  std::uint64_t rekey_frames = cfg.transport.rekey_interval;
+  hue_apps::add_number(app, "--rekey-frames", rekey_frames,
+                       "frames per direction between two REKEYs (both ends must use the same; the "
+                       "protocol's is 2^20: other values are for testing)");
   app.add_flag("--quiet", quiet, "no statistics at exit");
   app.footer("Signals: SIGTERM or SIGINT stop gracefully (exit 0); SIGUSR1 prints statistics.\n"
              "Exit codes: 0 ok, 1 run-time error (key file, export, port), 2 usage error.");
@@ -93,6 +102,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "hue-sfsd: --key FILE and --export DIR are required (or --keygen FILE)\n");
       return 2;
     }
+    if (rekey_frames == 0 || rekey_frames >= hue::sfs::max_nonce) {
+      std::fprintf(stderr, "hue-sfsd: --rekey-frames: must be in 1 .. 2^64 - 2\n");
+      return 2;
+    }
+    cfg.transport.rekey_interval = rekey_frames;
     cfg.keys = hue::sfs::read_key_file(key_file);
     cfg.export_dir = export_dir;
     cfg.colors = colors == "paper" ? hue::sfs::coloring::paper : hue::sfs::coloring::per_connection;

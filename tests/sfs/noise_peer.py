@@ -65,6 +65,8 @@ TAG = 16
 DEFAULT_REKEY_INTERVAL = 1 << 20
 FRAME_MESSAGE = 0
 FRAME_CLOSE = 1
+# The close frame's optional body byte (§3.2); an empty body means done.
+CLOSE_DONE, CLOSE_IDLE, CLOSE_SHUTDOWN = 0, 1, 2
 
 
 class ProtocolError(Exception):
@@ -255,6 +257,7 @@ class Channel:
         self.rekey_interval = rekey_interval
         self.sent = self.received = 0
         self.closed_by_peer = False
+        self.close_reason = None       # the peer's, once its close arrived
         self.handshake_hash = handshake_hash
         self.remote_static = remote_static
 
@@ -291,8 +294,9 @@ class Channel:
             noise_rekey(self.recv_cs)
         if plain[0] == FRAME_MESSAGE:
             return plain[1:]
-        if plain[0] == FRAME_CLOSE and len(plain) == 1:
+        if plain[0] == FRAME_CLOSE and len(plain) <= 2:
             self.closed_by_peer = True
+            self.close_reason = plain[1] if len(plain) == 2 else CLOSE_DONE
             return None
         raise ProtocolError("unknown frame type %d" % plain[0])
 

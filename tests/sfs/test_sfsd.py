@@ -7,9 +7,13 @@
                                      ROOT, LOOKUP, GETATTR, DIGEST, READDIR, pipelined READs
                                      answered out of order, an escape refused, a malformed
                                      request answered by id; then SIGTERM: exit 0, statistics.
+                                     Then the documented limits from outside: --rekey-frames 3,
+                                     READ eof and huge offsets, a 4,097-byte path, the idle and
+                                     shutdown closes with their reasons.
     test_sfsd.py cli BINDIR          hue-sfsd --keygen (mode 0600), hue-sfs ls/stat/cat/get and
                                      their exit codes (not found 6, wrong HOSTID 4/5, key not on
-                                     the allow-list 5), hue-multio --json, SIGUSR1, SIGTERM.
+                                     the allow-list 5), hue-multio --json, SIGUSR1, SIGTERM,
+                                     --rekey-frames on both ends (and a mismatch: exit 5).
 
 Run with Debian's /usr/bin/python3. Exit status 0 when every check passed.
 """
@@ -143,11 +147,59 @@ def dissononce(bindir):
         rid, status, rest = parse_reply_header(ch.recv())
         check(rid == 8 and status == 1, "unknown op answered bad_request by id")
         ch.close()
-        check(ch.recv() is None, "the server's authenticated close follows ours")
+        check(ch.recv() is None and ch.close_reason == noise_peer.CLOSE_DONE,
+              "the server's authenticated close follows ours (reason done)")
         sock.close()
         rc, log = stop_server(p, err)
         check(rc == 0, "SIGTERM: exit 0")
         check("sfs: accepted 1 established 1" in log, "statistics at exit")
+        limits(bindir, tmp, len(data))
+
+
+def limits(bindir, tmp, size):
+    """Documented limits seen from outside: REKEY every 3 frames (--rekey-frames), READ at huge
+    offsets and eof exactly at the end, a 4,097-byte path, the idle close with its reason, and
+    the shutdown close with its reason."""
+    p, name, err = start_server(bindir, tmp, ["--rekey-frames", "3", "--idle-timeout", "400",
+                                              "--handshake-timeout", "20000"])
+    host, port, _ = noise_peer.parse_name(name)
+    sock = socket.create_connection((host, port))
+    ch = noise_peer.connect(noise_peer.SocketStream(sock), name, rekey_interval=3)
+    status, rest = call(ch, OP_ROOT, 1)
+    root = rest[:16]
+    status, rest = call(ch, OP_LOOKUP, 2, root, struct.pack(">H", 12) + b"sub/data.bin")
+    fh = rest[:16]
+    for i in range(10):  # 12 frames each way at least: REKEY crossed four times per direction
+        status, rest = call(ch, OP_GETATTR, 10 + i, fh)
+    check(status == 0 and ch.sent >= 12 and ch.received >= 12, "a session across REKEYs (--rekey-frames 3)")
+    last = size - size % 65536 if size % 65536 else size - 65536
+    for rid, off, want_len, what in ((30, last, size - last, "the last block"),
+                                     (31, size - 65536, 65536, "a full READ ending exactly at the end"),
+                                     (32, 1 << 63, 0, "offset 2^63"),
+                                     (33, (1 << 64) - 1, 0, "offset 2^64 - 1"),
+                                     (34, (1 << 64) - 10, 0, "offset 2^64 - 10")):
+        status, rest = call(ch, OP_READ, rid, fh, struct.pack(">QI", off, 65536))
+        eof, ln = (rest[0], struct.unpack(">I", rest[1:5])[0]) if status == 0 else (None, None)
+        check(status == 0 and eof == 1 and ln == want_len, "READ %s: status 0, eof 1, %d bytes (status %d)"
+              % (what, want_len, status))
+    status, _ = call(ch, OP_LOOKUP, 40, root, struct.pack(">H", 4097) + b"a" * 4097)
+    check(status == 7, "a 4,097-byte path is bad_name (status %d)" % status)
+    start = time.monotonic()
+    check(ch.recv() is None and ch.close_reason == noise_peer.CLOSE_IDLE,
+          "idle: the server's authenticated close, reason idle (%r)" % ch.close_reason)
+    check(time.monotonic() - start < 15, "the idle time-out is not the handshake's")
+    sock.close()
+    # Shutdown: the close follows, with its reason.
+    sock = socket.create_connection((host, port))
+    ch = noise_peer.connect(noise_peer.SocketStream(sock), name, rekey_interval=3)
+    call(ch, OP_ROOT, 1)
+    p.send_signal(signal.SIGTERM)
+    check(ch.recv() is None and ch.close_reason == noise_peer.CLOSE_SHUTDOWN,
+          "SIGTERM: the server's authenticated close, reason shutdown (%r)" % ch.close_reason)
+    sock.close()
+    rc = p.wait(timeout=20)
+    err.close()
+    check(rc == 0, "SIGTERM: exit 0")
 
 
 def run(args, **kw):
@@ -166,6 +218,8 @@ def cli(bindir):
         check(run([sfsd, "--export", tmp]).returncode == 2, "--export without --key is a usage error")
         r = run([sfsd, "--key", key, "--export", tmp, "--port", "80x"], text=True)
         check(r.returncode == 2 and "--port: '80x'" in r.stderr, "a malformed number names its option")
+        r = run([sfsd, "--key", key, "--export", tmp, "--rekey-frames", "0"], text=True)
+        check(r.returncode == 2 and "--rekey-frames" in r.stderr, "--rekey-frames 0 is a usage error")
         r = run([sfsd, "--coloring", "rainbow"], text=True)
         check(r.returncode == 2 and "--coloring" in r.stderr, "an unknown coloring is a usage error")
         r = run([sfsd, "--steal", "sideways"], text=True)
@@ -217,6 +271,15 @@ def cli(bindir):
         check(r.returncode == 0, "the allowed key is served")
         rc, log = stop_server(p, err)
         check(rc == 0 and "refused 1" in log, "one refusal counted")
+        os.remove(os.path.join(tmp, "server.err"))
+        p, name, err = start_server(bindir, tmp, ["--rekey-frames", "3"])
+        r = run([sfs, "--rekey-frames", "3", "get", name, "sub/data.bin", "-o", out])
+        check(r.returncode == 0 and open(out, "rb").read() == data,
+              "get across REKEYs every 3 frames (--rekey-frames on both ends)")
+        r = run([sfs, "get", name, "sub/data.bin", "-o", out])
+        check(r.returncode == 5, "a client on the default interval fails past 3 frames (exit %d)" % r.returncode)
+        rc, log = stop_server(p, err)
+        check(rc == 0, "SIGTERM: exit 0")
 
 
 def main():

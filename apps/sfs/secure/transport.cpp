@@ -31,6 +31,15 @@ void after_frame(cipher_state& key, std::uint64_t interval, std::uint64_t& rekey
 
 }  // namespace
 
+const char* to_string(close_reason r) noexcept {
+  switch (r) {
+    case close_reason::done: return "session done";
+    case close_reason::idle: return "idle time-out";
+    case close_reason::shutdown: return "server shutting down";
+  }
+  return "unknown reason";
+}
+
 frame_sealer::frame_sealer(cipher_state key, transport_options options)
     : key_(std::move(key)), options_(options) {
   check_options(options_);
@@ -69,9 +78,12 @@ void frame_sealer::seal(std::span<const std::uint8_t> message, std::vector<std::
   seal_frame(frame_type_message, message, out);
 }
 
-void frame_sealer::seal_close(std::vector<std::uint8_t>& out) {
+void frame_sealer::seal_close(std::vector<std::uint8_t>& out, close_reason why) {
   if (closed_) throw protocol_error(error_kind::after_close, "close frame sealed twice");
-  seal_frame(frame_type_close, {}, out);
+  const std::uint8_t body[1] = {static_cast<std::uint8_t>(why)};
+  seal_frame(frame_type_close,
+             why == close_reason::done ? std::span<const std::uint8_t>() : std::span<const std::uint8_t>(body),
+             out);
   closed_ = true;
 }
 
@@ -104,8 +116,9 @@ frame_opener::result frame_opener::open(std::span<const std::uint8_t> bytes) {
       if (type == frame_type_message) {
         r.messages.emplace_back(plain_.begin() + 1, plain_.end());
       } else if (type == frame_type_close) {
-        if (plain_.size() != 1)
-          throw protocol_error(error_kind::malformed, "close frame with a body");
+        if (plain_.size() > 2)
+          throw protocol_error(error_kind::malformed, "close frame with a body over one byte");
+        peer_reason_ = plain_.size() == 2 ? static_cast<close_reason>(plain_[1]) : close_reason::done;
         closed_ = true;
         r.closed = true;
         if (reader_.buffered() != 0)

@@ -3,7 +3,8 @@
 // Frame (docs/sfs-protocol.md §3):
 //   u32be L | ChaCha20-Poly1305-IETF(key, nonce = 0x00000000 || u64le(n), ad = the 4 length bytes,
 //                                    plaintext = type u8 || body)            (L = 1 + |body| + 16)
-//   type 0x00 = a message (body 0..max_message bytes), type 0x01 = close (body empty).
+//   type 0x00 = a message (body 0..max_message bytes), type 0x01 = close (body empty, or one byte:
+//   why the sender closes, `close_reason`).
 // n is implicit: each direction counts its frames from 0, so a frame replayed, reordered, dropped
 // or moved to another session fails authentication. After `rekey_interval` frames in a direction
 // both ends apply Noise REKEY to that direction's key and restart n at 0, so n never comes near
@@ -45,6 +46,16 @@ inline constexpr std::uint64_t default_rekey_interval = std::uint64_t{1} << 20;
 inline constexpr std::uint8_t frame_type_message = 0x00;
 inline constexpr std::uint8_t frame_type_close = 0x01;
 
+// Why a sender closes (the close frame's optional body byte). `done` is also what an empty body
+// means. A receiver reports any other value as it is (a later version may add reasons), so only
+// a body longer than one byte is malformed.
+enum class close_reason : std::uint8_t {
+  done = 0,      // the session is over: the answer to the peer's close, or a client finishing
+  idle = 1,      // the server closes a connection that made no progress for its idle time-out
+  shutdown = 2,  // the server is shutting down (every request it read was answered)
+};
+const char* to_string(close_reason r) noexcept;  // "idle time-out", ...; "reason N" if unknown
+
 struct transport_options {
   std::size_t max_message = max_message_size;
   std::uint64_t rekey_interval = default_rekey_interval;  // >= 1; both ends must agree
@@ -57,8 +68,9 @@ class frame_sealer {
   // Appends one frame carrying `message` (at most options.max_message bytes, else
   // protocol_error(too_large)). Throws protocol_error(after_close) after seal_close().
   void seal(std::span<const std::uint8_t> message, std::vector<std::uint8_t>& out);
-  // Appends the authenticated close frame; nothing can be sealed after it.
-  void seal_close(std::vector<std::uint8_t>& out);
+  // Appends the authenticated close frame; nothing can be sealed after it. `done` is sealed with
+  // an empty body (what version 1 peers without reasons send), any other reason as one byte.
+  void seal_close(std::vector<std::uint8_t>& out, close_reason why = close_reason::done);
   bool close_sealed() const noexcept { return closed_; }
   std::uint64_t frames() const noexcept { return frames_; }
   std::uint64_t rekeys() const noexcept { return rekeys_; }
@@ -90,6 +102,8 @@ class frame_opener {
   // close frame arrived and no partial frame is pending.
   void end_of_stream();
   bool closed() const noexcept { return closed_; }
+  // After closed(): the reason the peer gave (done when its close frame had no body).
+  close_reason peer_close_reason() const noexcept { return peer_reason_; }
   std::uint64_t frames() const noexcept { return frames_; }
   std::uint64_t rekeys() const noexcept { return rekeys_; }
 
@@ -97,6 +111,7 @@ class frame_opener {
   cipher_state key_;
   transport_options options_;
   frame_reader reader_;
+  close_reason peer_reason_ = close_reason::done;
   std::vector<std::uint8_t> plain_;
   std::uint64_t frames_ = 0;
   std::uint64_t rekeys_ = 0;
@@ -111,7 +126,9 @@ class transport {
   void seal(std::span<const std::uint8_t> message, std::vector<std::uint8_t>& out) {
     sender_.seal(message, out);
   }
-  void seal_close(std::vector<std::uint8_t>& out) { sender_.seal_close(out); }
+  void seal_close(std::vector<std::uint8_t>& out, close_reason why = close_reason::done) {
+    sender_.seal_close(out, why);
+  }
   using result = frame_opener::result;
   result open(std::span<const std::uint8_t> bytes) { return receiver_.open(bytes); }
   void end_of_stream() { receiver_.end_of_stream(); }
