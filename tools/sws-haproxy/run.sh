@@ -43,6 +43,10 @@ mkdir "$tmp/www"
 printf '<h1>hue-sws behind HAProxy</h1>\n' >"$tmp/www/index.html"
 
 start_sws() {  # start_sws NAME -> sets port_NAME, pid_NAME
+  # The output file exists before the server starts: the background job's redirection happens in
+  # the child, and a first `sed` that ran before it found no file and ended the script (set -e)
+  # with status 2 (seen under ASan, where the child starts slower).
+  : >"$tmp/$1.out"
   "$sws" --root "$tmp/www" --port 0 --workers 2 --access-log "$tmp/$1.log" --shutdown-grace 5000 \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   local pid=$! port=""
