@@ -7,8 +7,9 @@
 //                      sets without time-left): most loaded victim first, then successive numbers;
 //                      a victim needs two colors (the running one cannot move); the first color,
 //                      in core-queue order, holding fewer than half of the victim's events. With
-//                      penalty-aware on, the candidate with the most time left (cost / penalty)
-//                      wins; with locality-aware on, nearest victims first.
+//                      penalty-aware on, only worthy candidates (time left, cost / penalty,
+//                      above the steal cost), the one with the most time left first; with
+//                      locality-aware on, nearest victims first.
 //   time_left_stealing a set in one lock hold: worthy colors (time left > measured steal cost)
 //                      best first from the victim's stealing-queue, migrated when they can move;
 //                      from a stuck victim only, a chunk of its lane and small colors, borrowed
@@ -137,12 +138,29 @@ class fig2_stealing : public stealing_policy<Penalty> {
 
   // Edge-triggered, so a hot color that cannot be stolen does not wake a sleeper on every post:
   // the core just got its second color (the paper's can_be_stolen), counting the running one.
+  // Penalty-aware takes only worthy colors, so what wakes a thief is a worthy color joining a
+  // core that has another: the second color may be one no thief would take, and then nothing would
+  // wake one for the third.
   bool thief_wanted(const core& c, const color_queue* q, bool was_queued, int,
                     std::uint64_t) const noexcept {
-    return !was_queued && q->st == color_queue::state::queued && colors(c) == 2 &&
-           this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
+    if (was_queued || q->st != color_queue::state::queued ||
+        this->rt_.sleepers.load(std::memory_order_relaxed) == 0)
+      return false;
+    if constexpr (Penalty)
+      return colors(c) >= 2 && q->time_left > this->thieves_.steal_cost();
+    return colors(c) == 2;
   }
-  bool lane_fits(const detail::event&) const noexcept { return true; }
+  // Penalty-aware: the lane, borrowed from in chunks whatever their events, keeps only what the
+  // penalty has no say over: events of penalty 1 worth less than a steal. An event worth a steal
+  // on its own goes to a color-queue, so a steal moves its color and the events it posts to its
+  // color follow it to the thief (borrowed from the lane, it would run on the thief and post them
+  // home, away from the data it just built: the penalty benchmark's A). An event with a penalty
+  // goes to a color-queue too, where its penalty keeps it from being taken.
+  bool lane_fits(const detail::event& e) const noexcept {
+    if constexpr (Penalty)
+      return e.info->penalty <= 1 && this->weight(e) <= this->thieves_.steal_cost();
+    return true;
+  }
   bool thief_wanted_lane(const core& c, std::uint64_t) const noexcept {
     return colors(c) == 2 && this->rt_.sleepers.load(std::memory_order_relaxed) > 0;
   }
@@ -152,17 +170,36 @@ class fig2_stealing : public stealing_policy<Penalty> {
   // lock round trip per chunk; chunks of `batch` made the victim's lock the bottleneck).
   template <class Sched>
   bool try_steal(core& me, Sched& sched) {
+    // Penalty-aware refuses a victim from its hints, without its lock, when all it holds (its
+    // queues and its lane) is worth less than a steal: only worthy colors are taken, and an idle
+    // thief retries every few microseconds (taking the lock each time cost the penalty
+    // benchmark's busy core a fifth of its time in lock waits).
+    auto worth = [this](const core& victim) {
+      if constexpr (Penalty)
+        return victim.time_left_hint.load(std::memory_order_relaxed) > this->thieves_.steal_cost();
+      return true;
+    };
     return this->steal_and_run(
-        me, sched, [](const core&) { return true; }, [&](core& victim, loan_set& set) {
+        me, sched, worth, [&](core& victim, loan_set& set) {
       steal_take got;
       if (colors(victim) < 2) return got;
       if (color_queue* q = choose(victim)) {
-        color_slot& s = this->rt_.table.slot_of(q->color);
-        got.colors += this->count_colors(s);
-        got.migrated += this->count_colors(s);
-        const auto moved = sched.transfer_slot(s, victim, me);
-        got.events = moved.events;
-        got.cycles = moved.cycles;
+        // Base takes one color. Penalty-aware takes worthy colors, most time left first, until
+        // the thief holds as much time left as the victim keeps (both locks are held; at most
+        // max_colors, a bound on the hold): one worthy color at a time, the thief came back for
+        // each while the victim ran the rest itself, and kept a fraction of them.
+        for (unsigned n = 0;;) {
+          color_slot& s = this->rt_.table.slot_of(q->color);
+          got.colors += this->count_colors(s);
+          got.migrated += this->count_colors(s);
+          const auto moved = sched.transfer_slot(s, victim, me);
+          got.events += moved.events;
+          got.cycles += moved.cycles;
+          if constexpr (!Penalty) break;
+          if (++n == max_colors || me.time_left >= victim.time_left || colors(victim) < 2 ||
+              !(q = choose(victim)))
+            break;
+        }
       } else if (!victim.lane.empty()) {
         const unsigned max = base::max_loans;
         got.cycles = sched.lend_lane(victim, max, UINT64_MAX, set);
@@ -186,6 +223,9 @@ class fig2_stealing : public stealing_policy<Penalty> {
     return found;
   }
 
+  // Colors one penalty-aware steal may move (see try_steal).
+  static constexpr unsigned max_colors = 16;
+
   // Colors a core holds: running, queued, and waiting in its lane. Lock held.
   static std::uint32_t colors(const core& c) noexcept {
     return c.ready.size() + c.lane_count + (c.running_queue ? 1 : 0);
@@ -196,11 +236,17 @@ class fig2_stealing : public stealing_policy<Penalty> {
   color_queue* choose(core& victim) const {
     auto small_enough = [&](const color_queue* q) { return 2 * q->count < victim.pending; };
     if constexpr (Penalty) {
-      // Penalty-aware without time-left: among the Fig. 2 candidates, the one with the most time
-      // left (cost / penalty), so high-penalty colors go last. The scan is bounded.
+      // Penalty-aware without time-left: among the Fig. 2 candidates, the *worthy* ones (time
+      // left, each event's cost over its penalty, above the measured steal cost), the one with
+      // the most time left. A color whose penalty makes it worth less than a steal is never
+      // taken: with only such colors left, the thief stays idle rather than move a data set
+      // (picking the best of them anyway moved the penalty benchmark's Bs as often as base did).
+      // The scan is bounded.
+      const std::uint64_t cost = this->thieves_.steal_cost();
       color_queue* pick = nullptr;
       first_queued(victim, 64, [&](color_queue* q) {
-        if (small_enough(q) && this->movable(q) && (!pick || q->time_left > pick->time_left))
+        if (q->time_left > cost && small_enough(q) && this->movable(q) &&
+            (!pick || q->time_left > pick->time_left))
           pick = q;
         return false;
       });
