@@ -17,6 +17,7 @@ packages=(
   openssh-server openssh-sftp-server
   libpcre2-dev              # rxx.h, the libasync compatibility layer's regular expressions
   nlohmann-json3-dev        # the trace test reads the Chrome trace-event JSON back (tests/test_trace.cpp)
+  doxygen                   # the API reference (scripts/api-docs.sh), checked by the suite
 )
 
 packages+=("$@")

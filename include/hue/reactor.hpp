@@ -41,33 +41,35 @@
 
 namespace hue {
 
-// Readiness bits delivered to fd handlers. Errors and hang-ups are reported as both, as epoll does:
-// the next read or write returns the error.
+/// Readiness bits delivered to fd handlers. Errors and hang-ups are reported as both, as epoll does:
+/// the next read or write returns the error.
 using io_events = unsigned;
-inline constexpr io_events readable = 1;
-inline constexpr io_events writable = 2;
+inline constexpr io_events readable = 1;  ///< the fd can be read (or has an error, or hung up)
+inline constexpr io_events writable = 2;  ///< the fd can be written (or has an error)
 
+/// How a watch delivers readiness.
 enum class watch_mode {
-  // Edge-triggered: the handler runs once per change to ready, with the bits that became ready
-  // since its last run; it must read (or write) until EAGAIN, as with nginx's or tokio's pollers.
-  // Readiness that arrives while the handler is queued or running is merged into one more run.
+  /// Edge-triggered: the handler runs once per change to ready, with the bits that became ready
+  /// since its last run; it must read (or write) until EAGAIN, as with nginx's or tokio's pollers.
+  /// Readiness that arrives while the handler is queued or running is merged into one more run.
   persistent,
-  // Level-triggered, once: the handler runs at most once, then the registration is spent.
+  /// Level-triggered, once: the handler runs at most once, then the registration is spent.
   oneshot,
 };
 
+/// Where and how a reactor polls.
 struct reactor_config {
-  unsigned core = 0;   // the worker that polls; the reactor's color is pinned to it
-  // The color of the Epoll handler. Unset: a fresh color placed on `core` (runtime::new_color_on),
-  // so that no other handler is serialized with polling by accident.
+  unsigned core = 0;   ///< the worker that polls; the reactor's color is pinned to it
+  /// The color of the Epoll handler. Unset: a fresh color placed on `core` (runtime::new_color_on),
+  /// so that no other handler is serialized with polling by accident.
   std::optional<color_t> color = std::nullopt;
-  // The Epoll handler's priority when polling starts or resumes after the core parked. While the
-  // core is busy a poll re-posts itself at the default priority, so that it cannot starve the
-  // core's default-priority events.
+  /// The Epoll handler's priority when polling starts or resumes after the core parked. While the
+  /// core is busy a poll re-posts itself at the default priority, so that it cannot starve the
+  /// core's default-priority events.
   priority_t priority = default_priority;
-  // While the polling core is busy, a non-blocking poll costs a syscall each time the Epoll
-  // handler's turn comes; this spaces them out. Readiness latency under load is bounded by
-  // max(this, one round of the polling core's queue).
+  /// While the polling core is busy, a non-blocking poll costs a syscall each time the Epoll
+  /// handler's turn comes; this spaces them out. Readiness latency under load is bounded by
+  /// max(this, one round of the polling core's queue).
   std::chrono::microseconds busy_poll_interval{20};
 };
 
@@ -79,25 +81,26 @@ class reactor_core;
 struct registration_state;
 }  // namespace internal
 
-// A watch, timer or signal subscription. Move-only; cancels itself when destroyed.
+/// A watch, timer or signal subscription. Move-only; cancels itself when destroyed.
 class [[nodiscard]] registration {
  public:
   registration() noexcept = default;
+  /// Takes over `other`'s subscription; `other` becomes empty.
   registration(registration&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
-  registration& operator=(registration&& other) noexcept;
+  registration& operator=(registration&& other) noexcept;  ///< cancels this one's first
   registration(const registration&) = delete;
   registration& operator=(const registration&) = delete;
   ~registration() { reset(); }
 
-  // Stops deliveries. Returns true when this call stopped it: for a oneshot registration, true
-  // means its handler never ran and never will, false that it has begun (or was already
-  // cancelled). Once cancel() has returned, no new run of the handler begins; a run already
-  // begun on another core may still be finishing (none is, when cancel() is called from the
-  // registration's own color). Safe from any thread and from the handler itself.
+  /// Stops deliveries. Returns true when this call stopped it: for a oneshot registration, true
+  /// means its handler never ran and never will, false that it has begun (or was already
+  /// cancelled). Once cancel() has returned, no new run of the handler begins; a run already
+  /// begun on another core may still be finishing (none is, when cancel() is called from the
+  /// registration's own color). Safe from any thread and from the handler itself.
   bool cancel() noexcept;
-  // Cancels and lets go of the registration.
+  /// Cancels and lets go of the registration.
   void reset() noexcept;
-  explicit operator bool() const noexcept { return s_ != nullptr; }
+  explicit operator bool() const noexcept { return s_ != nullptr; }  ///< holds a subscription
 
  private:
   friend class internal::reactor_core;
@@ -105,38 +108,42 @@ class [[nodiscard]] registration {
   internal::registration_state* s_ = nullptr;
 };
 
+/// The event loop's I/O half: turns fd readiness, timers and signals into colored events of a
+/// runtime. Its Epoll handler polls on one worker (reactor_config::core); the rules it keeps are
+/// at the top of this file.
 class reactor {
  public:
-  using clock = std::chrono::steady_clock;
+  using clock = std::chrono::steady_clock;  ///< the clock of after() and every()
 
+  /// Attaches to `rt` and starts polling on `cfg.core`.
   explicit reactor(runtime& rt, reactor_config cfg = {});
-  ~reactor();  // see "Lifetimes"; suspended coroutines spawned on it are destroyed here
+  ~reactor();  ///< see "Lifetimes"; suspended coroutines spawned on it are destroyed here
   reactor(const reactor&) = delete;
   reactor& operator=(const reactor&) = delete;
 
-  // Readiness of `fd` for `interest` (readable | writable) runs `handler(ready bits)` on `color`.
-  // The fd must stay open until the registration is cancelled.
+  /// Readiness of `fd` for `interest` (readable | writable) runs `handler(ready bits)` on `color`.
+  /// The fd must stay open until the registration is cancelled.
   registration watch(int fd, io_events interest, color_t color,
                      std::function<void(io_events)> handler, watch_mode mode = watch_mode::persistent,
                      const handler_info& info = anonymous_handler,
                      priority_t priority = default_priority);
 
-  // Runs `handler` on `color` once, `delay` from now (never earlier).
+  /// Runs `handler` on `color` once, `delay` from now (never earlier).
   registration after(clock::duration delay, color_t color, std::function<void()> handler,
                      const handler_info& info = anonymous_handler,
                      priority_t priority = default_priority);
-  // Runs `handler` on `color` every `period`, the first time one period from now. Ticks are
-  // scheduled from the previous due time, not from when the handler ran, so the period does not
-  // drift; ticks due while the previous one is still queued or running are merged into it.
+  /// Runs `handler` on `color` every `period`, the first time one period from now. Ticks are
+  /// scheduled from the previous due time, not from when the handler ran, so the period does not
+  /// drift; ticks due while the previous one is still queued or running are merged into it.
   registration every(clock::duration period, color_t color, std::function<void()> handler,
                      const handler_info& info = anonymous_handler,
                      priority_t priority = default_priority);
-  // Runs `handler(signo)` on `color` each time the process receives `signo` (see "Signals").
+  /// Runs `handler(signo)` on `color` each time the process receives `signo` (see "Signals").
   registration on_signal(int signo, color_t color, std::function<void(int)> handler,
                          const handler_info& info = anonymous_handler,
                          priority_t priority = default_priority);
 
-  // The infos outlive the call (the runtime keeps a pointer): temporaries are refused.
+  /// The infos outlive the call (the runtime keeps a pointer): temporaries are refused.
   registration watch(int, io_events, color_t, std::function<void(io_events)>, watch_mode,
                      const handler_info&&, priority_t = default_priority) = delete;
   registration after(clock::duration, color_t, std::function<void()>, const handler_info&&,
@@ -146,24 +153,24 @@ class reactor {
   registration on_signal(int, color_t, std::function<void(int)>, const handler_info&&,
                          priority_t = default_priority) = delete;
 
-  runtime& rt() const noexcept;
-  // The color of this reactor's Epoll handler (pinned to its polling core).
+  runtime& rt() const noexcept;  ///< the runtime it posts to
+  /// The color of this reactor's Epoll handler (pinned to its polling core).
   color_t color() const noexcept;
-  // The libevent backend in use ("epoll" on Linux).
+  /// The libevent backend in use ("epoll" on Linux).
   const char* backend() const noexcept;
-  // How many times the reactor polled: from the Epoll event while its core was busy, and from
-  // the worker's idle path (spinning, or asleep in the kernel); and how many times it armed its
-  // timerfd: when the earliest deadline moved earlier or a timer fired, never once per poll.
+  /// How many times the reactor polled: from the Epoll event while its core was busy, and from
+  /// the worker's idle path (spinning, or asleep in the kernel); and how many times it armed its
+  /// timerfd: when the earliest deadline moved earlier or a timer fired, never once per poll.
   struct poll_counts {
-    std::uint64_t busy = 0;
-    std::uint64_t idle = 0;
-    std::uint64_t blocking = 0;
-    std::uint64_t timer_arms = 0;
+    std::uint64_t busy = 0;        ///< non-blocking polls by the Epoll event, its core busy
+    std::uint64_t idle = 0;        ///< non-blocking polls from the idle worker's spin
+    std::uint64_t blocking = 0;    ///< polls that slept in epoll_wait
+    std::uint64_t timer_arms = 0;  ///< timerfd_settime calls
   };
-  poll_counts polls() const noexcept;
+  poll_counts polls() const noexcept;  ///< the counts so far
 
  private:
-  // spawn() lists its detached coroutines in the reactor, so destroying the reactor ends them.
+  /// spawn() lists its detached coroutines in the reactor, so destroying the reactor ends them.
   friend void spawn(reactor& io, color_t color, task<void> t);
   std::shared_ptr<internal::reactor_core> core_;
 };

@@ -60,32 +60,35 @@ namespace hue {
   X(rescues, worker, "rescues", "rescues",                                                         \
     "Sleeps ended by the watchdog that found work waiting: a missed wake-up.")
 
+/// One core's counters (HUE_CORE_COUNTERS lists them), as runtime::stats() copies them.
 struct core_stats {
-  unsigned core = 0;
-  int os_cpu = -1;                   // first OS cpu the worker is pinned to; -1 when unpinned
+  unsigned core = 0;                 ///< the worker's index
+  int os_cpu = -1;                   ///< first OS cpu the worker is pinned to; -1 when unpinned
 
 #define HUE_CORE_STATS_FIELD(field, kept, stem, heading, help) std::uint64_t field = 0;
   HUE_CORE_COUNTERS(HUE_CORE_STATS_FIELD)
 #undef HUE_CORE_STATS_FIELD
 
-  core_stats& operator+=(const core_stats& o);
-  // Counters over an interval: later snapshot minus earlier one (core and os_cpu are kept).
+  core_stats& operator+=(const core_stats& o);  ///< counters summed (core and os_cpu are kept)
+  /// Counters over an interval: later snapshot minus earlier one (core and os_cpu are kept).
   core_stats& operator-=(const core_stats& o);
 };
 
+/// Counters over an interval (see operator-=).
 inline core_stats operator-(core_stats later, const core_stats& earlier) {
   return later -= earlier;
 }
 
-// One entry of HUE_CORE_COUNTERS, for code that walks the counters (exporters, tables).
+/// One entry of HUE_CORE_COUNTERS, for code that walks the counters (exporters, tables).
 struct core_counter_field {
-  const char* name;      // the field's name
-  const char* metric;    // Prometheus family: hue_core_<stem>_total
-  const char* heading;   // the dump's column heading
-  const char* help;
-  std::uint64_t core_stats::*field;
+  const char* name;      ///< the field's name
+  const char* metric;    ///< Prometheus family: hue_core_<stem>_total
+  const char* heading;   ///< the dump's column heading
+  const char* help;      ///< one line for humans (Prometheus HELP)
+  std::uint64_t core_stats::*field;  ///< the field in core_stats
 };
 
+/// Every counter of core_stats, in HUE_CORE_COUNTERS order.
 inline constexpr core_counter_field core_counter_fields[] = {
 #define HUE_CORE_COUNTER_FIELD(field, kept, stem, heading, help) \
   {#field, "hue_core_" stem "_total", heading, help, &core_stats::field},
@@ -93,14 +96,16 @@ inline constexpr core_counter_field core_counter_fields[] = {
 #undef HUE_CORE_COUNTER_FIELD
 };
 
+/// A snapshot of every core's counters (runtime::stats()).
 struct runtime_stats {
-  std::vector<core_stats> cores;
-  std::uint64_t posts_rejected = 0;      // posts refused because the runtime was stopped
+  std::vector<core_stats> cores;         ///< one per worker, in worker order
+  std::uint64_t posts_rejected = 0;      ///< posts refused because the runtime was stopped
 
-  core_stats total() const;
-  std::string dump() const;              // same text as operator<<
+  core_stats total() const;              ///< the cores' counters summed
+  std::string dump() const;              ///< same text as operator<<
 };
 
+/// A readable table: one row per core, then the total (runtime_stats::dump).
 std::ostream& operator<<(std::ostream& os, const runtime_stats& s);
 
 }  // namespace hue

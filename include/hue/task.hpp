@@ -69,15 +69,17 @@ struct task_promise<void> : task_promise_base {
 
 }  // namespace detail
 
+/// A lazily started coroutine returning T, awaited by one caller (see the top of this file).
 template <class T>
 class [[nodiscard]] task {
  public:
-  using promise_type = detail::task_promise<T>;
-  using handle = std::coroutine_handle<promise_type>;
+  using promise_type = detail::task_promise<T>;         ///< what makes it a coroutine type
+  using handle = std::coroutine_handle<promise_type>;  ///< the frame it owns
 
   task() noexcept = default;
-  explicit task(handle h) noexcept : h_(h) {}
-  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  explicit task(handle h) noexcept : h_(h) {}  ///< owns `h` (made by the promise)
+  task(task&& o) noexcept : h_(std::exchange(o.h_, {})) {}  ///< `o` becomes empty
+  /// Destroys this one's frame, if any, and takes `o`'s.
   task& operator=(task&& o) noexcept {
     if (this != &o) {
       if (h_) h_.destroy();
@@ -91,7 +93,7 @@ class [[nodiscard]] task {
     if (h_) h_.destroy();
   }
 
-  bool valid() const noexcept { return static_cast<bool>(h_); }
+  bool valid() const noexcept { return static_cast<bool>(h_); }  ///< owns a frame
 
   auto operator co_await() && noexcept {
     struct awaiter {
@@ -99,7 +101,7 @@ class [[nodiscard]] task {
       bool await_ready() const noexcept { return !h || h.done(); }
       std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
         h.promise().continuation = caller;
-        return h;  // start (or continue) the body now, on this thread
+        return h;  ///< start (or continue) the body now, on this thread
       }
       T await_resume() {
         if (!h) throw std::logic_error("hue: co_await of an empty task");
@@ -109,7 +111,7 @@ class [[nodiscard]] task {
     return awaiter{h_};
   }
 
-  // For hue::spawn: hands the frame over.
+  /// For hue::spawn: hands the frame over.
   handle release() noexcept { return std::exchange(h_, {}); }
 
  private:
