@@ -119,6 +119,9 @@ namespace hue_async_detail {
 // Posts job to the hue runtime on `color` (the runtime is started on first use; its size is
 // HUE_WORKERS or one worker per core).
 void post_colored (cbcolor_t color, callback<void>::ref job);
+// The color of the colored callback running on the calling thread (false on the loop thread, on
+// any other thread, and in handlers of a runtime other than the layer's own).
+bool running_color (cbcolor_t *c);
 
 // What the loop looks for to know a callback is colored (so a level-triggered fd is not fired
 // again while its colored callback is still queued).

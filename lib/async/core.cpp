@@ -148,13 +148,15 @@ install_handler (int sig)
 }
 
 std::once_flag rt_once;
-hue::runtime *rt;  // never destroyed, like the loop state
+// Never destroyed, like the loop state. Atomic: running_color reads it from threads that may not
+// have gone through rt_once.
+std::atomic<hue::runtime *> rt {nullptr};
 
 hue::runtime &
 runtime ()
 {
-  std::call_once (rt_once, [] { rt = new hue::runtime (); });
-  return *rt;
+  std::call_once (rt_once, [] { rt.store (new hue::runtime (), std::memory_order_release); });
+  return *rt.load (std::memory_order_acquire);
 }
 
 constexpr hue::handler_info colored_info {.name = "libasync colored callback"};
@@ -179,6 +181,19 @@ void
 hue_async_detail::post_colored (cbcolor_t color, callback<void>::ref job)
 {
   runtime ().post (color, [job] () mutable { (*job) (); }, colored_info);
+}
+
+bool
+hue_async_detail::running_color (cbcolor_t *c)
+{
+  hue::runtime *cur = hue::runtime::current ();
+  if (!cur || cur != rt.load (std::memory_order_acquire))
+    return false;
+  std::optional<hue::color_t> col = hue::runtime::current_color ();
+  if (!col)
+    return false;
+  *c = cbcolor_t (*col);
+  return true;
 }
 
 bool
