@@ -68,7 +68,10 @@ delaycb (time_t sec, cbv cb)
 // passes collapse into one call, made from the loop (never from the signal handler).
 cbv::ptr sigcb (int sig, cbv::ptr cb, int flags = 0);
 // chldcb: cb gets the child's wait status once, after it has been reaped. NULL unregisters. Only
-// registered children are reaped (a child run by system() is left to its waiter).
+// registered children are reaped (a child run by system() is left to its waiter). Where cb runs:
+// a colored cb on its color; an uncolored cb registered from inside a colored callback on that
+// caller's color (an object kept on one color sees its child's exit there, as aiod's completions
+// do); any other on the loop thread.
 void chldcb (pid_t pid, callback<void, int>::ptr cb);
 // lazycb: runs cb from the loop at most once every min_interval seconds, until removed.
 lazycb_t *lazycb (time_t min_interval, cbv cb);
