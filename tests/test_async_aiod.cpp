@@ -506,4 +506,37 @@ TEST (AsyncAiodColors, AColoredCallbackFromTheLoopRunsOnItsColor)
   a->finalize ();
 }
 
+struct bufwait_on_color {
+  cbcolor_t color;
+  aiod *a;
+  std::atomic<int> bad {0};
+  std::atomic<bool> woke {false};
+  void start ()
+  {
+    ptr<aiobuf> b = a->bufalloc (0x40);  // the whole budget
+    if (!b || a->bufalloc (1))
+      ++bad;
+    a->bufwait (wrap (this, &bufwait_on_color::wake));
+  }  // b freed here: the waiter is woken, on this color
+  void wake ()
+  {
+    std::optional<hue::color_t> c = hue::runtime::current_color ();
+    if (!c || *c != color)
+      ++bad;
+    woke = true;
+  }
+};
+
+// bufwait with an uncolored callback from inside a colored one: woken on the caller's color.
+TEST (AsyncAiodColors, BufwaitFromAColorWakesOnIt)
+{
+  bufwait_on_color w;
+  w.color = new_cbcolor ();
+  w.a = New aiod (1, 0x40, 0x40);
+  cpucb (cwrap (w.color, &w, &bufwait_on_color::start));
+  ASSERT_TRUE (run_until ([&] { return w.woke.load (); }));
+  EXPECT_EQ (w.bad, 0);
+  w.a->finalize ();
+}
+
 }  // namespace

@@ -62,7 +62,7 @@ struct aiod_state {
   std::mutex mu;
   size_t budget;
   size_t used = 0;
-  std::vector<cbv> waitq;
+  std::vector<std::pair<cbv, aiod_target>> waitq;  // bufwait callbacks and where they run
   size_t refs = 0;
   bool finalized = false;
   helper_pool pool;
@@ -100,6 +100,15 @@ struct aiod_state {
   {
     iod->addref ();
     return new aiod_request {iod, t, std::move (work), std::move (done)};
+  }
+
+  // Runs a callback with no arguments where a completion would run: for bufwait.
+  static void post_to (const cbv &cb, const aiod_target &t)
+  {
+    if (t.colored && !dynamic_cast<colored_base *> (cb.get ()))
+      post_colored (t.color, cb);
+    else
+      cpucb (cb);  // colored: posted on its color; uncolored: the loop's next pass
   }
 
   static void deliver (aiod_request *r)
@@ -260,14 +269,14 @@ aiobuf::aiobuf (aiod *d, char *b, size_t l, size_t c) : buf (b), len (l), iod (d
 aiobuf::~aiobuf ()
 {
   free (buf);
-  std::vector<cbv> wake;
+  std::vector<std::pair<cbv, hue_async_detail::aiod_target>> wake;
   {
     std::lock_guard<std::mutex> g (iod->st->mu);
     iod->st->used -= charged;
     wake.swap (iod->st->waitq);
   }
-  for (cbv &cb : wake)
-    cpucb (cb);
+  for (auto &w : wake)
+    aiod_state::post_to (w.first, w.second);
   iod->delref ();
 }
 
@@ -342,16 +351,17 @@ aiod::bufalloc (size_t len)
 void
 aiod::bufwait (cbv cb)
 {
+  hue_async_detail::aiod_target t = aiod_state::target_for (cb);
   {
     std::lock_guard<std::mutex> g (st->mu);
     // With nothing allocated no free is coming to wake it (a buffer freed on another color
     // between the failed bufalloc and this call): try again now.
     if (st->used) {
-      st->waitq.push_back (cb);
+      st->waitq.emplace_back (cb, t);
       return;
     }
   }
-  cpucb (cb);
+  aiod_state::post_to (cb, t);
 }
 
 void
