@@ -68,7 +68,10 @@ delaycb (time_t sec, cbv cb)
 // passes collapse into one call, made from the loop (never from the signal handler).
 cbv::ptr sigcb (int sig, cbv::ptr cb, int flags = 0);
 // chldcb: cb gets the child's wait status once, after it has been reaped. NULL unregisters. Only
-// registered children are reaped (a child run by system() is left to its waiter).
+// registered children are reaped (a child run by system() is left to its waiter). Where cb runs:
+// a colored cb on its color; an uncolored cb registered from inside a colored callback on that
+// caller's color (an object kept on one color sees its child's exit there, as aiod's completions
+// do); any other on the loop thread.
 void chldcb (pid_t pid, callback<void, int>::ptr cb);
 // lazycb: runs cb from the loop at most once every min_interval seconds, until removed.
 lazycb_t *lazycb (time_t min_interval, cbv cb);
@@ -119,6 +122,9 @@ namespace hue_async_detail {
 // Posts job to the hue runtime on `color` (the runtime is started on first use; its size is
 // HUE_WORKERS or one worker per core).
 void post_colored (cbcolor_t color, callback<void>::ref job);
+// The color of the colored callback running on the calling thread (false on the loop thread, on
+// any other thread, and in handlers of a runtime other than the layer's own).
+bool running_color (cbcolor_t *c);
 
 // What the loop looks for to know a callback is colored (so a level-triggered fd is not fired
 // again while its colored callback is still queued).

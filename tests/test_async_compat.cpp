@@ -5,6 +5,7 @@
 #include "callback.h"
 #include "async_shapes/guarded_list.h"  // after callback.h: its traverse () needs the guard
 
+#include "aiod.h"
 #include "aios.h"
 #include "amisc.h"
 #include "async.h"
@@ -16,6 +17,7 @@
 #include "msb.h"
 #include "parseopt.h"
 #include "qhash.h"
+#include "rctree.h"
 #include "refcnt.h"
 #include "rwfd.h"
 #include "rxx.h"
@@ -36,7 +38,8 @@
     || !defined(_ASYNC_PARSEOPT_) || !defined(_ASYNC_RWFD_H_)                              \
     || !defined(_QHASH_H_) || !defined(_REFCNT_H_INCLUDED_) || !defined(_RXX_H_)            \
     || !defined(_ASYNC_SERIAL_H_) || !defined(_ASYNC_STR_H_) || !defined(_ASYNC_SUIOXX_H_)  \
-    || !defined(_ASYNC_SYSCONF_H_) || !defined(_VECTOR_H_INCLUDED_)
+    || !defined(_ASYNC_SYSCONF_H_) || !defined(_VECTOR_H_INCLUDED_)                         \
+    || !defined(_ASYNC_AIOD_H_) || !defined(_ASYNC_RCTREE_H_INCLUDED_)
 #error a compatibility header does not define its libasync include guard
 #endif
 

@@ -1,9 +1,19 @@
 // amisc.h's program running: spawn reports a failed exec as -1/errno and leaves no zombie,
 // wires in/out/err, runs postforkcb in the child, passes env; aspawn reports on the child's
-// stderr; find_program searches progdir and $PATH.
+// stderr; find_program searches progdir and $PATH. AsyncSpawnColors.*: a spawned child's exit
+// (chldcb) reaches a colored program on the right color; they also run in the 'concurrency'
+// suite, under ThreadSanitizer, which reports the plain fields they share if it does not.
 #include "amisc.h"
+#include "async.h"
 
 #include <gtest/gtest.h>
+
+#include <hue/runtime.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -122,6 +132,120 @@ TEST (async_spawn, find_program_searches_path_and_checks_execute_permission)
   EXPECT_EQ (fix_exec_path ("/abs/prog"), "/abs/prog");
   EXPECT_EQ (fix_exec_path ("prog", "/opt/x"), "/opt/x/prog");
   EXPECT_EQ (fix_exec_path ("prog"), "prog");  // no execdir set
+}
+
+// ---- completions on colors ----
+
+void guard_fired (bool *f) { *f = true; }
+
+// Runs passes of the loop until pred() or the deadline (a 10 ms guard timer keeps passes short).
+bool
+run_until (std::function<bool ()> pred, double seconds = 10)
+{
+  auto end = std::chrono::steady_clock::now () + std::chrono::duration<double> (seconds);
+  while (!pred ()) {
+    if (std::chrono::steady_clock::now () > end)
+      return false;
+    bool fired = false;
+    timecb_t *t = delaycb (0, 10000000, wrap (guard_fired, &fired));
+    acheck ();
+    if (!fired)
+      timecb_remove (t);
+  }
+  return true;
+}
+
+// An object kept on one color that runs children: its fields are plain, shared by its own
+// callbacks and by the children's exits.
+struct runner_on_color {
+  cbcolor_t color;
+  int exits = 0;       // plain on purpose
+  int status_sum = 0;  // plain on purpose
+  int own_runs = 0;    // plain on purpose
+  bool wrong_color = false;
+  std::atomic<int> finished {0};
+
+  void check_color ()
+  {
+    std::optional<hue::color_t> c = hue::runtime::current_color ();
+    if (!c || *c != color)
+      wrong_color = true;
+  }
+  // On the color: spawn children; half report through an uncolored callback (the caller's color
+  // applies), half through one colored with this color.
+  void start (int n)
+  {
+    check_color ();
+    for (int i = 0; i < n; i++) {
+      str code = strbuf () << "exit " << (i % 3);
+      const char *argv[] = {"/bin/sh", "-c", code.cstr (), nullptr};
+      pid_t pid = spawn (argv[0], argv);
+      if (pid < 0) {
+        wrong_color = true;
+        ++finished;
+        continue;
+      }
+      if (i % 2)
+        chldcb (pid, wrap (this, &runner_on_color::exited));
+      else
+        chldcb (pid, cwrap (color, this, &runner_on_color::exited));
+      cpucb (cwrap (color, this, &runner_on_color::own));
+    }
+  }
+  void exited (int status)
+  {
+    check_color ();
+    ++exits;
+    status_sum += WIFEXITED (status) ? WEXITSTATUS (status) : 100;
+    ++finished;
+  }
+  void own ()
+  {
+    check_color ();
+    ++own_runs;
+  }
+};
+
+TEST (AsyncSpawnColors, ChildExitsReachTheCallersColorAndTheCallbacksColor)
+{
+  runner_on_color objs[2];
+  const int n = 6;
+  for (auto &o : objs) {
+    o.color = new_cbcolor ();
+    cpucb (cwrap (o.color, &o, &runner_on_color::start, n));
+  }
+  ASSERT_TRUE (run_until ([&] { return objs[0].finished == n && objs[1].finished == n; }));
+  std::atomic<int> fences {0};
+  auto fence = [] (std::atomic<int> *f) { ++*f; };
+  for (auto &o : objs)
+    cpucb (cwrap (o.color, +fence, &fences));
+  ASSERT_TRUE (run_until ([&] { return fences == 2; }));
+  for (auto &o : objs) {
+    EXPECT_FALSE (o.wrong_color);
+    EXPECT_EQ (o.exits, n);
+    EXPECT_EQ (o.status_sum, 0 + 1 + 2 + 0 + 1 + 2);
+    EXPECT_EQ (o.own_runs, n);
+  }
+}
+
+void exit_on_loop (std::atomic<bool> *on_color, std::atomic<int> *done, int)
+{
+  *on_color = hue::runtime::current_color ().has_value ();
+  ++*done;
+}
+
+// Registered from the loop thread with an uncolored callback: it stays on the loop thread, as in
+// libasync.
+TEST (AsyncSpawnColors, AnUncoloredCallbackFromTheLoopStaysOnTheLoop)
+{
+  const char *argv[] = {"/bin/true", nullptr};
+  pid_t pid = spawn (argv[0], argv);
+  ASSERT_GT (pid, 0);
+  std::atomic<bool> on_color {true};
+  std::atomic<int> done {0};
+  chldcb (pid, wrap (exit_on_loop, &on_color, &done));
+  ASSERT_TRUE (run_until ([&] { return done == 1; }));
+  EXPECT_FALSE (on_color);
 }
 
 }  // namespace

@@ -75,7 +75,14 @@ struct loop_state {
   std::set<timecb_t *, timer_order> timers;
   u_int64_t next_seq = 0;
   std::vector<cbv> cpuq;
-  std::map<pid_t, callback<void, int>::ref> children;
+  // A child's callback and where it runs: an uncolored callback registered from a colored one
+  // runs on that caller's color (as aiod's completions do), any other as it is.
+  struct child_waiter {
+    callback<void, int>::ref cb;
+    bool on_caller_color;
+    cbcolor_t color;
+  };
+  std::map<pid_t, child_waiter> children;
   bool chld_check = false;
   std::vector<lazycb_t *> lazies;
   cbv::ptr sigcbs[NSIG];
@@ -98,7 +105,12 @@ L ()
   return *s;
 }
 
-volatile sig_atomic_t sig_pending[NSIG];
+// Set by the signal handler, read and cleared by the loop thread. Atomic, not volatile
+// sig_atomic_t: the handler runs on whichever thread the kernel picks (a hue worker, when SIGCHLD
+// arrives while the loop sleeps), and volatile orders nothing between threads (ThreadSanitizer,
+// async_spawn_colors). Lock-free atomics are safe in a signal handler.
+std::atomic<int> sig_pending[NSIG];
+static_assert (std::atomic<int>::is_always_lock_free);
 std::atomic<int> wake_fd_for_signals {-1};
 
 void
@@ -148,13 +160,15 @@ install_handler (int sig)
 }
 
 std::once_flag rt_once;
-hue::runtime *rt;  // never destroyed, like the loop state
+// Never destroyed, like the loop state. Atomic: running_color reads it from threads that may not
+// have gone through rt_once.
+std::atomic<hue::runtime *> rt {nullptr};
 
 hue::runtime &
 runtime ()
 {
-  std::call_once (rt_once, [] { rt = new hue::runtime (); });
-  return *rt;
+  std::call_once (rt_once, [] { rt.store (new hue::runtime (), std::memory_order_release); });
+  return *rt.load (std::memory_order_acquire);
 }
 
 constexpr hue::handler_info colored_info {.name = "libasync colored callback"};
@@ -179,6 +193,19 @@ void
 hue_async_detail::post_colored (cbcolor_t color, callback<void>::ref job)
 {
   runtime ().post (color, [job] () mutable { (*job) (); }, colored_info);
+}
+
+bool
+hue_async_detail::running_color (cbcolor_t *c)
+{
+  hue::runtime *cur = hue::runtime::current ();
+  if (!cur || cur != rt.load (std::memory_order_acquire))
+    return false;
+  std::optional<hue::color_t> col = hue::runtime::current_color ();
+  if (!col)
+    return false;
+  *c = cbcolor_t (*col);
+  return true;
 }
 
 bool
@@ -370,7 +397,10 @@ chldcb (pid_t pid, callback<void, int>::ptr cb)
   {
     std::lock_guard<std::mutex> g (l.mu);
     if (cb) {
-      l.children.insert_or_assign (pid, callback<void, int>::ref (cb));
+      loop_state::child_waiter w {callback<void, int>::ref (cb), false, 0};
+      if (!dynamic_cast<hue_async_detail::colored_base *> (cb.get ()))
+        w.on_caller_color = hue_async_detail::running_color (&w.color);
+      l.children.insert_or_assign (pid, w);
       l.chld_check = true;  // it may have exited before we were told about it
     } else
       l.children.erase (pid);
@@ -574,7 +604,7 @@ void
 children_check ()
 {
   loop_state &l = L ();
-  std::vector<std::pair<callback<void, int>::ref, int>> done;
+  std::vector<std::pair<loop_state::child_waiter, int>> done;
   {
     std::lock_guard<std::mutex> g (l.mu);
     if (!l.chld_check)
@@ -593,8 +623,15 @@ children_check ()
         ++it;
     }
   }
-  for (auto &d : done)
-    (*d.first) (d.second);
+  for (auto &d : done) {
+    const loop_state::child_waiter &w = d.first;
+    if (w.on_caller_color) {
+      callback<void, int>::ref cb = w.cb;
+      int status = d.second;
+      hue_async_detail::post_colored (w.color, mkcallback<void> ([cb, status] () { (*cb) (status); }));
+    } else
+      (*w.cb) (d.second);  // a colored callback posts itself on its color
+  }
 }
 
 void
