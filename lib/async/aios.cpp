@@ -1,4 +1,4 @@
-// aios: buffered fd I/O for the libasync loop (include/aios.h has the contract).
+// aios: buffered fd I/O for the libasync loop (include/hue-async/aios.h has the contract).
 //
 // Ownership: while the aios waits on its fd (a reader is set, or output is queued) the fdcb it
 // registered holds a reference to it, so `aios::alloc (fd)->readline (cb)` with no other owner

@@ -1,4 +1,4 @@
-// warn, fatal, panic and the line-buffered error output behind them (include/err.h).
+// warn, fatal, panic and the line-buffered error output behind them (include/hue-async/err.h).
 #include "err.h"
 
 #include <poll.h>

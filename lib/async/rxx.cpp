@@ -1,4 +1,4 @@
-// rxx on PCRE2 (include/rxx.h).
+// rxx on PCRE2 (include/hue-async/rxx.h).
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 

@@ -1,4 +1,4 @@
-// file2str and str2file (include/serial.h).
+// file2str and str2file (include/hue-async/serial.h).
 #include "serial.h"
 
 #include <atomic>

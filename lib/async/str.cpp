@@ -1,4 +1,4 @@
-// str, mstr and strbuf (include/str.h): the counted string block, printf into a strbuf, and
+// str, mstr and strbuf (include/hue-async/str.h): the counted string block, printf into a strbuf, and
 // the whole-string number conversions.
 #include "str.h"
 

@@ -1,4 +1,4 @@
-// suio: the byte queue behind strbuf, warn and aios (include/suio++.h).
+// suio: the byte queue behind strbuf, warn and aios (include/hue-async/suio++.h).
 #include "suio++.h"
 
 void
