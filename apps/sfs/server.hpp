@@ -4,7 +4,11 @@
 // Handlers, per connection (names as the runtime's statistics print them):
 //   ReadSocket   net     reads what the socket has, hands it to Decrypt (stops at back-pressure)
 //   Decrypt      crypto  the handshake steps and the transport's decryption; decodes requests
-//   Serve        fs      the export: handle table, open files, pread, DIGEST's cache
+//   Serve        fs      the export: handle table, descriptor cache, pread, DIGEST's cache. Every
+//                        use of a cached descriptor and every close of one runs here, on one
+//                        color, so none is closed under a reader (descriptor_cache.hpp); DIGEST
+//                        reads a dup of its own on the crypto color. A connection's handles are
+//                        released here too when it closes (a Close event posted to this color).
 //   Hash         crypto  DIGEST's SHA-256, a slice per event, off the shared fs color
 //   Encrypt      crypto  seals a reply into transport frames
 //   WriteSocket  net     writes sealed frames; resumes reading when the output drains

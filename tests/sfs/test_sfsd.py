@@ -25,7 +25,8 @@
     test_sfsd.py quotas BINDIR       --max-handles-per-client and --max-requests-per-client:
                                      too_many_handles and too_many_requests for the client over
                                      its quota while another client is served, and its handles
-                                     released when it leaves.
+                                     released when it leaves; in both colorings. /metrics is
+                                     read with Prometheus' reference parser.
 
 Run with Debian's /usr/bin/python3. Exit status 0 when every check passed.
 """
@@ -364,14 +365,16 @@ class Session:
 
 
 def scrape(port):
+    """The exposition, read with Prometheus' reference parser (Debian's python3-prometheus-client,
+    which scripts/bootstrap.sh installs): {sample name: value}."""
     import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
         ctype, text = r.headers.get("Content-Type"), r.read().decode()
     values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            k, v = line.rsplit(" ", 1)
-            values[k] = int(v)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[sample.name] = int(sample.value)
     return ctype, values
 
 
@@ -474,13 +477,19 @@ def descriptors(bindir):
 
 
 def quotas(bindir):
+    for coloring in ("per-connection", "paper"):
+        print("-- %s coloring" % coloring)
+        quotas_with(bindir, coloring)
+
+
+def quotas_with(bindir, coloring):
     with tempfile.TemporaryDirectory(prefix="hue-sfs-quota-") as tmp:
         make_tree(tmp)
         for i in range(8):
             with open(os.path.join(tmp, "export", "q%d" % i), "w") as out:
                 out.write("q%d\n" % i)
         p, name, err = start_server(bindir, tmp, ["--max-handles-per-client", "5", "--max-requests-per-client", "4",
-                                                  "--metrics", "127.0.0.1:0"])
+                                                  "--metrics", "127.0.0.1:0", "--coloring", coloring])
         port = metrics_port()
         greedy, other = Session(name), Session(name)
         got = [greedy.lookup("q%d" % i)[0] for i in range(6)]
