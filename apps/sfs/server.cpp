@@ -115,11 +115,18 @@ bool sent_its_opening(int fd) {
 
 }  // namespace
 
-std::size_t descriptor_budget(std::uint64_t nofile, const server_config& cfg) {
-  const std::uint64_t sockets =
-      std::min<std::uint64_t>(nofile / 2, std::uint64_t{cfg.max_clients} + cfg.max_handshakes + 64);
+void fit_to_descriptors(std::uint64_t nofile, std::size_t open_files, server_config& cfg) {
+  constexpr std::uint64_t overhead = 64;
+  const std::uint64_t sockets = std::min<std::uint64_t>(nofile / 2, std::uint64_t{cfg.max_clients} + overhead);
+  cfg.max_clients = static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(
+      cfg.max_clients, sockets > overhead ? sockets - overhead : 1)));
+  if (open_files != 0) {
+    cfg.limits.max_open = open_files;
+    return;
+  }
   const std::uint64_t left = nofile - sockets;
-  return static_cast<std::size_t>(std::clamp<std::uint64_t>(left, 16, std::max<std::size_t>(cfg.limits.max_handles, 16)));
+  cfg.limits.max_open = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(left, 16, std::max<std::size_t>(cfg.limits.max_handles, 16)));
 }
 
 namespace {

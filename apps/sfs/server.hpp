@@ -143,13 +143,14 @@ struct server_counters {
   void print(std::FILE* to) const;       // these counters alone (server::print_stats has all)
 };
 
-// The descriptor budget of the export's cache for a process allowed `nofile` descriptors: what
-// is left once sockets are provided for (every client and handshake slot, and 64 for the
-// listeners, the poller, the runtime's wake-ups, standard streams and the acceptor's spare;
-// picked without data), but at most max_handles (more would never be used) and at least 16. At
-// most half the descriptors go to sockets, so a small limit still leaves the cache half of them:
-// a client that has no socket waits in the listen backlog, a file that has no descriptor fails.
-std::size_t descriptor_budget(std::uint64_t nofile, const server_config& cfg);
+// Fits the server to a process allowed `nofile` descriptors: at most half of them for sockets
+// (every client, and 64 for the listeners, the poller, the runtime's wake-ups, standard streams,
+// the acceptors' spares and the metrics port; picked without data), so `max_clients` is lowered
+// when it would not fit, and a client past it waits in the listen backlog instead of being
+// accepted and shed for want of a descriptor. The rest go to the export's descriptor cache
+// (limits.max_open, unless `open_files` is non-zero), at most max_handles (more would never be
+// used) and at least 16.
+void fit_to_descriptors(std::uint64_t nofile, std::size_t open_files, server_config& cfg);
 
 class server {
  public:

@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
       }
     }
     const std::uint64_t nofile = raise_descriptor_limit();
-    cfg.limits.max_open = max_open_files != 0 ? max_open_files : hue::sfs::descriptor_budget(nofile, cfg);
+    const unsigned clients_asked = cfg.max_clients;
+    hue::sfs::fit_to_descriptors(nofile, max_open_files, cfg);
     cfg.transport.rekey_interval = rekey_frames;
     cfg.keys = hue::sfs::read_key_file(key_file);
     cfg.export_dir = export_dir;
@@ -190,10 +191,12 @@ int main(int argc, char** argv) {
       std::fputs(rt.stats().dump().c_str(), stderr);
       srv->print_stats(stderr);
     });
+    const std::string clients_note =
+        cfg.max_clients < clients_asked ? ", " + std::to_string(cfg.max_clients) + " clients at most" : "";
     std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s, descriptor limit %llu, "
-                "%zu kept open for files%s%s)\n", export_dir.c_str(), srv->name().c_str(), colors.c_str(), rt.workers(),
+                "%zu kept open for files%s%s%s)\n", export_dir.c_str(), srv->name().c_str(), colors.c_str(), rt.workers(),
                 rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all", static_cast<unsigned long long>(nofile),
-                cfg.limits.max_open, metrics_port ? ", metrics on port " : "",
+                cfg.limits.max_open, clients_note.c_str(), metrics_port ? ", metrics on port " : "",
                 metrics_port ? std::to_string(metrics_port->port()).c_str() : "");
     std::fflush(stdout);
     rt.wait();

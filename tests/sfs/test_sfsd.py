@@ -390,8 +390,8 @@ def descriptors(bindir):
             with open(os.path.join(tmp, "export", f), "w") as out:
                 out.write("content of %s\n" % f)
         p, name, err = start_server(bindir, tmp, ["--metrics", "127.0.0.1:0"], nofile=256)
-        check("descriptor limit 256" in start_server.line, "the start-up line reports the limit: %s"
-              % start_server.line.strip())
+        check("descriptor limit 256, 128 kept open for files, 64 clients at most" in start_server.line,
+              "the start-up line reports the limit, the cache and the clients that fit: %s" % start_server.line.strip())
         port = metrics_port()
         a = Session(name)
         statuses, handles = [], {}
@@ -459,6 +459,30 @@ def descriptors(bindir):
             check(False, "/other is 404")
         except urllib.error.HTTPError as e:
             check(e.code == 404, "/other is 404 (%d)" % e.code)
+        # Clients past what the sockets' half of the limit fits (64 here) wait in the backlog
+        # rather than being accepted and shed, and are served as soon as one leaves.
+        import threading
+        many = [Session(name) for _ in range(64)]
+        late = {}
+
+        def arrive():
+            try:
+                late["session"] = Session(name)
+            except Exception as e:  # noqa: BLE001 - reported by the check below
+                late["error"] = e
+        t = threading.Thread(target=arrive, daemon=True)
+        t.start()
+        t.join(0.5)
+        check(t.is_alive(), "the 65th client waits while 64 are connected")
+        many.pop().leave()
+        t.join(10)
+        check("session" in late and late["session"].lookup("hello.txt")[0] == 0,
+              "and is served once one leaves (%r)" % late.get("error"))
+        for sess in many + [late.get("session")]:
+            if sess:
+                sess.leave()
+        _, m3 = scrape(port)
+        check(m3.get("sfs_shed_total") == 0, "no connection was shed (%s)" % m3.get("sfs_shed_total"))
         p.send_signal(signal.SIGUSR1)
         time.sleep(0.5)
         err.seek(0)
