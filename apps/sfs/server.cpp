@@ -483,9 +483,10 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
       continue;
     }
     if (c->work >= cfg_.max_requests_per_client) {
-      // Over its quota: answered at once (through the queue, for the output bound) rather than
-      // kept, so one client's pipeline cannot grow the server's work without bound. Refusals
-      // cost no file-system work and the queue's own bound (max_queued) still pauses reading.
+      // Over its quota: refused, not served (the refusal goes through the queue, in order, so it
+      // counts against the output bound), so one client's pipeline cannot grow the server's work
+      // without bound. Refusals cost no file-system work, and the queue's own bound (max_queued)
+      // still pauses reading a client that sends faster than its refusals drain.
       stats_.request_quota_refusals.fetch_add(1, std::memory_order_relaxed);
       request id_only;
       id_only.id = d.req->id;

@@ -11,7 +11,8 @@ in turn (distinct files, so every LOOKUP needs a descriptor) and read each one, 
 leaving, for --seconds. The legitimate client loops the whole time: LOOKUP of one of 100 files
 of its own, READ of it, and every 50th round a new connection (a new client must still get in).
 Prints its latency (ms) per phase and the server's counters from --metrics, as key=value lines;
-exits 1 if any request of either client failed or a new client was not served.
+exits 1 if any request of either client failed, a new client was not served, or the server did
+not exit 0 on SIGTERM (a sanitizer's report, under a TSan build).
 Not part of CI: a tool run, stopped by its own clock. Needs Debian's python3-dissononce.
 """
 
@@ -165,7 +166,7 @@ def main():
             for pr in procs:
                 pr.kill()
             p.send_signal(signal.SIGTERM)
-            p.wait(timeout=20)
+            server_rc = p.wait(timeout=20)
         for phase in ("baseline", "attack"):
             xs = lat[phase]
             print("%s_rounds=%d %s_errors=%d %s_new_clients=%d/%d %s_p50_ms=%.2f %s_p99_ms=%.2f %s_max_ms=%.2f"
@@ -177,8 +178,9 @@ def main():
             if m.startswith("sfs_") and any(k in m for k in ("descriptor", "shed", "stale", "quota", "timeouts",
                                                               "evicted", "open_files", "handles")):
                 print("metric " + m)
+    print("server_exit=%d" % server_rc)
     failed = errors["baseline"] + errors["attack"] + attack_errors + sum(t - ok for t, ok in new_clients.values())
-    return 1 if failed else 0
+    return 1 if failed or server_rc != 0 else 0
 
 
 if __name__ == "__main__":
