@@ -2,7 +2,7 @@
 """The descriptor attack on hue-sfsd, bounded in time, with a legitimate client beside it.
 
     tools/sfs-race/fd_attack.py BINDIR [--seconds 40] [--baseline 10] [--nofile 256]
-                                       [--attackers 2] [--files 3000]
+                                       [--attackers 2] [--files 3000] [--no-metrics]
 
 Starts hue-sfsd on loopback under a descriptor limit of --nofile (soft and hard, as
 `prlimit --nofile=N:N`) over a fresh export of --files small files. For --baseline seconds the
@@ -94,6 +94,7 @@ def main():
     ap.add_argument("--nofile", type=int, default=256)
     ap.add_argument("--attackers", type=int, default=2)
     ap.add_argument("--files", type=int, default=3000)
+    ap.add_argument("--no-metrics", action="store_true", help="for a hue-sfsd built before --metrics existed")
     a = ap.parse_args()
     if not (0 < a.seconds <= 120 and 0 < a.baseline <= 60):
         sys.exit("--seconds at most 120, --baseline at most 60: a bounded run")
@@ -111,14 +112,16 @@ def main():
         subprocess.run([sfsd, "--keygen", key], check=True, stdout=subprocess.DEVNULL)
         import resource
         err = open(os.path.join(tmp, "server.err"), "w+")
+        metrics_args = [] if a.no_metrics else ["--metrics", "127.0.0.1:0"]
         p = subprocess.Popen([sfsd, "--key", key, "--export", os.path.join(tmp, "export"), "--port", "0",
-                              "--workers", "2", "--metrics", "127.0.0.1:0"],
+                              "--workers", "2"] + metrics_args,
                              stdout=subprocess.PIPE, stderr=err, text=True,
                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (a.nofile, a.nofile)))
         line = p.stdout.readline()
         print("server=" + line.strip())
         name = line.split(" as ")[1].split(" ")[0]
-        mport = int(line.split("metrics on port ")[1].split(")")[0])
+        # A server without --metrics (an older build, to compare) prints no port: no counters then.
+        mport = int(line.split("metrics on port ")[1].split(")")[0]) if "metrics on port" in line else 0
         procs = []
         try:
             start = time.monotonic()
@@ -140,28 +143,43 @@ def main():
                         pr.start()
                         procs.append(pr)
                 rounds += 1
-                if rounds % 50 == 0:
-                    new_clients[phase][0] += 1
-                    try:
+                if rounds % 50 == 0 or s is None:
+                    # A new connection: counted as tried every 50th round; after a failed one,
+                    # retried (uncounted) each round, 10 ms apart, until one is served.
+                    counted = rounds % 50 == 0
+                    new_clients[phase][0] += counted
+                    if s is not None:
                         s.leave()
+                    try:
                         s = Session(name)
-                        new_clients[phase][1] += 1
-                    except Exception as e:  # a refused or cut handshake: counted, and tried again
-                        print("new client failed: %r" % (e,))
-                        s = Session(name)
+                        new_clients[phase][1] += counted
+                    except Exception:  # refused or cut during the handshake
+                        s = None
+                        errors[phase] += 1
+                        time.sleep(0.01)
+                        continue
                 t0 = time.perf_counter()
-                st = s.lookup_read("legit/%03d" % random.randrange(100))
+                try:
+                    st = s.lookup_read("legit/%03d" % random.randrange(100))
+                except Exception:  # the connection ended under it
+                    st, s = -1, None
                 lat[phase].append((time.perf_counter() - t0) * 1000)
                 if st != 0:
                     errors[phase] += 1
-            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10) as r:
-                metrics = r.read().decode()
+            metrics = ""
+            if mport:
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10) as r:
+                    metrics = r.read().decode()
             attack_ops = attack_errors = 0
             for _ in procs:
-                n, e = counts.get(timeout=10)
+                try:
+                    n, e = counts.get(timeout=10)
+                except Exception:  # the attacker itself was refused or cut
+                    n, e = 0, 1
                 attack_ops += n
                 attack_errors += e
-            s.leave()
+            if s is not None:
+                s.leave()
         finally:
             for pr in procs:
                 pr.kill()
