@@ -34,25 +34,36 @@ int openat2_beneath(int dirfd, const std::string& path, bool directory_only = fa
   }
 }
 
-// A path of max_path bytes is valid, but the kernel takes at most PATH_MAX - 1 bytes (PATH_MAX
-// counts the NUL), so such a path is resolved in two steps: the directories up to its last '/'
-// that keeps the first part under PATH_MAX, then the rest (at most one component, 255 bytes,
-// since check_path passed) beneath that. Both steps carry the same RESOLVE_* rules, and neither
-// part holds '..', so the pair stays beneath `dirfd` exactly as one call would.
-int open_beneath(int dirfd, const std::string& path) {
-  if (path.size() < PATH_MAX) return openat2_beneath(dirfd, path);
-  const std::size_t cut = path.rfind('/', PATH_MAX - 1);
-  if (cut == std::string::npos || cut == 0) {
-    errno = ENAMETOOLONG;
-    return -1;
+// The kernel takes at most PATH_MAX - 1 bytes (PATH_MAX counts the NUL), but a LOOKUP path of
+// max_path bytes is valid and a handle's path (its directory's path, '/', the LOOKUP's) may be
+// longer still. Such a path is resolved in steps: the directories up to its last '/' that keeps
+// the step under PATH_MAX (an O_PATH descriptor), then the rest beneath that, and so on. Every
+// step carries the same RESOLVE_* rules and no part holds '..' (check_path), so the chain stays
+// beneath `dirfd` exactly as one call would. The O_PATH steps are closed at once.
+int open_beneath(int dirfd, std::string_view path) {
+  int at = dirfd;
+  int result = -1;
+  while (true) {
+    if (path.size() < PATH_MAX) {
+      result = openat2_beneath(at, std::string(path));
+      break;
+    }
+    const std::size_t cut = path.rfind('/', PATH_MAX - 1);
+    if (cut == std::string_view::npos || cut == 0) {
+      errno = ENAMETOOLONG;
+      break;
+    }
+    const int mid = openat2_beneath(at, std::string(path.substr(0, cut)), true);
+    if (at != dirfd) ::close(at);
+    at = -1;
+    if (mid < 0) break;
+    at = mid;
+    path.remove_prefix(cut + 1);
   }
-  const int mid = openat2_beneath(dirfd, path.substr(0, cut), true);
-  if (mid < 0) return -1;
-  const int fd = openat2_beneath(mid, path.substr(cut + 1));
   const int e = errno;
-  ::close(mid);
+  if (at != dirfd && at >= 0) ::close(at);
   errno = e;
-  return fd;
+  return result;
 }
 
 reply error(std::uint32_t id, status code, std::string message) {
@@ -87,7 +98,8 @@ std::size_t export_root::handle_hash::operator()(const file_handle& h) const noe
   return v;
 }
 
-export_root::export_root(const std::filesystem::path& dir, export_limits limits) : limits_(limits) {
+export_root::export_root(const std::filesystem::path& dir, export_limits limits)
+    : limits_(limits), cache_(limits.max_open) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot open export '" + dir.string() + "': " + std::strerror(errno));
@@ -103,11 +115,12 @@ export_root::export_root(const std::filesystem::path& dir, export_limits limits)
     throw std::runtime_error("this kernel has no openat2(2) (Linux 5.6 or later is needed)");
   }
   if (probe >= 0) ::close(probe);
-  root_ = insert(fd, st);
+  root_fd_ = fd;
+  root_ = insert(-1, st, "");
 }
 
 export_root::~export_root() {
-  for (auto& [h, n] : table_) ::close(n.fd);
+  ::close(root_fd_);  // the cache closes its own
 }
 
 std::optional<std::string> export_root::check_path(std::string_view path) {
@@ -134,12 +147,44 @@ export_root::node* export_root::find(const file_handle& h) {
   return it == table_.end() ? nullptr : &it->second;
 }
 
-file_handle export_root::insert(int fd, const struct stat& st) {
-  const auto key = std::make_pair(st.st_dev, st.st_ino);
-  if (auto it = by_inode_.find(key); it != by_inode_.end()) {
-    ::close(fd);  // already open under a handle: one fd per file
-    return it->second;
+int export_root::descriptor(const file_handle& h, node& n, std::uint32_t id, reply& fail) {
+  auto refuse = [&](status code, std::string why) {
+    fail = error(id, code, std::move(why));
+    return -1;
+  };
+  if (n.stale) {
+    counters_.stale_handles.fetch_add(1, std::memory_order_relaxed);
+    return refuse(status::stale_handle, "stale handle: the file was removed, renamed or replaced");
   }
+  if (h == root_) return root_fd_;
+  if (const int fd = cache_.find(h); fd >= 0) return fd;
+  const int fd = cache_.open_with_room([&] { return open_beneath(root_fd_, n.path); });
+  struct stat st{};
+  const bool opened = fd >= 0;
+  const int e = errno;
+  if (opened && ::fstat(fd, &st) != 0) {
+    const int fe = errno;
+    ::close(fd);
+    return refuse(status::io_error, std::strerror(fe));
+  }
+  if (!opened && (e == EMFILE || e == ENFILE || e == ENOMEM || e == EIO))
+    return refuse(status::io_error, std::strerror(e));  // the file may still be there: not stale
+  if (!opened || st.st_dev != n.dev || st.st_ino != n.ino || attributes_of(st).type != n.type) {
+    if (opened) ::close(fd);
+    // Stale for good: the inode the client looked up is no longer where it was. The by-inode
+    // entry goes, so a new LOOKUP of the path (or of the old file by another path) gets a new
+    // handle; this one keeps answering stale_handle until its holders leave.
+    n.stale = true;
+    if (auto it = by_inode_.find({n.dev, n.ino}); it != by_inode_.end() && it->second == h) by_inode_.erase(it);
+    counters_.stale_handles.fetch_add(1, std::memory_order_relaxed);
+    return refuse(status::stale_handle, "stale handle: the file was removed, renamed or replaced");
+  }
+  cache_.insert(h, fd);
+  return fd;
+}
+
+// `fd` (-1 for the root, whose descriptor is root_fd_) goes to the cache under the new handle.
+file_handle export_root::insert(int fd, const struct stat& st, std::string path) {
   while (table_.size() >= limits_.max_handles && !order_.empty()) {
     const file_handle old = order_.front();
     order_.pop_front();
@@ -148,54 +193,85 @@ file_handle export_root::insert(int fd, const struct stat& st) {
       if (order_.size() == 1) break;
       continue;
     }
-    auto it = table_.find(old);
-    if (it == table_.end()) continue;
-    by_inode_.erase({it->second.dev, it->second.ino});
-    ::close(it->second.fd);
-    table_.erase(it);
-    ++evictions_;
+    if (table_.count(old) == 0) continue;  // released meanwhile
+    erase(old);
+    counters_.handle_evictions.fetch_add(1, std::memory_order_relaxed);
   }
+  // Released handles leave their entries in order_: compact it before it outgrows the table.
+  if (order_.size() > 2 * table_.size() + 64)
+    std::erase_if(order_, [this](const file_handle& h) { return table_.count(h) == 0; });
   file_handle h;
   do randombytes_buf(h.data(), h.size());
   while (table_.count(h) != 0);
   node n;
-  n.fd = fd;
+  n.path = std::move(path);
   n.dev = st.st_dev;
   n.ino = st.st_ino;
   n.type = attributes_of(st).type;
   table_.emplace(h, std::move(n));
-  by_inode_.emplace(key, h);
+  by_inode_[{st.st_dev, st.st_ino}] = h;
   order_.push_back(h);
+  if (fd >= 0) cache_.insert(h, fd);
   return h;
 }
 
-std::vector<std::uint8_t> export_root::answer(const request& r) {
+// The handle leaves the table (evicted, or held by no client). Clients' holds on it stay in
+// held_ until they leave: release() tolerates handles already gone.
+void export_root::erase(const file_handle& h) {
+  auto it = table_.find(h);
+  if (it == table_.end()) return;
+  if (auto b = by_inode_.find({it->second.dev, it->second.ino}); b != by_inode_.end() && b->second == h)
+    by_inode_.erase(b);
+  cache_.erase(h);
+  table_.erase(it);
+}
+
+void export_root::release(client_id who) {
+  auto it = held_.find(who);
+  if (it == held_.end()) return;
+  for (const file_handle& h : it->second) {
+    node* n = find(h);
+    if (!n || --n->holders != 0 || h == root_) continue;
+    erase(h);
+    counters_.released_handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  held_.erase(it);
+}
+
+std::size_t export_root::held_by(client_id who) const {
+  auto it = held_.find(who);
+  return it == held_.end() ? 0 : it->second.size();
+}
+
+std::vector<std::uint8_t> export_root::answer(const request& r, client_id who) {
   if (r.what == op::read) {
     std::vector<std::uint8_t> out;
     read(r, out);
     return out;
   }
-  return encode_reply(r.what, serve(r));
+  return encode_reply(r.what, serve(r, who));
 }
 
-reply export_root::serve(const request& r) {
+reply export_root::serve(const request& r, client_id who) {
   switch (r.what) {
     case op::root: {
-      node* n = find(root_);
       struct stat st{};
-      if (!n || ::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, "export root unavailable");
+      if (::fstat(root_fd_, &st) != 0) return error(r.id, status::io_error, "export root unavailable");
       reply out;
       out.id = r.id;
       out.handle = root_;
       out.attr = attributes_of(st);
       return out;
     }
-    case op::lookup: return lookup(r);
+    case op::lookup: return lookup(r, who);
     case op::getattr: {
       node* n = find(r.handle);
-      if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
+      if (!n) return error(r.id, status::bad_handle, "unknown handle");
+      reply fail;
+      const int fd = descriptor(r.handle, *n, r.id, fail);
+      if (fd < 0) return fail;
       struct stat st{};
-      if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
+      if (::fstat(fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
       reply out;
       out.id = r.id;
       out.attr = attributes_of(st);
@@ -208,12 +284,16 @@ reply export_root::serve(const request& r) {
   return error(r.id, status::bad_request, "READ goes through export_root::read");
 }
 
-reply export_root::lookup(const request& r) {
+reply export_root::lookup(const request& r, client_id who) {
   node* dir = find(r.handle);
-  if (!dir) return error(r.id, status::bad_handle, "unknown or stale handle");
+  if (!dir) return error(r.id, status::bad_handle, "unknown handle");
   if (dir->type != file_type::directory) return error(r.id, status::not_dir, "LOOKUP from a file handle");
   if (auto why = check_path(r.path)) return error(r.id, status::bad_name, *why);
-  const int fd = open_beneath(dir->fd, r.path);
+  reply fail;
+  const int dfd = descriptor(r.handle, *dir, r.id, fail);
+  if (dfd < 0) return fail;
+  // `dfd` stays open through the open below: it is open_with_room's spare.
+  const int fd = cache_.open_with_room([&] { return open_beneath(dfd, r.path); }, &r.handle);
   if (fd < 0) {
     switch (errno) {
       case ENOENT: return error(r.id, status::not_found, "no such file or directory");
@@ -236,23 +316,48 @@ reply export_root::lookup(const request& r) {
     ::close(fd);
     return error(r.id, status::refused, "not a regular file or directory");
   }
+  file_handle h;
+  auto known = by_inode_.find({st.st_dev, st.st_ino});
+  std::unordered_set<file_handle, handle_hash>* holds = nullptr;
+  if (who != 0) {
+    holds = &held_[who];
+    const bool already = known != by_inode_.end() && holds->count(known->second) != 0;
+    if (!already && limits_.max_handles_per_client != 0 && holds->size() >= limits_.max_handles_per_client) {
+      ::close(fd);
+      counters_.handle_quota_refusals.fetch_add(1, std::memory_order_relaxed);
+      return error(r.id, status::too_many_handles,
+                   "this client holds " + std::to_string(holds->size()) + " handles, its quota");
+    }
+  }
+  if (known != by_inode_.end()) {
+    h = known->second;  // one handle per file: its descriptor, if cached, serves both
+    if (!cache_.contains(h)) cache_.insert(h, fd);
+    else ::close(fd);
+  } else {
+    std::string path = dir->path.empty() ? r.path : dir->path + "/" + r.path;
+    h = insert(fd, st, std::move(path));  // may evict `dir`: not used after this
+  }
+  if (holds && holds->insert(h).second) ++table_.at(h).holders;
   reply out;
   out.id = r.id;
   out.attr = attributes_of(st);
-  out.handle = insert(fd, st);  // may evict `dir`: not used after this
+  out.handle = h;
   return out;
 }
 
 reply export_root::readdir(const request& r) {
   node* n = find(r.handle);
-  if (!n) return error(r.id, status::bad_handle, "unknown or stale handle");
+  if (!n) return error(r.id, status::bad_handle, "unknown handle");
   if (n->type != file_type::directory) return error(r.id, status::not_dir, "READDIR of a file");
   if (r.count > max_readdir) return error(r.id, status::too_large, "READDIR count over 1024");
+  reply fail;
+  const int fd = descriptor(r.handle, *n, r.id, fail);
+  if (fd < 0) return fail;
   struct stat st{};
-  if (::fstat(n->fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
+  if (::fstat(fd, &st) != 0) return error(r.id, status::io_error, std::strerror(errno));
   if (r.cookie == 0 && mtime_ns(st) != n->listed_mtime) {
     // A new snapshot. Its own fd: fdopendir takes the fd over and moves its offset.
-    const int dfd = ::openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int dfd = cache_.open_with_room([&] { return ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); }, &r.handle);
     if (dfd < 0) return error(r.id, status::io_error, std::strerror(errno));
     DIR* d = ::fdopendir(dfd);
     if (!d) {
@@ -301,13 +406,18 @@ reply export_root::readdir(const request& r) {
 }
 
 digest_job::digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size,
-                       std::uint64_t mtime_ns)
-    : fd_(fd), handle_(h), id_(id), size_(size), mtime_ns_(mtime_ns) {
+                       std::uint64_t mtime_ns, std::shared_ptr<std::atomic<std::size_t>> outside)
+    : fd_(fd), outside_(std::move(outside)), handle_(h), id_(id), size_(size), mtime_ns_(mtime_ns) {
   crypto_hash_sha256_init(&state_);
 }
 
-digest_job::~digest_job() {
-  if (fd_ >= 0) ::close(fd_);
+digest_job::~digest_job() { close_fd(); }
+
+void digest_job::close_fd() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  fd_ = -1;
+  if (outside_) outside_->fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool digest_job::step(std::size_t budget) {
@@ -335,8 +445,7 @@ bool digest_job::step(std::size_t budget) {
   crypto_hash_sha256_final(h, sha256_.data());
   finished_ = true;
   buffer_ = {};
-  ::close(fd_);
-  fd_ = -1;
+  close_fd();
   return true;
 }
 
@@ -356,10 +465,13 @@ export_root::digest_started export_root::digest_start(const request& r) {
     return std::move(out);
   };
   node* n = find(r.handle);
-  if (!n) return refuse(status::bad_handle, "unknown or stale handle");
+  if (!n) return refuse(status::bad_handle, "unknown handle");
   if (n->type != file_type::regular) return refuse(status::is_dir, "DIGEST of a directory");
+  reply fail;
+  const int nfd = descriptor(r.handle, *n, r.id, fail);
+  if (nfd < 0) return refuse(fail.code, fail.message);
   struct stat st{};
-  if (::fstat(n->fd, &st) != 0) return refuse(status::io_error, std::strerror(errno));
+  if (::fstat(nfd, &st) != 0) return refuse(status::io_error, std::strerror(errno));
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (n->digest && n->digest_size == size && n->digest_mtime == mtime_ns(st)) {
     reply cached;
@@ -369,10 +481,12 @@ export_root::digest_started export_root::digest_start(const request& r) {
     out.reply = encode_reply(op::digest, cached);
     return out;
   }
-  // Its own descriptor: the table may evict and close the node's while the job runs.
-  const int fd = ::fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+  // Its own descriptor, read on another color: the cache may close the node's meanwhile. It
+  // counts against the cache's capacity until the job closes it (descriptor_cache.hpp).
+  const int fd = cache_.open_with_room([&] { return ::fcntl(nfd, F_DUPFD_CLOEXEC, 0); }, &r.handle);
   if (fd < 0) return refuse(status::io_error, std::strerror(errno));
-  out.job = std::make_shared<digest_job>(fd, r.handle, r.id, size, mtime_ns(st));
+  cache_.outside()->fetch_add(1, std::memory_order_relaxed);
+  out.job = std::make_shared<digest_job>(fd, r.handle, r.id, size, mtime_ns(st), cache_.outside());
   return out;
 }
 
@@ -399,9 +513,12 @@ reply export_root::digest(const request& r) {
 
 void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
   node* n = find(r.handle);
-  if (!n) return void(out = encode_error(r.id, status::bad_handle, "unknown or stale handle"));
+  if (!n) return void(out = encode_error(r.id, status::bad_handle, "unknown handle"));
   if (n->type != file_type::regular) return void(out = encode_error(r.id, status::is_dir, "READ of a directory"));
   if (r.length > max_read) return void(out = encode_error(r.id, status::too_large, "READ over 65536 bytes"));
+  reply fail;
+  const int fd = descriptor(r.handle, *n, r.id, fail);
+  if (fd < 0) return void(out = encode_error(r.id, fail.code, fail.message));
   const std::size_t head = out.size();
   encode_read_reply(r.id, true, {}, out);  // header now, length and eof patched below
   // No file reaches past INT64_MAX (off_t), and pread refuses (EINVAL) a range that would: an
@@ -411,7 +528,7 @@ void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
   // eof is 1 on this READ rather than on an extra, empty one.
   out.resize(head + 10 + r.length + 1);
   ssize_t got;
-  do got = ::pread(n->fd, out.data() + head + 10, r.length + 1, static_cast<off_t>(r.offset));
+  do got = ::pread(fd, out.data() + head + 10, r.length + 1, static_cast<off_t>(r.offset));
   while (got < 0 && errno == EINTR);
   if (got < 0) {
     const int e = errno;

@@ -15,14 +15,30 @@
 //
 // Handles are random 128-bit values (libsodium's randombytes_buf) keys of a table, not encodings
 // of an index: unguessable without a MAC key to manage or rotate, revoked by erasing the entry,
-// and a forged or stale handle is just a failed map lookup. The table is bounded (oldest evicted
-// first, the root never); an evicted handle answers bad_handle and the client looks it up again.
-// A file looked up twice gets the same handle (keyed by device and inode), so the table and the
-// number of open fds stay bounded by the number of distinct files touched.
+// and a forged handle is just a failed map lookup. A file looked up twice gets the same handle
+// (keyed by device and inode). The table is bounded (oldest evicted first, the root never); an
+// evicted handle answers bad_handle and the client looks it up again.
 //
-// Threading: not locked. The server uses one export from one color only (its file-system color).
+// A handle costs no descriptor while idle. It names a file by device, inode and the path it was
+// resolved by (from the export root); its descriptor lives in a bounded LRU cache
+// (descriptor_cache.hpp) and, once closed there, is reopened by that path through the same
+// openat2 confinement as a LOOKUP. If the path no longer leads to a regular file or directory
+// with the same device and inode (the file was removed, renamed, or replaced by another), the
+// handle is stale for good: it answers stale_handle, and a new LOOKUP of the path gets a new
+// handle. While its descriptor is still cached a handle reads the file it opened, as before.
+// So the descriptors the export holds are bounded by the cache, not by the files clients touch.
+//
+// Clients. The server passes each connection's id (client_id, never 0): a client holds every
+// handle it was given by LOOKUP (the root is not counted), up to `max_handles_per_client`
+// (LOOKUP past it answers too_many_handles); release() drops the client's holds when it leaves,
+// and a handle no client holds any more is erased, its descriptor closed. Client 0 (tests, the
+// fuzz target) holds nothing and is never refused.
+//
+// Threading: not locked. The server uses one export from one color only (its file-system color);
+// the counters are atomics so that other threads may print them.
 #pragma once
 
+#include "descriptor_cache.hpp"
 #include "protocol.hpp"
 
 #include <sodium.h>
@@ -36,6 +52,9 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
+#include <atomic>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -46,7 +65,10 @@ namespace hue::sfs {
 // state. step() may run on any thread, a piece at a time; it touches nothing of the export.
 class digest_job {
  public:
-  digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size, std::uint64_t mtime_ns);
+  // `outside`: the descriptor cache's count of descriptors held elsewhere, decremented when `fd`
+  // is closed (on whichever thread does it).
+  digest_job(int fd, const file_handle& h, std::uint32_t id, std::uint64_t size, std::uint64_t mtime_ns,
+             std::shared_ptr<std::atomic<std::size_t>> outside = nullptr);
   ~digest_job();
   digest_job(const digest_job&) = delete;
   digest_job& operator=(const digest_job&) = delete;
@@ -59,7 +81,9 @@ class digest_job {
 
  private:
   friend class export_root;
+  void close_fd();
   int fd_;
+  std::shared_ptr<std::atomic<std::size_t>> outside_;
   file_handle handle_;
   std::uint32_t id_;
   std::uint64_t size_, mtime_ns_, done_ = 0;
@@ -73,7 +97,28 @@ class digest_job {
 struct export_limits {
   std::size_t max_handles = 65536;
   std::size_t max_dir_entries = 1'000'000;
+  // Descriptors the cache keeps open (hue-sfsd sizes it from RLIMIT_NOFILE). Picked without data
+  // for library use: far below any default descriptor limit.
+  std::size_t max_open = 128;
+  std::size_t max_handles_per_client = 4096;  // 0: no quota
 };
+
+// The export's counters, each written once here: the member, its name in hue-sfsd's statistics
+// line, and its help text for the metrics (server.cpp prints both from this list).
+#define HUE_SFS_EXPORT_COUNTERS(X)                                                               \
+  X(handle_evictions, "evicted-handles", "Handles dropped because the handle table was full.")   \
+  X(stale_handles, "stale-handles", "Requests answered stale_handle (the file was replaced).")   \
+  X(handle_quota_refusals, "handle-quota-refusals",                                              \
+    "LOOKUPs answered too_many_handles (the client held its quota).")                            \
+  X(released_handles, "released-handles", "Handles erased because no client held them any more.")
+
+struct export_counters {
+#define HUE_SFS_EXPORT_MEMBER(m, name, help) std::atomic<std::uint64_t> m{0};
+  HUE_SFS_EXPORT_COUNTERS(HUE_SFS_EXPORT_MEMBER)
+#undef HUE_SFS_EXPORT_MEMBER
+};
+
+using client_id = std::uint64_t;
 
 class export_root {
  public:
@@ -83,12 +128,15 @@ class export_root {
   export_root(const export_root&) = delete;
   export_root& operator=(const export_root&) = delete;
 
-  // ROOT, LOOKUP, GETATTR, READDIR, DIGEST: the reply (its id set from the request).
-  reply serve(const request& r);
+  // ROOT, LOOKUP, GETATTR, READDIR, DIGEST: the reply (its id set from the request). `who`
+  // holds the handle a LOOKUP returns (see above).
+  reply serve(const request& r, client_id who = 0);
   // READ: appends the encoded reply (data or error) to `out`.
   void read(const request& r, std::vector<std::uint8_t>& out);
   // Any op: the encoded reply.
-  std::vector<std::uint8_t> answer(const request& r);
+  std::vector<std::uint8_t> answer(const request& r, client_id who = 0);
+  // The client left: drops its holds; handles nobody holds any more are erased.
+  void release(client_id who);
 
   // DIGEST without hashing on the export's thread: either the encoded reply (cached digest, or
   // an error) or a job to run elsewhere; hand the finished job to digest_finish() (on the
@@ -101,7 +149,10 @@ class export_root {
   void digest_finish(const digest_job& job);
 
   std::size_t handles() const noexcept { return table_.size(); }
-  std::uint64_t evictions() const noexcept { return evictions_; }
+  std::uint64_t evictions() const noexcept { return counters_.handle_evictions.load(std::memory_order_relaxed); }
+  const export_counters& counters() const noexcept { return counters_; }
+  const descriptor_cache& descriptors() const noexcept { return cache_; }
+  std::size_t held_by(client_id who) const;
 
   // Validates a LOOKUP path (relative, '/'-separated, no '.', '..', empty component or NUL, each
   // component <= 255 bytes, total <= max_path). Returns the reason, or nullopt when valid.
@@ -112,10 +163,12 @@ class export_root {
     std::size_t operator()(const file_handle& h) const noexcept;
   };
   struct node {
-    int fd = -1;
+    std::string path;  // from the export root, as resolved ("" for the root)
     dev_t dev = 0;
     ino_t ino = 0;
     file_type type = file_type::other;
+    bool stale = false;       // its path led elsewhere once: stays stale
+    std::size_t holders = 0;  // clients holding it
     // READDIR snapshot: sorted names, refreshed at cookie 0 when the directory changed.
     std::vector<dir_entry> listing;
     std::uint32_t generation = 0;
@@ -126,17 +179,23 @@ class export_root {
   };
 
   node* find(const file_handle& h);
-  file_handle insert(int fd, const struct stat& st);
-  reply lookup(const request& r);
+  // The node's descriptor (cached, or reopened by its path), or -1 with `fail` set to the reply.
+  int descriptor(const file_handle& h, node& n, std::uint32_t id, reply& fail);
+  file_handle insert(int fd, const struct stat& st, std::string path);
+  void erase(const file_handle& h);
+  reply lookup(const request& r, client_id who);
   reply readdir(const request& r);
   reply digest(const request& r);
 
   export_limits limits_;
+  int root_fd_ = -1;  // always open, outside the cache: every reopen starts from it
   file_handle root_{};
+  descriptor_cache cache_;
   std::unordered_map<file_handle, node, handle_hash> table_;
   std::map<std::pair<dev_t, ino_t>, file_handle> by_inode_;
-  std::deque<file_handle> order_;  // insertion order, for eviction
-  std::uint64_t evictions_ = 0;
+  std::deque<file_handle> order_;  // insertion order, for eviction (erased entries skipped)
+  std::unordered_map<client_id, std::unordered_set<file_handle, handle_hash>> held_;
+  export_counters counters_;
 };
 
 attributes attributes_of(const struct stat& st);

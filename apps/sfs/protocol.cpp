@@ -22,6 +22,9 @@ const char* to_string(status s) noexcept {
     case status::io_error: return "i/o error";
     case status::too_large: return "too large";
     case status::busy: return "busy";
+    case status::too_many_handles: return "too many handles";
+    case status::too_many_requests: return "too many requests";
+    case status::stale_handle: return "stale handle";
   }
   return "unknown status";
 }
@@ -237,7 +240,7 @@ reply decode_reply(op what, std::span<const std::uint8_t> bytes) {
   std::uint8_t code = 0;
   auto bad = [](const char* why) { return std::runtime_error(std::string("malformed reply: ") + why); };
   if (!in.u32(r.id) || !in.u8(code)) throw bad("shorter than its header");
-  if (code > static_cast<std::uint8_t>(status::busy)) throw bad("unknown status");
+  if (code > static_cast<std::uint8_t>(status::stale_handle)) throw bad("unknown status");
   r.code = static_cast<status>(code);
   if (r.code != status::ok) {
     std::uint16_t n = 0;

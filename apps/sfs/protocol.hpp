@@ -27,7 +27,7 @@ enum class op : std::uint8_t { root = 1, lookup = 2, getattr = 3, readdir = 4, r
 enum class status : std::uint8_t {
   ok = 0,
   bad_request = 1,   // the request did not decode (length, field, trailing bytes, unknown op)
-  bad_handle = 2,    // unknown, stale or evicted handle
+  bad_handle = 2,    // unknown or evicted handle (forged, from another run, dropped)
   not_found = 3,     // no such name
   not_dir = 4,       // LOOKUP/READDIR on a file
   is_dir = 5,        // READ/DIGEST on a directory
@@ -36,6 +36,9 @@ enum class status : std::uint8_t {
   io_error = 8,      // the file system failed (EIO, ...)
   too_large = 9,     // READ length over max_read, READDIR count over max_readdir
   busy = 10,         // the server is shutting down
+  too_many_handles = 11,   // this client holds its quota of handles (--max-handles-per-client)
+  too_many_requests = 12,  // this client has its quota of requests in flight (--max-requests-per-client)
+  stale_handle = 13,       // the handle's path no longer leads to the file it named
 };
 const char* to_string(status s) noexcept;
 

@@ -39,6 +39,7 @@ using clock = std::chrono::steady_clock;
 
 struct server::connection : std::enable_shared_from_this<connection> {
   int fd = -1;
+  client_id client = 0;  // set before the connection is shared, read on every color
   hue::color_t net = 0, crypto = 0;
   // Net color.
   hue::registration watch, timer;
@@ -58,9 +59,11 @@ struct server::connection : std::enable_shared_from_this<connection> {
   struct queued_request {
     request r;
     std::optional<std::string> refusal;
+    status refusal_code = status::bad_request;
   };
   std::deque<queued_request> pending;
   std::size_t in_flight = 0;
+  std::size_t work = 0;  // requests received and not yet answered (refusals not counted)
   bool failed = false, peer_closed = false, close_sealed = false, drain_requested = false;
   bool hello_seen = false;
   // Accept color.
@@ -71,6 +74,9 @@ struct server::connection : std::enable_shared_from_this<connection> {
   server::source_key source{};
   clock::time_point accepted_at = clock::now();
   std::list<connection*>::iterator slot;  // in handshaking_ while in_handshake
+  // File-system color: the export dropped this client's handles; serve nothing more for it
+  // (a request posted before the close would otherwise take new holds nobody releases).
+  bool released = false;
 };
 
 namespace {
@@ -109,12 +115,45 @@ bool sent_its_opening(int fd) {
 
 }  // namespace
 
-void server_counters::print(std::FILE* to) const {
-  std::string line = "sfs:";
-#define HUE_SFS_PRINT(m, name) line += " " name " " + std::to_string(m.load(std::memory_order_relaxed));
-  HUE_SFS_COUNTERS(HUE_SFS_PRINT)
-#undef HUE_SFS_PRINT
-  std::fprintf(to, "%s\n", line.c_str());
+void fit_to_descriptors(std::uint64_t nofile, std::size_t open_files, server_config& cfg) {
+  constexpr std::uint64_t overhead = 64;
+  const std::uint64_t sockets = std::min<std::uint64_t>(nofile / 2, std::uint64_t{cfg.max_clients} + overhead);
+  cfg.max_clients = static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(
+      cfg.max_clients, sockets > overhead ? sockets - overhead : 1)));
+  if (open_files != 0) {
+    cfg.limits.max_open = open_files;
+    return;
+  }
+  const std::uint64_t left = nofile - sockets;
+  cfg.limits.max_open = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(left, 16, std::max<std::size_t>(cfg.limits.max_handles, 16)));
+}
+
+namespace {
+std::uint64_t load(const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); }
+}  // namespace
+
+// The numbers that are not counters of their own: the acceptor's sheds (connections it closed at
+// once because the descriptor table was full) and the descriptor cache's, read where they live.
+#define HUE_SFS_DERIVED(X)                                                                       \
+  X("shed", counter, "Connections accepted and closed at once: the descriptor table was full.",  \
+    acceptor_ ? acceptor_->shed() : 0)                                                           \
+  X("descriptor-cache-hits", counter, "Requests whose file descriptor was open in the cache.",   \
+    load(export_.descriptors().hits))                                                            \
+  X("descriptor-cache-misses", counter, "Requests that reopened their file by its path.",        \
+    load(export_.descriptors().misses))                                                          \
+  X("descriptor-cache-evictions", counter,                                                       \
+    "Descriptors closed to keep the cache within its capacity.",                                 \
+    load(export_.descriptors().evictions))                                                       \
+  X("descriptor-cache-capacity", gauge, "Descriptors the cache may keep open.",                  \
+    export_.descriptors().capacity())                                                            \
+  X("open-files", gauge, "Descriptors the cache holds (as of the last request served).",        \
+    open_files_.load(std::memory_order_relaxed))                                                 \
+  X("handles", gauge, "Entries in the handle table (as of the last request served).",            \
+    handles_.load(std::memory_order_relaxed))
+
+namespace {
+void print_handler_costs(std::FILE* to) {
   // The runtime's moving average of each handler's cycles (what the stealing heuristics weigh).
   std::fprintf(to, "sfs: measured handler costs (cycles):");
   for (const hue::handler_info* h : {&read_info, &decrypt_info, &serve_info, &encrypt_info, &write_info})
@@ -122,12 +161,62 @@ void server_counters::print(std::FILE* to) const {
                  static_cast<unsigned long long>(h->measured_cost.load(std::memory_order_relaxed)));
   std::fprintf(to, "\n");
 }
+}  // namespace
+
+void server_counters::append(std::string& line) const {
+#define HUE_SFS_PRINT(m, name, type, help) line += " " name " " + std::to_string(load(m));
+  HUE_SFS_COUNTERS(HUE_SFS_PRINT)
+#undef HUE_SFS_PRINT
+}
+
+void server_counters::print(std::FILE* to) const {
+  std::string line = "sfs:";
+  append(line);
+  std::fprintf(to, "%s\n", line.c_str());
+  print_handler_costs(to);
+}
+
+void server::print_stats(std::FILE* to) const {
+  std::string line = "sfs:";
+  stats_.append(line);
+#define HUE_SFS_PRINT(m, name, help) line += " " name " " + std::to_string(load(export_.counters().m));
+  HUE_SFS_EXPORT_COUNTERS(HUE_SFS_PRINT)
+#undef HUE_SFS_PRINT
+#define HUE_SFS_PRINT(name, type, help, value) line += " " name " " + std::to_string(value);
+  HUE_SFS_DERIVED(HUE_SFS_PRINT)
+#undef HUE_SFS_PRINT
+  std::fprintf(to, "%s\n", line.c_str());
+  print_handler_costs(to);
+}
+
+// Prometheus' text exposition format (version 0.0.4), from the same lists as the line above:
+// sfs_ + the name with '_' for '-', and _total on counters.
+std::string server::metrics_text() const {
+  std::string out;
+  auto one = [&out](std::string_view name, std::string_view type, std::string_view help, std::uint64_t v) {
+    std::string metric = "sfs_";
+    for (char ch : name) metric += ch == '-' ? '_' : ch;
+    if (type == "counter") metric += "_total";
+    out += "# HELP " + metric + " " + std::string(help) + "\n# TYPE " + metric + " " + std::string(type) + "\n";
+    out += metric + " " + std::to_string(v) + "\n";
+  };
+#define HUE_SFS_METRIC(m, name, type, help) one(name, #type, help, load(stats_.m));
+  HUE_SFS_COUNTERS(HUE_SFS_METRIC)
+#undef HUE_SFS_METRIC
+#define HUE_SFS_METRIC(m, name, help) one(name, "counter", help, load(export_.counters().m));
+  HUE_SFS_EXPORT_COUNTERS(HUE_SFS_METRIC)
+#undef HUE_SFS_METRIC
+#define HUE_SFS_METRIC(name, type, help, value) one(name, #type, help, value);
+  HUE_SFS_DERIVED(HUE_SFS_METRIC)
+#undef HUE_SFS_METRIC
+  return out;
+}
 
 server::server(hue::reactor& io, server_config cfg)
     : io_(io), rt_(io.rt()), cfg_(std::move(cfg)), export_(cfg_.export_dir, cfg_.limits) {
   if (cfg_.max_clients == 0 || cfg_.max_handshakes == 0 || cfg_.max_handshakes_per_source == 0 ||
-      cfg_.max_outstanding == 0)
-    throw std::invalid_argument("client, handshake and outstanding limits must be at least 1");
+      cfg_.max_outstanding == 0 || cfg_.max_requests_per_client == 0)
+    throw std::invalid_argument("client, handshake, outstanding and request limits must be at least 1");
   if (cfg_.colors == coloring::paper) {
     accept_color_ = 0;
     fs_color_ = 0;
@@ -167,6 +256,7 @@ void server::accept(int fd) {
   hue::net::set_nodelay(fd);
   auto c = std::make_shared<connection>();
   c->fd = fd;
+  c->client = next_client_++;
   c->crypto = rt_.new_color();
   c->net = cfg_.colors == coloring::paper ? hue::color_t{0} : c->crypto;
   c->source = src;
@@ -392,6 +482,20 @@ void server::decrypt(const conn_ptr& c, std::vector<std::uint8_t> bytes) {
       c->pending.push_back({std::move(id_only), std::move(d.error.reason)});
       continue;
     }
+    if (c->work >= cfg_.max_requests_per_client) {
+      // Over its quota: refused, not served (the refusal goes through the queue, in order, so it
+      // counts against the output bound), so one client's pipeline cannot grow the server's work
+      // without bound. Refusals cost no file-system work, and the queue's own bound (max_queued)
+      // still pauses reading a client that sends faster than its refusals drain.
+      stats_.request_quota_refusals.fetch_add(1, std::memory_order_relaxed);
+      request id_only;
+      id_only.id = d.req->id;
+      c->pending.push_back({std::move(id_only),
+                            "this client has " + std::to_string(c->work) + " requests in flight, its quota",
+                            status::too_many_requests});
+      continue;
+    }
+    ++c->work;
     c->pending.push_back({std::move(*d.req), std::nullopt});
   }
   c->queued.store(c->pending.size(), std::memory_order_release);
@@ -423,10 +527,11 @@ void server::dispatch(const conn_ptr& c) {
     connection::queued_request q = std::move(c->pending.front());
     c->pending.pop_front();
     if (q.refusal) {
-      seal_reply(c, encode_error(q.r.id, status::bad_request, *q.refusal));
+      seal_reply(c, encode_error(q.r.id, q.refusal_code, *q.refusal));
       continue;
     }
     if (c->drain_requested) {
+      --c->work;
       seal_reply(c, encode_error(q.r.id, status::busy, "server shutting down"));
       continue;
     }
@@ -449,6 +554,7 @@ void server::resume_reading(const conn_ptr& c) {
 }
 
 void server::serve(const conn_ptr& c, request r) {
+  if (c->released) return;  // closed: nobody to answer, and no handle may be held for it now
   std::vector<std::uint8_t> reply;
   if (r.what == op::read) {
     reply.reserve(10 + r.length + 1);  // export_root::read asks for one byte more
@@ -463,10 +569,11 @@ void server::serve(const conn_ptr& c, request r) {
     }
     reply = std::move(d.reply);
   } else {
-    reply = export_.answer(r);
+    reply = export_.answer(r, c->client);
   }
   if (reply.size() > 4 && reply[4] != 0) stats_.error_replies.fetch_add(1, std::memory_order_relaxed);
   handles_.store(export_.handles(), std::memory_order_relaxed);
+  open_files_.store(export_.descriptors().size(), std::memory_order_relaxed);
   rt_.post(c->crypto, [this, c, rep = std::move(reply)]() mutable { encrypt(c, std::move(rep)); },
            encrypt_info);
 }
@@ -487,8 +594,17 @@ void server::hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j) {
   encrypt(c, std::move(reply));
 }
 
+// File-system color: the client left; its handles go (those no other client holds).
+void server::release(const conn_ptr& c) {
+  c->released = true;
+  export_.release(c->client);
+  handles_.store(export_.handles(), std::memory_order_relaxed);
+  open_files_.store(export_.descriptors().size(), std::memory_order_relaxed);
+}
+
 void server::encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply) {
   --c->in_flight;
+  --c->work;
   seal_reply(c, std::move(reply));
   dispatch(c);
   finish_if_done(c);
@@ -594,6 +710,7 @@ void server::close(const conn_ptr& c) {
   stats_.closed.fetch_add(1, std::memory_order_relaxed);
   // Crypto state goes with the last event that holds `c`; mark it failed so none seals more.
   rt_.post(c->crypto, [c] { c->failed = true; c->pending.clear(); }, close_info);
+  rt_.post(fs_color_, [this, c] { release(c); }, close_info);
   rt_.post(accept_color_, [this, c] {
     leave_handshake(*c);
     live_.erase(c);

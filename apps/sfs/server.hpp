@@ -4,7 +4,11 @@
 // Handlers, per connection (names as the runtime's statistics print them):
 //   ReadSocket   net     reads what the socket has, hands it to Decrypt (stops at back-pressure)
 //   Decrypt      crypto  the handshake steps and the transport's decryption; decodes requests
-//   Serve        fs      the export: handle table, open files, pread, DIGEST's cache
+//   Serve        fs      the export: handle table, descriptor cache, pread, DIGEST's cache. Every
+//                        use of a cached descriptor and every close of one runs here, on one
+//                        color, so none is closed under a reader (descriptor_cache.hpp); DIGEST
+//                        reads a dup of its own on the crypto color. A connection's handles are
+//                        released here too when it closes (a Close event posted to this color).
 //   Hash         crypto  DIGEST's SHA-256, a slice per event, off the shared fs color
 //   Encrypt      crypto  seals a reply into transport frames
 //   WriteSocket  net     writes sealed frames; resumes reading when the output drains
@@ -91,6 +95,10 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_grace{5'000};
   std::size_t max_outstanding = 32;
+  // Requests one connection may have in flight (received, not yet answered, including the
+  // max_outstanding being served); past it a request is answered too_many_requests at once.
+  // Picked without data: 8 times max_outstanding, far above the windows hue's clients use.
+  std::size_t max_requests_per_client = 256;
   std::size_t max_queued = 1024;
   std::size_t max_inbound = 256 * 1024;
   std::size_t max_output = 4 * 1024 * 1024;
@@ -98,33 +106,51 @@ struct server_config {
   export_limits limits{};
 };
 
-// The server's counters, each written once here: the member, and its name in the statistics
-// line hue-sfsd prints at exit and on SIGUSR1 ("sfs: accepted 3 established 3 ...").
+// The server's counters, each written once here: the member, its name in the statistics line
+// hue-sfsd prints at exit and on SIGUSR1 ("sfs: accepted 3 established 3 ..."), its Prometheus
+// type and help (the metric is sfs_ + the name with '_' for '-', + _total for a counter). The
+// export's counters (export.hpp) and the descriptor cache's follow on the same line.
 #define HUE_SFS_COUNTERS(X)                                                                      \
-  X(accepted, "accepted")                                                                        \
-  X(established, "established")                                                                  \
-  X(refused, "refused")               /* handshake refused: allow-list, wrong name, bad frame */ \
-  X(closed, "closed")                                                                            \
-  X(evicted_handshakes, "evicted-handshakes")   /* slots full: a stalled one made room */        \
-  X(source_evictions, "evicted-at-source-cap")  /* a source at its cap evicted its own */        \
-  X(pressure_timeouts, "handshake-timeouts-under-pressure")                                      \
-  X(handshake_timeouts, "handshake-timeouts")                                                    \
-  X(idle_timeouts, "idle-timeouts")                                                              \
-  X(requests, "requests")                                                                        \
-  X(reads, "reads")                                                                              \
-  X(bytes_read, "bytes-read")                                                                    \
-  X(error_replies, "error-replies")                                                              \
-  X(bad_requests, "bad-requests")                                                                \
-  X(bytes_out, "bytes-out")                                                                      \
-  X(read_pauses, "read-pauses")                                                                  \
-  X(peak_output, "peak-output-per-connection")
+  X(accepted, "accepted", counter, "Connections accepted.")                                       \
+  X(established, "established", counter, "Handshakes completed.")                                 \
+  X(refused, "refused", counter, "Handshakes refused: allow-list, wrong name, bad frame.")        \
+  X(closed, "closed", counter, "Connections closed.")                                             \
+  X(evicted_handshakes, "evicted-handshakes", counter,                                            \
+    "Stalled handshakes evicted to make room for a new connection.")                              \
+  X(source_evictions, "evicted-at-source-cap", counter,                                           \
+    "Stalled handshakes evicted by a new connection from the same source at its cap.")            \
+  X(pressure_timeouts, "handshake-timeouts-under-pressure", counter,                              \
+    "Handshakes closed by the shorter time-out while more than half the slots were in use.")      \
+  X(handshake_timeouts, "handshake-timeouts", counter, "Handshakes closed by their time-out.")    \
+  X(idle_timeouts, "idle-timeouts", counter, "Connections closed by the idle time-out.")          \
+  X(requests, "requests", counter, "Requests received.")                                          \
+  X(reads, "reads", counter, "READs served.")                                                     \
+  X(bytes_read, "bytes-read", counter, "Bytes of file data READ replies carried.")                \
+  X(error_replies, "error-replies", counter, "Replies with a non-zero status.")                   \
+  X(bad_requests, "bad-requests", counter, "Requests that did not decode.")                       \
+  X(request_quota_refusals, "request-quota-refusals", counter,                                    \
+    "Requests answered too_many_requests (the client had its quota in flight).")                  \
+  X(bytes_out, "bytes-out", counter, "Bytes written to clients.")                                 \
+  X(read_pauses, "read-pauses", counter, "Times a connection's reading paused (back-pressure).")  \
+  X(peak_output, "peak-output-per-connection", gauge,                                             \
+    "The most sealed bytes one connection had waiting to be written.")
 
 struct server_counters {
-#define HUE_SFS_MEMBER(m, name) std::atomic<std::uint64_t> m{0};
+#define HUE_SFS_MEMBER(m, name, type, help) std::atomic<std::uint64_t> m{0};
   HUE_SFS_COUNTERS(HUE_SFS_MEMBER)
 #undef HUE_SFS_MEMBER
-  void print(std::FILE* to) const;
+  void append(std::string& line) const;  // " accepted 3 established 3 ..."
+  void print(std::FILE* to) const;       // these counters alone (server::print_stats has all)
 };
+
+// Fits the server to a process allowed `nofile` descriptors: at most half of them for sockets
+// (every client, and 64 for the listeners, the poller, the runtime's wake-ups, standard streams,
+// the acceptors' spares and the metrics port; picked without data), so `max_clients` is lowered
+// when it would not fit, and a client past it waits in the listen backlog instead of being
+// accepted and shed for want of a descriptor. The rest go to the export's descriptor cache
+// (limits.max_open, unless `open_files` is non-zero), at most max_handles (more would never be
+// used) and at least 16.
+void fit_to_descriptors(std::uint64_t nofile, std::size_t open_files, server_config& cfg);
 
 class server {
  public:
@@ -137,6 +163,10 @@ class server {
   std::uint16_t port() const noexcept { return port_; }
   std::string name() const;  // host:port:HOSTID
   const server_counters& stats() const noexcept { return stats_; }
+  // Any thread. The statistics line (server counters, the export's, the descriptor cache's, the
+  // acceptor's sheds), and the same numbers in Prometheus' text format.
+  void print_stats(std::FILE* to) const;
+  std::string metrics_text() const;
   std::size_t handles() const noexcept { return handles_.load(std::memory_order_relaxed); }
 
   struct connection;
@@ -162,6 +192,7 @@ class server {
   void dispatch(const conn_ptr& c);
   void resume_reading(const conn_ptr& c);
   void serve(const conn_ptr& c, request r);
+  void release(const conn_ptr& c);
   void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply);
   void seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply);
   void hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j);
@@ -179,10 +210,11 @@ class server {
   export_root export_;
   hue::color_t accept_color_, fs_color_;
   server_counters stats_;
-  std::atomic<std::size_t> handles_{0};
+  std::atomic<std::size_t> handles_{0}, open_files_{0};
   std::uint16_t port_ = 0;
   std::unique_ptr<hue::net::acceptor> acceptor_;
   // Accept color only:
+  std::uint64_t next_client_ = 1;  // client ids for the export (0 is its "no client")
   unsigned clients_ = 0;
   bool draining_ = false;
   std::unordered_set<conn_ptr> live_;

@@ -1,6 +1,9 @@
 // apps/sfs/sfsd_main.cpp — hue-sfsd: the SFS server (server.hpp), its key generation and options.
 #include "command_line.hpp"
+#include "metrics_endpoint.hpp"
 #include "server.hpp"
+
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -42,13 +45,48 @@ std::set<hue::sfs::x25519_key> read_allow_list(const std::string& path) {
   return keys;
 }
 
+// "127.0.0.1:9464" or "[::1]:9464".
+bool parse_address(const std::string& text, hue::net::endpoint& at) {
+  std::size_t colon;
+  if (!text.empty() && text[0] == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
+    at.host = text.substr(1, close - 1);
+    colon = close + 1;
+  } else {
+    colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    at.host = text.substr(0, colon);
+  }
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return false;
+  at.port = static_cast<std::uint16_t>(p);
+  return true;
+}
+
+// The soft descriptor limit raised to the hard one: every handle may need a descriptor at some
+// point and the cache is sized from what is allowed. Returns the limit in force.
+std::uint64_t raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit want = lim;
+    want.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? std::uint64_t{1} << 20 : static_cast<std::uint64_t>(lim.rlim_cur);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   hue::config rcfg;
   hue::sfs::server_config cfg;
   cfg.at.port = 4433;
-  std::string keygen, key_file, export_dir, allow_file, colors = "per-connection";
+  std::string keygen, key_file, export_dir, allow_file, colors = "per-connection", metrics;
+  std::size_t max_open_files = 0;
   bool quiet = false;
   CLI::App app{"Serves the directory DIR read-only over SFS: self-certifying names, a Noise_XX\n"
                "handshake and encrypted, authenticated transport (docs/sfs-protocol.md).",
@@ -80,6 +118,15 @@ int main(int argc, char** argv) {
   hue_apps::add_millis(app, "--idle-timeout", cfg.idle_timeout, "time allowed without progress");
   hue_apps::add_millis(app, "--shutdown-grace", cfg.shutdown_grace, "on SIGTERM, time left to in-flight requests");
   hue_apps::add_number(app, "--max-outstanding", cfg.max_outstanding, "requests served at once per connection");
+  hue_apps::add_number(app, "--max-requests-per-client", cfg.max_requests_per_client,
+                       "requests one connection may have in flight; past it: too_many_requests");
+  hue_apps::add_number(app, "--max-handles-per-client", cfg.limits.max_handles_per_client,
+                       "handles one connection may hold (0: no quota); past it LOOKUP: too_many_handles");
+  hue_apps::add_number(app, "--max-open-files", max_open_files,
+                       "descriptors the export keeps open (0: sized from the descriptor limit)");
+  app.add_option("--metrics", metrics,
+                 "serve GET /metrics (Prometheus text format) on this loopback ADDRESS:PORT")
+      ->type_name("ADDRESS:PORT");
   hue_apps::add_number(app, "--max-output", cfg.max_output,
                        "sealed bytes waiting for a slow client before its requests stop being read");
   std::uint64_t rekey_frames = cfg.transport.rekey_interval;
@@ -106,6 +153,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "hue-sfsd: --rekey-frames: must be in 1 .. 2^64 - 2\n");
       return 2;
     }
+    hue::net::endpoint metrics_at;
+    if (!metrics.empty()) {
+      if (!parse_address(metrics, metrics_at)) {
+        std::fprintf(stderr, "hue-sfsd: --metrics: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9464)\n", metrics.c_str());
+        return 2;
+      }
+      if (!hue::sfs::is_loopback(metrics_at.host)) {
+        std::fprintf(stderr, "hue-sfsd: --metrics: %s is not a loopback address (127.0.0.0/8 or ::1): the "
+                     "metrics are not authenticated and are served on this machine only\n", metrics_at.host.c_str());
+        return 2;
+      }
+    }
+    const std::uint64_t nofile = raise_descriptor_limit();
+    const unsigned clients_asked = cfg.max_clients;
+    hue::sfs::fit_to_descriptors(nofile, max_open_files, cfg);
     cfg.transport.rekey_interval = rekey_frames;
     cfg.keys = hue::sfs::read_key_file(key_file);
     cfg.export_dir = export_dir;
@@ -118,26 +180,34 @@ int main(int argc, char** argv) {
     hue::runtime rt(rcfg);
     hue::reactor io(rt);
     auto srv = std::make_unique<hue::sfs::server>(io, cfg);
+    std::unique_ptr<hue::sfs::metrics_endpoint> metrics_port;
+    if (!metrics.empty())
+      metrics_port = std::make_unique<hue::sfs::metrics_endpoint>(io, metrics_at, [&srv] { return srv->metrics_text(); });
     auto stop = [&srv](int) { srv->shutdown(); };
     const hue::color_t sig_color = rt.new_color();
     hue::registration term = io.on_signal(SIGTERM, sig_color, stop);
     hue::registration intr = io.on_signal(SIGINT, sig_color, stop);
     hue::registration usr1 = io.on_signal(SIGUSR1, rt.new_color(), [&](int) {
       std::fputs(rt.stats().dump().c_str(), stderr);
-      srv->stats().print(stderr);
+      srv->print_stats(stderr);
     });
-    std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s)\n", export_dir.c_str(),
-                srv->name().c_str(), colors.c_str(), rt.workers(),
-                rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all");
+    const std::string clients_note =
+        cfg.max_clients < clients_asked ? ", " + std::to_string(cfg.max_clients) + " clients at most" : "";
+    std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s, descriptor limit %llu, "
+                "%zu kept open for files%s%s%s)\n", export_dir.c_str(), srv->name().c_str(), colors.c_str(), rt.workers(),
+                rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all", static_cast<unsigned long long>(nofile),
+                cfg.limits.max_open, clients_note.c_str(), metrics_port ? ", metrics on port " : "",
+                metrics_port ? std::to_string(metrics_port->port()).c_str() : "");
     std::fflush(stdout);
     rt.wait();
     if (!quiet) {
       std::fputs(rt.stats().dump().c_str(), stderr);
-      srv->stats().print(stderr);
+      srv->print_stats(stderr);
     }
     term.reset();
     intr.reset();
     usr1.reset();
+    metrics_port.reset();
     srv.reset();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hue-sfsd: %s\n", e.what());

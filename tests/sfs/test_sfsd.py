@@ -14,6 +14,19 @@
                                      their exit codes (not found 6, wrong HOSTID 4/5, key not on
                                      the allow-list 5), hue-multio --json, SIGUSR1, SIGTERM,
                                      --rekey-frames on both ends (and a mismatch: exit 5).
+    test_sfsd.py descriptors BINDIR  hue-sfsd under a descriptor limit of 256 (prlimit): one
+                                     client looks up 600 distinct files and all 600 answer and
+                                     read back (before the descriptor cache, 240 answered and
+                                     360 were io_error "Too many open files"); another client
+                                     works meanwhile and after it leaves; a replaced file's
+                                     handle is stale_handle; --metrics answers and its counters
+                                     move; SIGUSR1 prints them; a non-loopback --metrics is
+                                     refused.
+    test_sfsd.py quotas BINDIR       --max-handles-per-client and --max-requests-per-client:
+                                     too_many_handles and too_many_requests for the client over
+                                     its quota while another client is served, and its handles
+                                     released when it leaves; in both colorings. /metrics is
+                                     read with Prometheus' reference parser.
 
 Run with Debian's /usr/bin/python3. Exit status 0 when every check passed.
 """
@@ -42,15 +55,20 @@ def check(cond, what):
         failures.append(what)
 
 
-def start_server(bindir, tmp, extra=()):
+def start_server(bindir, tmp, extra=(), nofile=None):
     key = os.path.join(tmp, "server.key")
     if not os.path.exists(key):
         subprocess.run([os.path.join(bindir, "hue-sfsd"), "--keygen", key], check=True, stdout=subprocess.DEVNULL)
     err = open(os.path.join(tmp, "server.err"), "w+")
+    limit = None
+    if nofile is not None:  # as `prlimit --nofile=N:N`: soft and hard, so raising it is no way out
+        import resource
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))  # noqa: E731
     p = subprocess.Popen([os.path.join(bindir, "hue-sfsd"), "--key", key, "--export", os.path.join(tmp, "export"),
                           "--port", "0", "--workers", "2"] + list(extra),
-                         stdout=subprocess.PIPE, stderr=err, text=True)
+                         stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=limit)
     line = p.stdout.readline()
+    start_server.line = line
     name = line.split(" as ")[1].split(" ")[0]
     return p, name, err
 
@@ -282,9 +300,249 @@ def cli(bindir):
         check(rc == 0, "SIGTERM: exit 0")
 
 
+# ---- descriptors, quotas and metrics ----
+
+OK, NOT_FOUND, TOO_MANY_HANDLES, TOO_MANY_REQUESTS, STALE_HANDLE = 0, 3, 11, 12, 13
+
+
+class Session:
+    """One client connection with the helpers the descriptor and quota checks need."""
+
+    def __init__(self, name):
+        host, port, _ = noise_peer.parse_name(name)
+        self.sock = socket.create_connection((host, port))
+        self.ch = noise_peer.connect(noise_peer.SocketStream(self.sock), name)
+        self.rid = 0
+        status, rest = self.call(OP_ROOT)
+        assert status == 0
+        self.root = rest[:16]
+
+    def call(self, op, handle=b"", body=b""):
+        self.rid += 1
+        return call(self.ch, op, self.rid, handle, body)
+
+    def lookup(self, path):
+        p = path.encode()
+        status, rest = self.call(OP_LOOKUP, self.root, struct.pack(">H", len(p)) + p)
+        return status, rest[:16] if status == 0 else rest
+
+    def read(self, fh, length=65536):
+        status, rest = self.call(OP_READ, fh, struct.pack(">QI", 0, length))
+        if status != 0:
+            return status, rest
+        ln, = struct.unpack(">I", rest[1:5])
+        return status, rest[5:5 + ln]
+
+    def pipelined(self, messages):
+        """Sends every message in one write (so the server decodes them together) and returns
+        the replies' statuses by id."""
+        parts, real = [], self.ch.io.stream
+
+        class Collect:
+            def write(self, d):
+                parts.append(d)
+
+            def read(self, n):
+                return real.read(n)
+        self.ch.io.stream = Collect()
+        ids = []
+        for op, handle, body in messages:
+            self.rid += 1
+            ids.append(self.rid)
+            self.ch.send(req(op, self.rid, handle, body))
+        self.ch.io.stream = real
+        self.sock.sendall(b"".join(parts))
+        got = {}
+        for _ in ids:
+            rid, status, _rest = parse_reply_header(self.ch.recv())
+            got[rid] = status
+        return [got.get(i) for i in ids]
+
+    def leave(self):
+        self.ch.close()
+        self.ch.recv()
+        self.sock.close()
+
+
+def scrape(port):
+    """The exposition, read with Prometheus' reference parser (Debian's python3-prometheus-client,
+    which scripts/bootstrap.sh installs): {sample name: value}."""
+    import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        ctype, text = r.headers.get("Content-Type"), r.read().decode()
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[sample.name] = int(sample.value)
+    return ctype, values
+
+
+def metrics_port():
+    return int(start_server.line.split("metrics on port ")[1].split(")")[0])
+
+
+def descriptors(bindir):
+    with tempfile.TemporaryDirectory(prefix="hue-sfs-fd-") as tmp:
+        make_tree(tmp)
+        files = ["f%03d" % i for i in range(600)]
+        for f in files:
+            with open(os.path.join(tmp, "export", f), "w") as out:
+                out.write("content of %s\n" % f)
+        p, name, err = start_server(bindir, tmp, ["--metrics", "127.0.0.1:0"], nofile=256)
+        check("descriptor limit 256, 128 kept open for files, 64 clients at most" in start_server.line,
+              "the start-up line reports the limit, the cache and the clients that fit: %s" % start_server.line.strip())
+        port = metrics_port()
+        a = Session(name)
+        statuses, handles = [], {}
+        for f in files:
+            status, fh = a.lookup(f)
+            statuses.append(status)
+            handles[f] = fh
+        check(statuses.count(0) == 600, "ulimit -n 256: all 600 LOOKUPs answered (%d ok, %d not: %s)"
+              % (statuses.count(0), 600 - statuses.count(0), sorted(set(statuses))))
+        reads = [a.read(handles[f]) for f in files]
+        check(all(st == 0 and data == ("content of %s\n" % f).encode() for (st, data), f in zip(reads, files)),
+              "and all 600 read back through at most the cache's descriptors")
+        # A client arriving while the first one holds 600 handles is served.
+        b = Session(name)
+        status, fh = b.lookup("sub/data.bin")
+        st2, data = b.read(fh, 100) if status == 0 else (status, b"")
+        check(status == 0 and st2 == 0 and len(data) == 100, "a second client is served meanwhile")
+        b.leave()
+        # f000 was evicted from the cache long ago: replaced by another inode, its handle is stale.
+        victim = os.path.join(tmp, "export", "f000")
+        with open(victim + ".new", "w") as out:
+            out.write("replaced\n")
+        os.rename(victim + ".new", victim)
+        st, _ = a.read(handles["f000"])
+        check(st == STALE_HANDLE, "a replaced file's handle: stale_handle (status %s)" % st)
+        status, fh = a.lookup("f000")
+        st2, data = a.read(fh) if status == 0 else (status, b"")
+        check(status == 0 and fh != handles["f000"] and data == b"replaced\n",
+              "a new LOOKUP of the path gets a new handle and the new file")
+        ctype, m = scrape(port)
+        check(ctype.startswith("text/plain; version=0.0.4"), "/metrics: Prometheus' content type (%s)" % ctype)
+        check(m.get("sfs_descriptor_cache_evictions_total", 0) > 0 and m.get("sfs_descriptor_cache_misses_total", 0) > 0
+              and m.get("sfs_descriptor_cache_hits_total", 0) > 0,
+              "/metrics: the cache's hits, misses and evictions (%s)"
+              % {k: v for k, v in m.items() if "descriptor" in k})
+        check(m.get("sfs_stale_handles_total") == 1 and m.get("sfs_descriptor_cache_capacity", 999) <= 128,
+              "/metrics: one stale handle, the cache within half the limit")
+        for k in ("sfs_shed_total", "sfs_evicted_handles_total", "sfs_handle_quota_refusals_total",
+                  "sfs_request_quota_refusals_total", "sfs_idle_timeouts_total", "sfs_handshake_timeouts_total",
+                  "sfs_evicted_handshakes_total"):
+            check(k in m, "/metrics has %s" % k)
+        handles_before = m.get("sfs_handles", 0)
+        a.leave()
+        # After it leaves: its handles go, and a new client looks up and reads files never opened.
+        for i in range(50):
+            with open(os.path.join(tmp, "export", "g%02d" % i), "w") as out:
+                out.write("new %d\n" % i)
+        c = Session(name)
+        ok = 0
+        for i in range(50):
+            status, fh = c.lookup("g%02d" % i)
+            if status == 0 and c.read(fh) == (0, ("new %d\n" % i).encode()):
+                ok += 1
+        check(ok == 50, "after the first client left, a new client reads 50 new files (%d ok)" % ok)
+        c.leave()
+        time.sleep(0.2)
+        _, m2 = scrape(port)
+        check(m2.get("sfs_handles", 1 << 30) < handles_before and m2.get("sfs_released_handles_total", 0) >= 600,
+              "the first client's handles were released (%s -> %s handles, %s released)"
+              % (handles_before, m2.get("sfs_handles"), m2.get("sfs_released_handles_total")))
+        check(m2["sfs_requests_total"] > m["sfs_requests_total"], "the counters move between scrapes")
+        try:
+            import urllib.request
+            urllib.request.urlopen("http://127.0.0.1:%d/other" % port, timeout=10)
+            check(False, "/other is 404")
+        except urllib.error.HTTPError as e:
+            check(e.code == 404, "/other is 404 (%d)" % e.code)
+        # Clients past what the sockets' half of the limit fits (64 here) wait in the backlog
+        # rather than being accepted and shed, and are served as soon as one leaves.
+        import threading
+        many = [Session(name) for _ in range(64)]
+        late = {}
+
+        def arrive():
+            try:
+                late["session"] = Session(name)
+            except Exception as e:  # noqa: BLE001 - reported by the check below
+                late["error"] = e
+        t = threading.Thread(target=arrive, daemon=True)
+        t.start()
+        t.join(0.5)
+        check(t.is_alive(), "the 65th client waits while 64 are connected")
+        many.pop().leave()
+        t.join(10)
+        check("session" in late and late["session"].lookup("hello.txt")[0] == 0,
+              "and is served once one leaves (%r)" % late.get("error"))
+        for sess in many + [late.get("session")]:
+            if sess:
+                sess.leave()
+        _, m3 = scrape(port)
+        check(m3.get("sfs_shed_total") == 0, "no connection was shed (%s)" % m3.get("sfs_shed_total"))
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        err.seek(0)
+        usr1 = err.read()
+        check("descriptor-cache-hits" in usr1 and "stale-handles 1" in usr1 and "shed 0" in usr1,
+              "SIGUSR1 prints the statistics line with the cache's counters")
+        rc, log = stop_server(p, err)
+        check(rc == 0 and log.count("descriptor-cache-evictions") == 2, "exit statistics too")
+        r = run([os.path.join(bindir, "hue-sfsd"), "--key", os.path.join(tmp, "server.key"), "--export", tmp,
+                 "--metrics", "192.0.2.1:9464"], text=True)
+        check(r.returncode == 2 and "not a loopback address" in r.stderr,
+              "--metrics on a non-loopback address is refused: %s" % r.stderr.strip())
+        r = run([os.path.join(bindir, "hue-sfsd"), "--key", os.path.join(tmp, "server.key"), "--export", tmp,
+                 "--metrics", "localhost"], text=True)
+        check(r.returncode == 2 and "ADDRESS:PORT" in r.stderr, "--metrics without a port is a usage error")
+
+
+def quotas(bindir):
+    for coloring in ("per-connection", "paper"):
+        print("-- %s coloring" % coloring)
+        quotas_with(bindir, coloring)
+
+
+def quotas_with(bindir, coloring):
+    with tempfile.TemporaryDirectory(prefix="hue-sfs-quota-") as tmp:
+        make_tree(tmp)
+        for i in range(8):
+            with open(os.path.join(tmp, "export", "q%d" % i), "w") as out:
+                out.write("q%d\n" % i)
+        p, name, err = start_server(bindir, tmp, ["--max-handles-per-client", "5", "--max-requests-per-client", "4",
+                                                  "--metrics", "127.0.0.1:0", "--coloring", coloring])
+        port = metrics_port()
+        greedy, other = Session(name), Session(name)
+        got = [greedy.lookup("q%d" % i)[0] for i in range(6)]
+        check(got == [0] * 5 + [TOO_MANY_HANDLES], "the 6th handle is too_many_handles (%s)" % got)
+        check(greedy.lookup("q0")[0] == 0, "a handle it already holds is still looked up")
+        status, fh = greedy.lookup("q1")
+        many = greedy.pipelined([(OP_GETATTR, fh, b"")] * 200)
+        check(set(many) <= {0, TOO_MANY_REQUESTS} and many.count(TOO_MANY_REQUESTS) > 0 and many.count(0) >= 4,
+              "200 pipelined requests: all answered, %d too_many_requests" % many.count(TOO_MANY_REQUESTS))
+        got = [other.lookup("q%d" % i)[0] for i in range(5)]
+        status, fh = other.lookup("q4")
+        check(got == [0] * 5 and other.read(fh) == (0, b"q4\n"), "the other client is served meanwhile")
+        _, m = scrape(port)
+        check(m.get("sfs_handle_quota_refusals_total") == 1 and m.get("sfs_request_quota_refusals_total", 0) > 0,
+              "/metrics counts both refusals")
+        greedy.leave()
+        time.sleep(0.2)
+        g2 = Session(name)
+        got = [g2.lookup("q%d" % i)[0] for i in range(3, 8)]
+        check(got == [0] * 5, "a new client gets its own quota (%s)" % got)
+        g2.leave()
+        other.leave()
+        rc, log = stop_server(p, err)
+        check(rc == 0 and "handle-quota-refusals 1" in log, "the quota refusals in the exit statistics")
+
+
 def main():
     mode, bindir = sys.argv[1], sys.argv[2]
-    {"dissononce": dissononce, "cli": cli}[mode](bindir)
+    {"dissononce": dissononce, "cli": cli, "descriptors": descriptors, "quotas": quotas}[mode](bindir)
     if failures:
         print("%d checks failed" % len(failures))
         return 1
