@@ -5,12 +5,13 @@
 #   tools/trace/cost.sh [--pairs N] [--duration S] [--warmup S] [--workers N] [--records N]
 #                       [--sws PATH] [--keep DIR] [--split] [--dispatch] [--no-sws]
 #
-#   --pairs N      off/on pairs, the order alternating from pair to pair (default 3)
+#   --pairs N      sets of runs, off and on (and full, --split), the order rotating from set to set
+#                  (default 3)
 #   --duration S   measured seconds of wrk per run (default 5)
 #   --warmup S     seconds of wrk before each measured window, not counted (default 1)
 #   --workers N    hue-sws --workers (default: nproc)
 #   --records N    trace records per core (HUE_TRACE_RECORDS; default 8388608, 256 MiB per core,
-#                  touched only as filled): enough that no ring fills in warm-up + window at this
+#                  faulted in at start-up): enough that no ring fills in warm-up + window at this
 #                  machine's rate. A ring that fills stops recording and the run would measure
 #                  less than tracing costs: such a run is marked "FULL" in the table.
 #   --sws PATH     the server (default build/release/apps/sws/hue-sws)
@@ -29,7 +30,8 @@
 # runs wrk -t1 -c100 for the window over one file, reads it again, and stops the server with
 # SIGTERM. Tracing on: --trace /dev/null, so the export at exit (after the window, not measured)
 # writes nowhere. CPU per request = CPU time in the window / requests wrk completed. Prints the
-# machine line, the command, one row per run, and the medians with their ratio (on / off). wrk
+# machine line, the command, one row per run, the medians with their ratio (on / off), and the
+# median of the ratios within each set. wrk
 # shares the cores with the server: numbers from a busy machine are noise (a warning says so).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -129,11 +131,18 @@ awk '
     return k % 2 ? x[(k + 1) / 2] : (x[k / 2] + x[k / 2 + 1]) / 2
   }
   END {
+    # Paired too: the ratio within each set, whose runs are seconds apart, then their median; the
+    # speed of the machine drifts between sets more than within one.
+    for (i = 1; i <= n["on"]; i++) { v["on/off", i] = v["on", i] / v["off", i]; if (n["full"]) v["full/off", i] = v["full", i] / v["off", i] }
+    n["on/off"] = n["on"]; n["full/off"] = n["full"]
     off = median("off", v); on = median("on", v)
     printf "median CPU/request: off %.3f us, on %.3f us, on/off %.3fx\n", off, on, on / off
     printf "median req/s: off %.0f, on %.0f, on/off %.3fx\n", median("off", r), median("on", r), median("on", r) / median("off", r)
     if (n["full"]) { full = median("full", v)
       printf "median CPU/request with full rings (no record stored): %.3f us, full/off %.3fx, on/full %.3fx\n", full, full / off, on / full }
+    printf "median of the per-set ratios of CPU/request: on/off %.3fx", median("on/off", v)
+    if (n["full"]) printf ", full/off %.3fx", median("full/off", v)
+    printf "\n"
   }' "$rows"
 fi
 
@@ -171,5 +180,8 @@ if [ "$dispatch" = 1 ]; then
     END {
       printf "median same_core_same_color: off %.1f, on %.1f ns/event, on/off %.3fx\n", median("off", a), median("on", a), median("on", a) / median("off", a)
       printf "median cross_core_pingpong: off %.1f, on %.1f ns/hop, on/off %.3fx\n", median("off", b), median("on", b), median("on", b) / median("off", b)
+      for (i = 1; i <= n["on"]; i++) { a["r", i] = a["on", i] / a["off", i]; b["r", i] = b["on", i] / b["off", i] }
+      n["r"] = n["on"]
+      printf "median of the per-pair ratios: same_core_same_color on/off %.3fx, cross_core_pingpong on/off %.3fx\n", median("r", a), median("r", b)
     }' "$rows"
 fi
