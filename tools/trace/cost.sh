@@ -182,6 +182,6 @@ if [ "$dispatch" = 1 ]; then
       printf "median cross_core_pingpong: off %.1f, on %.1f ns/hop, on/off %.3fx\n", median("off", b), median("on", b), median("on", b) / median("off", b)
       for (i = 1; i <= n["on"]; i++) { a["r", i] = a["on", i] / a["off", i]; b["r", i] = b["on", i] / b["off", i] }
       n["r"] = n["on"]
-      printf "median of the per-pair ratios: same_core_same_color on/off %.3fx, cross_core_pingpong on/off %.3fx\n", median("r", a), median("r", b)
+      printf "median of the per-set ratios: same_core_same_color on/off %.3fx, cross_core_pingpong on/off %.3fx\n", median("r", a), median("r", b)
     }' "$rows"
 fi
