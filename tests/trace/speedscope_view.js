@@ -65,23 +65,31 @@ async function choose(page, name) {
     for (const name of profiles) {
       if (single === null) await choose(page, name);
       await page.getByText('Sandwich').first().click();
+      // Every profile has frames: wait for the unfiltered table's first row, so an empty table
+      // below means "filtered to nothing", not "not drawn yet".
+      await page.locator('td > span[style*="background-color"]').first().waitFor({ timeout: 10000 });
       frames[name] = {};
       for (const h of handlers) {
         // Frames are named "HANDLER {args}": one per slice, since the args differ.
         await page.keyboard.press('Control+f');
         const search = page.locator('input:visible').last();
         await search.fill(h + ' {');
-        // The table is filtered once every row it shows contains the query (none may). Rows'
-        // name cells are the ones holding the frame's color swatch. Returns count + 1: 0 would
-        // read as "not yet".
-        const found = await page.waitForFunction(query => {
+        // The table is filtered once every row it shows contains the query. Rows' name cells are
+        // the ones holding the frame's color swatch.
+        const count = query => page.evaluate(q => {
           const names = [...document.querySelectorAll('td')]
               .filter(c => c.querySelector(':scope > span[style*="background-color"]'))
               .map(c => c.textContent);
-          return names.every(n => n.includes(query)) &&
-              names.filter(n => n.startsWith(query)).length + 1;
-        }, h + ' {', { timeout: 10000 });
-        frames[name][h] = (await found.jsonValue()) - 1;
+          return names.every(n => n.includes(q)) ? names.filter(n => n.startsWith(q)).length : -1;
+        }, query);
+        let n = await count(h + ' {');
+        for (let tries = 0; n <= 0 && tries < 20; ++tries) {
+          // -1: not filtered yet. 0 may also be a table between renders: look again before
+          // reporting a handler missing.
+          await page.waitForTimeout(50);
+          n = await count(h + ' {');
+        }
+        frames[name][h] = Math.max(n, 0);
         await search.fill('');
         await page.keyboard.press('Escape');
       }
