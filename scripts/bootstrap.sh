@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what hue builds with, from Debian 12's packages, when it is missing. Needs root (or
-# sudo) only when something is missing; a second run changes nothing. Extra package names given as
-# arguments are installed the same way (tools/bench-all.sh asks for its plotting library).
+# Installs what hue builds with, from Debian 12's packages, when it is missing, then the trace
+# viewer test's pinned npm packages. Needs root (or sudo) only when a Debian package is missing; a
+# second run changes nothing. Extra package names given as arguments are installed the same way
+# (tools/bench-all.sh asks for its plotting library).
 set -euo pipefail
 
 packages=(
@@ -20,16 +21,27 @@ packages=(
   doxygen                   # the API reference (scripts/api-docs.sh), checked by the suite
 )
 
+# node and npm for the trace viewer test (tools/trace/viewer/): Debian's nodejs and npm, unless a
+# node with its own npm is installed already (another vendor's nodejs package provides npm and
+# conflicts with Debian's).
+command -v npm >/dev/null || packages+=(nodejs npm)
+
 packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "hue: installing Debian packages: ${missing[*]}"
+  as_root=()
+  [ "$(id -u)" -ne 0 ] && as_root=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "hue: installing Debian packages: ${missing[*]}"
-as_root=()
-[ "$(id -u)" -ne 0 ] && as_root=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# From the npm registry, as the calling user, into a cache outside the repository: speedscope and
+# playwright-core at the versions tools/trace/viewer/package-lock.json pins (trace_speedscope).
+# Not fatal: without the registry, only that test skips (and says why).
+"$(dirname "$0")/../tools/trace/viewer/install.sh" ||
+  echo "hue: the trace viewer is not installed; trace_speedscope will skip" >&2
