@@ -19,33 +19,16 @@
 #include <thread>
 
 #include "aiod.h"
+#include "async_support.hpp"
 
 namespace {
 
-void guard_fired (bool *f) { *f = true; }
-struct guard {
-  bool fired = false;
-  timecb_t *t;
-  explicit guard (u_int32_t ns) : t (delaycb (0, ns, wrap (guard_fired, &fired))) {}
-  ~guard ()
-  {
-    if (!fired)
-      timecb_remove (t);
-  }
-};
+using async_test::guard;
 
-// Runs passes of the loop until pred() or the deadline.
 bool
 run_until (std::function<bool ()> pred, double seconds = 10)
 {
-  auto end = std::chrono::steady_clock::now () + std::chrono::duration<double> (seconds);
-  while (!pred ()) {
-    if (std::chrono::steady_clock::now () > end)
-      return false;
-    guard g (10000000);
-    acheck ();
-  }
-  return true;
+  return async_test::run_until (pred, seconds);
 }
 
 struct tmpdir {

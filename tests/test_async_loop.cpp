@@ -23,35 +23,16 @@
 #include "aios.h"
 #include "async.h"
 #include "backoff.h"
+#include "async_support.hpp"
 
 namespace {
 
-// A guard timer keeps a pass short; it is removed only if it has not fired (a fired timecb_t is
-// gone, as in libasync: removing it then would be a use after free).
-void guard_fired (bool *f) { *f = true; }
-struct guard {
-  bool fired = false;
-  timecb_t *t;
-  explicit guard (u_int32_t ns) : t (delaycb (0, ns, wrap (guard_fired, &fired))) {}
-  ~guard ()
-  {
-    if (!fired)
-      timecb_remove (t);
-  }
-};
+using async_test::guard;
 
-// Runs passes of the loop until pred() or the deadline (a 10 ms guard timer keeps each pass short).
 bool
 run_until (std::function<bool ()> pred, double seconds = 5)
 {
-  auto end = std::chrono::steady_clock::now () + std::chrono::duration<double> (seconds);
-  while (!pred ()) {
-    if (std::chrono::steady_clock::now () > end)
-      return false;
-    guard g (10000000);
-    acheck ();
-  }
-  return true;
+  return async_test::run_until (pred, seconds);
 }
 
 // One pass with a short guard, for "nothing happens" checks.

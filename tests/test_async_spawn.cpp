@@ -5,6 +5,7 @@
 // suite, under ThreadSanitizer, which reports the plain fields they share if it does not.
 #include "amisc.h"
 #include "async.h"
+#include "async_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -136,23 +137,10 @@ TEST (async_spawn, find_program_searches_path_and_checks_execute_permission)
 
 // ---- completions on colors ----
 
-void guard_fired (bool *f) { *f = true; }
-
-// Runs passes of the loop until pred() or the deadline (a 10 ms guard timer keeps passes short).
 bool
 run_until (std::function<bool ()> pred, double seconds = 10)
 {
-  auto end = std::chrono::steady_clock::now () + std::chrono::duration<double> (seconds);
-  while (!pred ()) {
-    if (std::chrono::steady_clock::now () > end)
-      return false;
-    bool fired = false;
-    timecb_t *t = delaycb (0, 10000000, wrap (guard_fired, &fired));
-    acheck ();
-    if (!fired)
-      timecb_remove (t);
-  }
-  return true;
+  return async_test::run_until (pred, seconds);
 }
 
 // An object kept on one color that runs children: its fields are plain, shared by its own

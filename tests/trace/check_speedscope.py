@@ -3,7 +3,7 @@
 
     check_speedscope.py HUE_SWS WWW_ROOT OUT_DIR
 
-Runs hue-sws on two workers with --trace under load from 8 client threads (as check_sws_trace.py),
+Runs hue-sws on two workers with --trace under load from 8 client threads (sws_traced.py),
 serves speedscope's release page and the trace from a local HTTP server on 127.0.0.1 (nothing
 leaves the machine), and reads back from the page Chromium rendered (tests/trace/
 speedscope_view.js) the profiles speedscope made, one per thread, and the handler frames each
@@ -18,18 +18,18 @@ ${XDG_CACHE_HOME:-~/.cache}/hue/trace-viewer. Exits 77 (skip) naming what is mis
 """
 import collections
 import functools
-import http.client
 import http.server
 import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import urllib.parse
+
+from sws_traced import record_trace
 
 BROWSERS = ["chromium-headless-shell", "chromium", "chromium-browser"]
 WORKERS = 2
@@ -42,42 +42,6 @@ def viewer_dir():
         cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         d = os.path.join(cache, "hue", "trace-viewer")
     return d
-
-
-def record_trace(sws, root, trace):
-    """hue-sws with --trace, 8 threads x 4 keep-alive connections x 10 requests, SIGTERM."""
-    p = subprocess.Popen([sws, "--root", root, "--port", "0", "--workers", str(WORKERS), "--trace",
-                          trace, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    try:
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", p.stdout.readline())
-        assert m, "hue-sws did not start"
-        port = int(m.group(1))
-        errors = []
-
-        def client():
-            try:
-                for _ in range(4):
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                    for _ in range(10):
-                        conn.request("GET", "/files/1.html")
-                        r = conn.getresponse()
-                        r.read()
-                        assert r.status == 200, r.status
-                    conn.close()
-            except Exception as e:  # reported by the main thread
-                errors.append(repr(e))
-
-        threads = [threading.Thread(target=client) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=30)
-    assert p.returncode == 0, f"hue-sws exited with {p.returncode}: {p.stderr.read()[-2000:]}"
 
 
 def expected_tracks(trace):
@@ -162,7 +126,7 @@ def main():
         os.symlink(os.path.join(viewer, "node_modules", "speedscope", "dist", "release"),
                    os.path.join(site, "speedscope"))
         trace = os.path.join(site, "sws-trace.json")
-        record_trace(sws, root, trace)
+        record_trace(sws, root, trace, workers=WORKERS, threads=8, connections=4)
         expected = expected_tracks(trace)
         handlers = set().union(*expected.values())
         print("trace tracks: " + "; ".join(f"{t}: {sorted(h)}" for t, h in expected.items()))
