@@ -473,11 +473,12 @@ export_root::digest_started export_root::digest_start(const request& r) {
   struct stat st{};
   if (::fstat(nfd, &st) != 0) return refuse(status::io_error, std::strerror(errno));
   const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  if (n->digest && n->digest_size == size && n->digest_mtime == mtime_ns(st)) {
+  if (auto known = digests_.find({n->dev, n->ino});
+      known != digests_.end() && known->second.size == size && known->second.mtime_ns == mtime_ns(st)) {
     reply cached;
     cached.id = r.id;
-    cached.sha256 = *n->digest;
-    cached.digest_size = n->digest_size;
+    cached.sha256 = known->second.sha256;
+    cached.digest_size = size;
     out.reply = encode_reply(op::digest, cached);
     return out;
   }
@@ -495,9 +496,14 @@ void export_root::digest_finish(const digest_job& job) {
   if (!n || job.error_ != 0 || !job.finished_) return;  // evicted meanwhile, or failed: not cached
   // Cached under the size and mtime the hashing started from: a file changed since is hashed
   // again on the next DIGEST (its size or mtime no longer match).
-  n->digest = job.sha256_;
-  n->digest_size = job.done_;
-  n->digest_mtime = job.mtime_ns_;
+  const std::pair<dev_t, ino_t> key{n->dev, n->ino};
+  auto [it, added] = digests_.insert_or_assign(key, known_digest{job.sha256_, job.done_, job.mtime_ns_});
+  if (!added) return;
+  digest_order_.push_back(key);
+  if (digests_.size() > max_digests) {
+    digests_.erase(digest_order_.front());
+    digest_order_.pop_front();
+  }
 }
 
 // The whole DIGEST at once, on the caller's thread (tests, fuzzing; the server splits it).

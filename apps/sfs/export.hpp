@@ -173,10 +173,16 @@ class export_root {
     std::vector<dir_entry> listing;
     std::uint32_t generation = 0;
     std::uint64_t listed_mtime = ~0ull;
-    // DIGEST cache, valid while size and mtime are unchanged.
-    std::optional<std::array<std::uint8_t, 32>> digest;
-    std::uint64_t digest_size = 0, digest_mtime = 0;
   };
+  // A file's DIGEST, valid while its size and mtime are unchanged. Kept by inode, apart from the
+  // handle table: a handle goes when its last holder leaves, and the next client of the same file
+  // must not hash it again (the race's clients each begin with a DIGEST of the file they read).
+  struct known_digest {
+    std::array<std::uint8_t, 32> sha256{};
+    std::uint64_t size = 0, mtime_ns = 0;
+  };
+  // Files whose digest is kept (48 bytes each, oldest forgotten first): picked without data.
+  static constexpr std::size_t max_digests = 4096;
 
   node* find(const file_handle& h);
   // The node's descriptor (cached, or reopened by its path), or -1 with `fail` set to the reply.
@@ -193,6 +199,8 @@ class export_root {
   descriptor_cache cache_;
   std::unordered_map<file_handle, node, handle_hash> table_;
   std::map<std::pair<dev_t, ino_t>, file_handle> by_inode_;
+  std::map<std::pair<dev_t, ino_t>, known_digest> digests_;
+  std::deque<std::pair<dev_t, ino_t>> digest_order_;  // insertion order, for forgetting
   std::deque<file_handle> order_;  // insertion order, for eviction (erased entries skipped)
   std::unordered_map<client_id, std::unordered_set<file_handle, handle_hash>> held_;
   export_counters counters_;
