@@ -15,6 +15,11 @@ if cmp -s "$here/package-lock.json" "$dir/package-lock.json" && [ -d "$dir/node_
   exit 0
 fi
 cp "$here/package.json" "$here/package-lock.json" "$dir/"
-# npm ci: exactly the lock file's versions, checked against its integrity hashes.
-(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# npm ci: exactly the lock file's versions, checked against its integrity hashes. Debian's node
+# trusts its own bundle of root certificates, not the system's: on a machine whose traffic goes
+# through a proxy with a local authority (installed into the system's store), it needs the
+# system's bundle named.
+ca=()
+[ -r /etc/ssl/certs/ca-certificates.crt ] && ca=(--cafile /etc/ssl/certs/ca-certificates.crt)
+(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error "${ca[@]}" >/dev/null)
 echo "hue: trace viewer (speedscope, playwright-core) installed in $dir"
