@@ -1,8 +1,12 @@
 // tests/async_support.hpp — driving the libasync loop from a test, one pass at a time.
 #pragma once
 
+#include <hue/runtime.hpp>
+
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "async.h"
 
@@ -35,5 +39,20 @@ run_until (std::function<bool ()> pred, double seconds)
   }
   return true;
 }
+
+// What a test object kept on one color shares: its color, and whether any of its callbacks ran on
+// another (each calls check_color() first); `finished` counts what the test waits for.
+struct kept_on_color {
+  cbcolor_t color = 0;
+  bool wrong_color = false;
+  std::atomic<int> finished {0};
+
+  void check_color ()
+  {
+    std::optional<hue::color_t> c = hue::runtime::current_color ();
+    if (!c || *c != color)
+      wrong_color = true;
+  }
+};
 
 }  // namespace async_test

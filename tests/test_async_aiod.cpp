@@ -392,21 +392,12 @@ TEST (AsyncAiod, FinalizedAiodsFinishTheirRequests)
 
 // An object kept on one color: its fields are plain, touched by its own colored callbacks and by
 // its aiod completions. ThreadSanitizer reports a race if a completion runs anywhere else.
-struct on_one_color {
-  cbcolor_t color;
+struct on_one_color : async_test::kept_on_color {
   aiod *a;
   str path;
   int completions = 0;  // plain on purpose
   int own_runs = 0;     // plain on purpose
-  bool wrong_color = false;
-  std::atomic<int> finished {0};
 
-  void check_color ()
-  {
-    std::optional<hue::color_t> c = hue::runtime::current_color ();
-    if (!c || *c != color)
-      wrong_color = true;
-  }
   // On the color: stat with an uncolored callback (the caller's color applies) and with a
   // colored one (its own color, the same here), plus an own callback.
   void start (int rounds)

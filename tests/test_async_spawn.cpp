@@ -145,20 +145,11 @@ run_until (std::function<bool ()> pred, double seconds = 10)
 
 // An object kept on one color that runs children: its fields are plain, shared by its own
 // callbacks and by the children's exits.
-struct runner_on_color {
-  cbcolor_t color;
+struct runner_on_color : async_test::kept_on_color {
   int exits = 0;       // plain on purpose
   int status_sum = 0;  // plain on purpose
   int own_runs = 0;    // plain on purpose
-  bool wrong_color = false;
-  std::atomic<int> finished {0};
 
-  void check_color ()
-  {
-    std::optional<hue::color_t> c = hue::runtime::current_color ();
-    if (!c || *c != color)
-      wrong_color = true;
-  }
   // On the color: spawn children; half report through an uncolored callback (the caller's color
   // applies), half through one colored with this color.
   void start (int n)
