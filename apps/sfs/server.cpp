@@ -2,6 +2,8 @@
 // back-pressure rules).
 #include "server.hpp"
 
+#include "prometheus.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -192,13 +194,12 @@ void server::print_stats(std::FILE* to) const {
 // Prometheus' text exposition format (version 0.0.4), from the same lists as the line above:
 // sfs_ + the name with '_' for '-', and _total on counters.
 std::string server::metrics_text() const {
-  std::string out;
+  apps::exposition out;
   auto one = [&out](std::string_view name, std::string_view type, std::string_view help, std::uint64_t v) {
     std::string metric = "sfs_";
     for (char ch : name) metric += ch == '-' ? '_' : ch;
     if (type == "counter") metric += "_total";
-    out += "# HELP " + metric + " " + std::string(help) + "\n# TYPE " + metric + " " + std::string(type) + "\n";
-    out += metric + " " + std::to_string(v) + "\n";
+    out.single(metric, type, help, v);
   };
 #define HUE_SFS_METRIC(m, name, type, help) one(name, #type, help, load(stats_.m));
   HUE_SFS_COUNTERS(HUE_SFS_METRIC)
@@ -209,7 +210,7 @@ std::string server::metrics_text() const {
 #define HUE_SFS_METRIC(name, type, help, value) one(name, #type, help, value);
   HUE_SFS_DERIVED(HUE_SFS_METRIC)
 #undef HUE_SFS_METRIC
-  return out;
+  return out.take();
 }
 
 server::server(hue::reactor& io, server_config cfg)

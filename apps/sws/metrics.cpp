@@ -1,10 +1,7 @@
-// apps/sws/metrics.cpp — renders metrics.hpp's exposition.
-//
-// Written by hand rather than with a client library: Debian 12 packages none for C++
-// (prometheus-cpp is absent), and the format is a few lines of `name{labels} value`. The test suite
-// checks the output with the reference parser (python3-prometheus-client).
+// apps/sws/metrics.cpp — renders metrics.hpp's exposition (the format: apps/common/prometheus.hpp).
 #include "metrics.hpp"
 
+#include "prometheus.hpp"
 #include "server.hpp"
 
 #include <string_view>
@@ -13,43 +10,7 @@ namespace sws {
 
 namespace {
 
-class exposition {
- public:
-  void family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ += "# HELP ";
-    out_ += name;
-    out_ += ' ';
-    out_ += help;
-    out_ += "\n# TYPE ";
-    out_ += name;
-    out_ += ' ';
-    out_ += type;
-    out_ += '\n';
-  }
-  void sample(std::string_view name, std::string_view label, std::string_view value,
-              std::uint64_t v) {
-    out_ += name;
-    if (!label.empty()) {
-      out_ += '{';
-      out_ += label;
-      out_ += "=\"";
-      out_ += value;  // numbers only: nothing to escape
-      out_ += "\"}";
-    }
-    out_ += ' ';
-    out_ += std::to_string(v);
-    out_ += '\n';
-  }
-  void single(std::string_view name, std::string_view type, std::string_view help,
-              std::uint64_t v) {
-    family(name, type, help);
-    sample(name, {}, {}, v);
-  }
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
+using apps::exposition;
 
 std::uint64_t load(const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); }
 
