@@ -99,11 +99,11 @@ struct runtime_impl {
   }
 
   // The last step of every slot move, both locks held: `events` pending events changed cores and
-  // the slot now names `to`.
+  // the slot now names `to` (set_owner says in what order).
   static void hand_over(color_slot& s, core& from, core& to, std::uint32_t events) noexcept {
     from.pending -= events;
     to.pending += events;
-    s.owner.store(to.index, std::memory_order_release);
+    set_owner(s, to.index);
     from.update_hint();
     to.update_hint();
   }
