@@ -50,9 +50,6 @@ struct server::connection : std::enable_shared_from_this<connection> {
   bool closed = false, read_paused = false, close_after_flush = false, established = false;
   bool draining = false, peer_eof = false;
   std::deque<frame_buffer> out;  // sealed frames, written in order
-  // What one read() of the socket lands in, kept: a fresh 64 KiB vector per read zeroed
-  // 64 KiB to carry a few dozen bytes of requests.
-  std::vector<std::uint8_t> in_buf = std::vector<std::uint8_t>(read_chunk);
   std::size_t out_off = 0;
   clock::time_point last_progress = clock::now();
   // Set by the crypto color when the handshake completes, read by the accept color: a finished
@@ -435,7 +432,11 @@ void server::read_socket(const conn_ptr& c) {
       c->read_paused = true;  // flush() or dispatch() resumes us
       return;
     }
-    const hue::net::io_result r = hue::net::read_some(c->fd, c->in_buf.data(), c->in_buf.size());
+    // What one read() lands in: the worker's, kept (a handler runs to its end on one thread, and
+    // the bytes are copied out before it returns). A fresh 64 KiB vector per read zeroed 64 KiB
+    // to carry a few dozen bytes of requests; one per connection would cost every idle client.
+    thread_local std::vector<std::uint8_t> landing(read_chunk);
+    const hue::net::io_result r = hue::net::read_some(c->fd, landing.data(), landing.size());
     if (r.status == hue::net::io_status::would_block) return;
     if (r.status == hue::net::io_status::eof) {
       c->peer_eof = true;
@@ -443,7 +444,7 @@ void server::read_socket(const conn_ptr& c) {
       return;
     }
     if (r.status != hue::net::io_status::ok) return close(c);
-    std::vector<std::uint8_t> buf(c->in_buf.begin(), c->in_buf.begin() + static_cast<std::ptrdiff_t>(r.bytes));
+    std::vector<std::uint8_t> buf(landing.begin(), landing.begin() + static_cast<std::ptrdiff_t>(r.bytes));
     c->last_progress = clock::now();
     c->inbound.fetch_add(r.bytes, std::memory_order_acq_rel);
     rt_.post(c->crypto, [this, c, b = std::move(buf)]() mutable { decrypt(c, std::move(b)); },
