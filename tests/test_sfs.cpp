@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <cstdio>
@@ -206,6 +207,39 @@ TEST_F(SfsExportTree, ReadReportsEofExactlyAndAnswersHugeOffsets) {
     EXPECT_EQ(r.code, status::ok) << off << ": " << r.message;
     EXPECT_TRUE(r.data.empty()) << off;
     EXPECT_TRUE(r.eof) << off;
+  }
+}
+
+// READ straight into a frame (what hue-sfsd does: the data lands where it is sealed and sent)
+// keeps the bytes already in the buffer (the frame's length and type) and appends what read()
+// answers, error replies included: read() used to *assign* its error replies, which would have
+// wiped a frame's room in front of them.
+TEST_F(SfsExportTree, ReadIntoAFrameKeepsTheRoomBeforeItAndAnswersAsRead) {
+  t.random_file("export/block_and_a_half", max_read + max_read / 2);
+  const reply f = lookup("block_and_a_half");
+  ASSERT_EQ(f.code, status::ok);
+  const handle_t unknown{0xde, 0xad};
+  const std::vector<std::pair<handle_t, std::pair<std::uint64_t, std::uint32_t>>> cases = {
+      {f.handle, {0, max_read}},             // a full block
+      {f.handle, {max_read, max_read}},      // the short last one, eof
+      {f.handle, {~std::uint64_t{0}, 10}},   // far past the end
+      {f.handle, {0, max_read + 1}},         // too_large
+      {root, {0, 10}},                       // is_dir
+      {unknown, {0, 10}},                    // bad_handle
+  };
+  for (const auto& [h, at] : cases) {
+    request rd = req(op::read, h);
+    rd.offset = at.first;
+    rd.length = at.second;
+    const std::vector<std::uint8_t> expected = ex.answer(rd);
+    frame_buffer frame;
+    const std::uint8_t room[] = {1, 2, 3, 4, 5};
+    frame.append(room);
+    ex.read_into(rd, frame);
+    ASSERT_EQ(frame.size(), sizeof room + expected.size()) << at.first << "+" << at.second;
+    EXPECT_TRUE(std::equal(room, room + sizeof room, frame.data())) << "the room in front is kept";
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), frame.data() + sizeof room))
+        << at.first << "+" << at.second;
   }
 }
 

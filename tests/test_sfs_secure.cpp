@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -556,6 +558,49 @@ TEST(sfs_transport, frame_layout_is_length_then_aead_with_type_byte) {
   auto r = s.open(wire);
   EXPECT_EQ(r.messages.at(0), text("abc"));
   EXPECT_FALSE(r.closed);
+}
+
+// seal_in_place (what hue-sfsd seals READ replies with, read straight into their frames) makes
+// the very bytes seal() makes, frame after frame and across a REKEY, and they open.
+TEST(sfs_transport, seal_in_place_makes_the_frames_seal_makes) {
+  std::array<std::uint8_t, 32> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  transport_options o;
+  o.rekey_interval = 2;
+  frame_sealer copying(cipher_state(key), o), in_place(cipher_state(key), o);
+  frame_opener opener(cipher_state(key), o);
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65546}, std::size_t{3}, std::size_t{5}}) {
+    bytes message(size);
+    for (std::size_t i = 0; i < size; ++i) message[i] = static_cast<std::uint8_t>(i ^ size);
+    bytes expected;
+    copying.seal(message, expected);
+    bytes frame(frame_message_offset + size + aead_tag_size, 0xee);
+    std::copy(message.begin(), message.end(), frame.begin() + frame_message_offset);
+    in_place.seal_in_place(frame.data(), size);
+    ASSERT_EQ(frame, expected) << "message of " << size << " bytes";
+    auto r = opener.open(frame);
+    ASSERT_EQ(r.messages.size(), 1u);
+    EXPECT_EQ(r.messages[0], message);
+  }
+  EXPECT_EQ(in_place.rekeys(), copying.rekeys());
+  EXPECT_EQ(in_place.rekeys(), 2u);
+}
+
+TEST(sfs_transport, seal_in_place_refuses_as_seal_does_and_wipes_the_message) {
+  std::array<std::uint8_t, 32> key{};
+  key[0] = 1;
+  transport_options o;
+  o.max_message = 8;
+  frame_sealer s(cipher_state(key), o);
+  bytes frame(frame_message_offset + 9 + aead_tag_size, 0x5a);
+  EXPECT_PROTOCOL_ERROR(s.seal_in_place(frame.data(), 9), error_kind::too_large);
+  for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(frame[frame_message_offset + i], 0) << i;
+  EXPECT_EQ(s.frames(), 0u);  // nothing sealed, no nonce spent
+  bytes close;
+  s.seal_close(close);
+  bytes late(frame_message_offset + 1 + aead_tag_size, 0x5a);
+  EXPECT_PROTOCOL_ERROR(s.seal_in_place(late.data(), 1), error_kind::after_close);
+  EXPECT_EQ(late[frame_message_offset], 0);
 }
 
 TEST(sfs_transport, messages_arrive_in_any_split_and_close_is_reported) {

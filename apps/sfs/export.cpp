@@ -518,31 +518,43 @@ reply export_root::digest(const request& r) {
 }
 
 void export_root::read(const request& r, std::vector<std::uint8_t>& out) {
+  frame_buffer b;
+  read_into(r, b);
+  out.insert(out.end(), b.data(), b.data() + b.size());
+}
+
+void export_root::read_into(const request& r, frame_buffer& out) {
+  const std::size_t head = out.size();
+  auto refuse = [&out, head, &r](status code, std::string_view why) {
+    out.resize(head);
+    const std::vector<std::uint8_t> err = encode_error(r.id, code, why);
+    out.append(err);
+  };
   node* n = find(r.handle);
-  if (!n) return void(out = encode_error(r.id, status::bad_handle, "unknown handle"));
-  if (n->type != file_type::regular) return void(out = encode_error(r.id, status::is_dir, "READ of a directory"));
-  if (r.length > max_read) return void(out = encode_error(r.id, status::too_large, "READ over 65536 bytes"));
+  if (!n) return refuse(status::bad_handle, "unknown handle");
+  if (n->type != file_type::regular) return refuse(status::is_dir, "READ of a directory");
+  if (r.length > max_read) return refuse(status::too_large, "READ over 65536 bytes");
   reply fail;
   const int fd = descriptor(r.handle, *n, r.id, fail);
-  if (fd < 0) return void(out = encode_error(r.id, fail.code, fail.message));
-  const std::size_t head = out.size();
-  encode_read_reply(r.id, true, {}, out);  // header now, length and eof patched below
+  if (fd < 0) return refuse(fail.code, fail.message);
+  // The 10-byte header (id, status 0, eof, length) now; eof and length patched below.
+  out.resize(head + 10);
+  std::uint8_t* h = out.data() + head;
+  for (int i = 0; i < 4; ++i) h[i] = static_cast<std::uint8_t>(r.id >> (24 - 8 * i));
+  h[4] = 0;
+  h[5] = 1;
+  h[6] = h[7] = h[8] = h[9] = 0;
   // No file reaches past INT64_MAX (off_t), and pread refuses (EINVAL) a range that would: an
   // offset that far is past the end of any file, which is 0 bytes and eof.
   if (r.offset > static_cast<std::uint64_t>(INT64_MAX) - r.length - 1) return;
   // One byte more than asked tells whether the block ends exactly at the end of the file: then
-  // eof is 1 on this READ rather than on an extra, empty one.
+  // eof is 1 on this READ rather than on an extra, empty one. Read straight into `out`: its
+  // growth does not zero the bytes pread is about to write (frame_buffer.hpp).
   out.resize(head + 10 + r.length + 1);
   ssize_t got;
   do got = ::pread(fd, out.data() + head + 10, r.length + 1, static_cast<off_t>(r.offset));
   while (got < 0 && errno == EINTR);
-  if (got < 0) {
-    const int e = errno;
-    out.resize(head);
-    const auto err = encode_error(r.id, status::io_error, std::strerror(e));
-    out.insert(out.end(), err.begin(), err.end());
-    return;
-  }
+  if (got < 0) return refuse(status::io_error, std::strerror(errno));
   const bool eof = static_cast<std::size_t>(got) <= r.length;
   const std::size_t len = eof ? static_cast<std::size_t>(got) : r.length;
   out.resize(head + 10 + len);

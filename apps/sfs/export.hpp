@@ -39,6 +39,7 @@
 #pragma once
 
 #include "descriptor_cache.hpp"
+#include "frame_buffer.hpp"
 #include "protocol.hpp"
 
 #include <sodium.h>
@@ -133,6 +134,9 @@ class export_root {
   reply serve(const request& r, client_id who = 0);
   // READ: appends the encoded reply (data or error) to `out`.
   void read(const request& r, std::vector<std::uint8_t>& out);
+  // The same, read straight into `out` (pread writes the data where it will be sealed and
+  // sent): what the server uses. Bytes of `out` before its size are kept.
+  void read_into(const request& r, frame_buffer& out);
   // Any op: the encoded reply.
   std::vector<std::uint8_t> answer(const request& r, client_id who = 0);
   // The client left: drops its holds; handles nobody holds any more are erased.

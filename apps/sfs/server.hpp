@@ -193,11 +193,12 @@ class server {
   void resume_reading(const conn_ptr& c);
   void serve(const conn_ptr& c, request r);
   void release(const conn_ptr& c);
-  void encrypt(const conn_ptr& c, std::vector<std::uint8_t> reply);
-  void seal_reply(const conn_ptr& c, std::vector<std::uint8_t> reply);
+  void encrypt(const conn_ptr& c, frame_buffer reply);
+  void seal_reply(const conn_ptr& c, frame_buffer frame);
   void hash(const conn_ptr& c, const std::shared_ptr<digest_job>& j);
   void finish_if_done(const conn_ptr& c);
-  void write_socket(const conn_ptr& c, std::vector<std::uint8_t> frames, bool close_after);
+  void write_socket(const conn_ptr& c, frame_buffer frames, bool close_after);
+  void write_sealed(const conn_ptr& c);
   void flush(const conn_ptr& c);
   void fail(const conn_ptr& c);  // crypto color: post a close to the net color
   void close(const conn_ptr& c);

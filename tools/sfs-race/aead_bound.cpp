@@ -1,7 +1,7 @@
 // tools/sfs-race/aead_bound.cpp — the ceiling of the SFS race: how many MB/s libsodium's
 // ChaCha20-Poly1305 (IETF) seals on one core, and on all workers at once, for the frame size the
-// server sends READ replies in. The race compares hue-sfsd's aggregate MB/s against
-// per-core MB/s x workers (the aim: >= 70% of it at 16 clients).
+// server sends READ replies in. The race turns the per-core rate into the seal cost per GB
+// (1000 / MB/s CPU seconds) and compares hue-sfsd's CPU s/GB with it (race.py's aims).
 //
 //   hue-aead-bound [--frame BYTES] [--workers N] [--reps R] [--min-time S] [benchmark flags]
 //

@@ -47,7 +47,9 @@
 #   peak RSS    the largest sum of VmRSS over the server's process tree, sampled every 0.2 s
 #               during the run; for hue-sfsd also its VmHWM.
 # And once per rep, before the servers: hue-aead-bound (libsodium ChaCha20-Poly1305-IETF sealing
-# of --frame bytes, MB/s on one core, on --workers threads at once, and one core x workers).
+# of --frame bytes, MB/s on one core, on --workers threads at once, and one core x workers). Its
+# per-core rate gives the seal cost, CPU s/GB = 1000 / MB/s, and the table divides each hue row's
+# CPU s/GB by it (the aim: at most 1.5x, serving a GB costs little more than sealing it).
 #
 # The file is written once from /dev/urandom and read through once before the run, so every
 # server reads it from the page cache. The clients share the machine's cores with the server (no
@@ -364,7 +366,8 @@ for rep in $(seq "$reps"); do
     if "$bound" --frame "$frame" --workers "$workers" --reps 3 --min-time 0.3 \
          --benchmark_color=false > "$work/bound.out" 2>&1; then
       grep '^aead_' "$work/bound.out" | sed "s/^/rep=$rep /" >> "$out/bound.txt"
-      say "  $(grep -E '^aead_(per_core|bound)' "$work/bound.out" | tr '\n' ' ')"
+      say "  $(grep -E '^aead_(per_core|bound)' "$work/bound.out" | tr '\n' ' ')seal cost $(awk -F= \
+            '/^aead_per_core_mb_s=/ && $2 > 0 { printf "%.2f", 1000 / $2 }' "$work/bound.out") CPU s/GB"
     else
       say "FAILED: $bound:"; tail -5 "$work/bound.out" | sed 's/^/   /' >&2; failed+=(aead-bound)
     fi

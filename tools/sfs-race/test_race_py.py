@@ -3,9 +3,10 @@
 
     /usr/bin/python3 tools/sfs-race/test_race_py.py tools/sfs-race/race.py
 
-The runs are invented so each aim's answer is known: hue all heuristics at 3.0x sftp (met), at
-0.5x the bound (missed), the paper coloring's stealing at 1.2x (missed), per-connection stealing
-once below no stealing (missed). Exits 1 with the first difference.
+The runs are invented so each aim's answer is known: hue all heuristics at 3.0x sftp (met), its
+CPU at 1.8x the seal cost (missed) while no stealing's is at 1.2x, the paper coloring's stealing at
+1.2x (missed), per-connection stealing once below no stealing (missed). Exits 1 with the first
+difference.
 """
 import csv
 import importlib.util
@@ -19,9 +20,9 @@ FIELDS = ["rep", "config", "clients", "bytes", "seconds", "mb_per_s", "server_cp
           "cpu_s_per_gb", "peak_rss_kib", "hwm_kib", "errors", "load1", "client_mb_per_s"]
 
 
-def run(config, clients, mbs, rep, errors=0):
+def run(config, clients, mbs, rep, errors=0, cpu=2.0):
     return {"rep": rep, "config": config, "clients": clients, "bytes": 1, "seconds": 1,
-            "mb_per_s": mbs, "server_cpu_s": 1, "cpu_s_per_gb": 2.0, "peak_rss_kib": 2048,
+            "mb_per_s": mbs, "server_cpu_s": 1, "cpu_s_per_gb": cpu, "peak_rss_kib": 2048,
             "hwm_kib": "", "errors": errors, "load1": 0.1, "client_mb_per_s": ""}
 
 
@@ -37,7 +38,7 @@ def main():
     rows = []
     # Three reps; the medians: sftp 100 at 16, hue-all-conn 300, the bound 600 x 2 = 1200.
     for rep, (a, b, c) in enumerate([(90, 300, 240), (100, 310, 250), (120, 290, 260)], 1):
-        rows += [run("sftp-chacha", 16, a, rep), run("hue-all-conn", 16, b, rep),
+        rows += [run("sftp-chacha", 16, a, rep), run("hue-all-conn", 16, b, rep, cpu=3.0),
                  run("hue-off-conn", 16, c, rep),
                  run("lasmp-paper", 16, 120, rep), run("lasmp-off-paper", 16, 100, rep),
                  run("hue-all-conn", 1, 100, rep), run("hue-off-conn", 1, 110, rep)]
@@ -72,8 +73,17 @@ def main():
 
     a = aim("hue all heuristics (per-connection) / sftp")
     check(a["status"] == "met" and abs(a["value"] - 3.0) < 1e-9, f"3.0x sftp is met: {a}")
-    a = aim("hue-all-conn / AEAD bound")
-    check(a["status"] == "MISSED" and abs(a["value"] - 0.25) < 1e-9, f"300/1200 missed: {a}")
+    # The seal cost: 1000 / the per-core median 600 MB/s = 1.667 CPU s/GB.
+    check(abs(result["bound"]["seal_cpu_s_per_gb"] - 1000 / 600) < 1e-9, "seal cost per GB")
+    a = aim("hue-all-conn CPU s/GB / seal cost")
+    check(a["status"] == "MISSED" and abs(a["value"] - 1.8) < 1e-9, f"3.0 / 1.667 > 1.5: {a}")
+    check(abs(by[("hue-off-conn", 16)]["cpu_over_seal"] - 1.2) < 1e-9, "2.0 / 1.667 in the row")
+    check(by[("sftp-chacha", 16)]["cpu_over_seal"] is None, "no seal ratio for sftp")
+    a = aim("hue-all-paper CPU s/GB / seal cost")
+    check(a["status"] == "not measured", f"no paper-coloring hue row: {a}")
+    check(not any("AEAD bound" in text for text in aims), "the old bound aim is gone")
+    a = aim("paper coloring: hue-all-paper / hue-off-paper")
+    check(a["status"] == "not measured", f"no paper-coloring hue rows: {a}")
     a = aim("paper coloring: libasync-smp + WS / no WS")
     check(a["status"] == "MISSED" and abs(a["value"] - 1.2) < 1e-9, f"1.2x < 1.3x: {a}")
     a = aim("per-connection: hue-all-conn / hue-off-conn")

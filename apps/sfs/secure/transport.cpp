@@ -45,37 +45,59 @@ frame_sealer::frame_sealer(cipher_state key, transport_options options)
   check_options(options_);
 }
 
-void frame_sealer::seal_frame(std::uint8_t type, std::span<const std::uint8_t> body,
-                              std::vector<std::uint8_t>& out) {
-  std::size_t plain_size = 1 + body.size();
-  std::size_t at = out.size();
-  out.resize(at + frame_header_size + plain_size + aead_tag_size);
-  std::uint8_t* frame = out.data() + at;
+// The one place a frame is sealed: length and type written in front of a body already in
+// place, then encrypted where it lies (libsodium allows m == c) with its tag after it.
+void frame_sealer::seal_where_it_lies(std::uint8_t type, std::uint8_t* frame, std::size_t body_size) {
+  const std::size_t plain_size = 1 + body_size;
   put_frame_length(frame, static_cast<std::uint32_t>(plain_size + aead_tag_size));
-  // Encrypt in place: type || body is laid where the ciphertext goes (libsodium allows m == c).
   std::uint8_t* plain = frame + frame_header_size;
   plain[0] = type;
-  std::copy(body.begin(), body.end(), plain + 1);
   try {
     key_.encrypt_into(std::span<const std::uint8_t>(frame, frame_header_size),
                       std::span<const std::uint8_t>(plain, plain_size), plain);
   } catch (...) {
     sodium_memzero(plain, plain_size);
-    out.resize(at);
     throw;
   }
   ++frames_;
   after_frame(key_, options_.rekey_interval, rekeys_);
 }
 
-void frame_sealer::seal(std::span<const std::uint8_t> message, std::vector<std::uint8_t>& out) {
+void frame_sealer::seal_frame(std::uint8_t type, std::span<const std::uint8_t> body,
+                              std::vector<std::uint8_t>& out) {
+  const std::size_t at = out.size();
+  out.resize(at + frame_message_offset + body.size() + aead_tag_size);
+  std::uint8_t* frame = out.data() + at;
+  std::copy(body.begin(), body.end(), frame + frame_message_offset);
+  try {
+    seal_where_it_lies(type, frame, body.size());
+  } catch (...) {
+    out.resize(at);
+    throw;
+  }
+}
+
+void frame_sealer::check_message(std::size_t size) const {
   if (closed_) throw protocol_error(error_kind::after_close, "seal after the close frame");
-  if (message.size() > options_.max_message)
+  if (size > options_.max_message)
     throw protocol_error(error_kind::too_large,
-                         "message of " + std::to_string(message.size()) +
-                             " bytes over the frame limit of " +
+                         "message of " + std::to_string(size) + " bytes over the frame limit of " +
                              std::to_string(options_.max_message));
+}
+
+void frame_sealer::seal(std::span<const std::uint8_t> message, std::vector<std::uint8_t>& out) {
+  check_message(message.size());
   seal_frame(frame_type_message, message, out);
+}
+
+void frame_sealer::seal_in_place(std::uint8_t* frame, std::size_t message_size) {
+  try {
+    check_message(message_size);
+  } catch (...) {
+    sodium_memzero(frame + frame_message_offset, message_size);
+    throw;
+  }
+  seal_where_it_lies(frame_type_message, frame, message_size);
 }
 
 void frame_sealer::seal_close(std::vector<std::uint8_t>& out, close_reason why) {

@@ -37,6 +37,10 @@ namespace hue::sfs {
 // frame_header_size + 1 + max_message_size + 16 before buffering it.
 inline constexpr std::size_t max_message_size = 128 * 1024;
 inline constexpr std::size_t transport_overhead = frame_header_size + 1 + aead_tag_size;
+// Bytes before the message in a frame: its length and its type. A caller that builds a message
+// this far into a buffer, with aead_tag_size bytes free after it, has it sealed where it lies
+// (frame_sealer::seal_in_place) and sends that buffer as it is.
+inline constexpr std::size_t frame_message_offset = frame_header_size + 1;
 inline constexpr std::size_t min_transport_body = 1 + aead_tag_size;
 // Frames per key in one direction before REKEY. Picked without data: 2^20 frames of up to
 // 128 KiB is 128 GiB per key, far inside ChaCha20-Poly1305's limits, and the REKEY itself costs
@@ -68,6 +72,13 @@ class frame_sealer {
   // Appends one frame carrying `message` (at most options.max_message bytes, else
   // protocol_error(too_large)). Throws protocol_error(after_close) after seal_close().
   void seal(std::span<const std::uint8_t> message, std::vector<std::uint8_t>& out);
+  // The same frame, made in `frame` itself: the message lies at frame + frame_message_offset,
+  // `message_size` bytes, and aead_tag_size writable bytes follow it. Writes the length and type
+  // in front, encrypts the message where it is and the tag after it: frame[0 ..
+  // frame_message_offset + message_size + aead_tag_size) is then the frame on the wire. No copy,
+  // no allocation (what a READ reply read straight into its frame needs). Throws as seal(); on a
+  // throw the message bytes are wiped.
+  void seal_in_place(std::uint8_t* frame, std::size_t message_size);
   // Appends the authenticated close frame; nothing can be sealed after it. `done` is sealed with
   // an empty body (what version 1 peers without reasons send), any other reason as one byte.
   void seal_close(std::vector<std::uint8_t>& out, close_reason why = close_reason::done);
@@ -78,6 +89,8 @@ class frame_sealer {
  private:
   void seal_frame(std::uint8_t type, std::span<const std::uint8_t> body,
                   std::vector<std::uint8_t>& out);
+  void check_message(std::size_t size) const;
+  void seal_where_it_lies(std::uint8_t type, std::uint8_t* frame, std::size_t body_size);
   cipher_state key_;
   transport_options options_;
   std::uint64_t frames_ = 0;
