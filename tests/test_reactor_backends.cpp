@@ -14,12 +14,14 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -203,4 +205,34 @@ TEST(ReactorBackends, signals_move_between_reactors_of_different_backends) {
     ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);
     EXPECT_TRUE(eventually([&] { return heard_b.load() == 2; }, 10s)) << heard_b.load();
   }
+}
+
+// Regression: the io_uring backend set up its ring on the thread that made the reactor. The kernel
+// lists that thread among the ring's tasks and, when the ring goes, interrupts each of them: a
+// recv with SO_RCVTIMEO blocked in that thread failed with EINTR (the SWS suite's clients, in the
+// test's main thread, lost replies when the previous test's server was destroyed).
+TEST(ReactorBackends, destroying_a_uring_reactor_does_not_interrupt_the_thread_that_made_it) {
+  if (!have_uring()) GTEST_SKIP() << "io_uring unavailable here";
+  hue::runtime rt(hue_test::workers(2));
+  auto io = std::make_unique<hue::reactor>(rt, on(hue::io_backend::uring));
+  socket_pair watched, blocked;
+  std::atomic<int> got{0};
+  auto w = io->watch(watched.fd[0], hue::readable, rt.new_color(), [&](hue::io_events) { ++got; });
+  ASSERT_EQ(::write(watched.fd[1], "x", 1), 1);
+  ASSERT_TRUE(eventually([&] { return got.load() == 1; }, 10s));  // the ring is in use
+  const int fd = blocked.fd[0];
+  ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK), 0);
+  timeval tv{0, 600'000};
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  std::thread destroyer([&] {
+    std::this_thread::sleep_for(100ms);
+    w.reset();
+    io.reset();
+  });
+  char c;
+  const ssize_t n = ::recv(fd, &c, 1, 0);  // nothing comes: must time out, not be interrupted
+  const int err = errno;
+  destroyer.join();
+  EXPECT_EQ(n, -1);
+  EXPECT_EQ(err, EAGAIN) << std::strerror(err);
 }

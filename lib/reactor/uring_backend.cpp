@@ -50,6 +50,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace hue::internal {
@@ -469,7 +470,14 @@ std::unique_ptr<poll_backend> make_uring_backend(int wake_fd, int timer_fd, poll
                                                  std::string& why) {
   io_uring ring;
   bool disabled = false;
-  if (const int err = setup(ring, disabled); err != 0) {
+  // Set up on a thread of its own, which ends at once. The kernel lists the thread that creates a
+  // ring among the ring's tasks, and when the ring goes it interrupts each of them (task work
+  // with TWA_SIGNAL): a blocking call with a time-out (recv under SO_RCVTIMEO) in the thread that
+  // made the reactor, often the program's main thread, would fail with EINTR. A thread that has
+  // ended is skipped. The polling worker is listed too, and retries its waits on EINTR.
+  int err = 0;
+  std::thread([&] { err = setup(ring, disabled); }).join();
+  if (err != 0) {
     why = std::string("io_uring_queue_init: ") + std::strerror(-err);
     return nullptr;
   }
