@@ -12,6 +12,7 @@ packages=(
   libbenchmark-dev libcli11-dev  # Google Benchmark for microbench/, CLI11 for every program's options
   libboost-dev libtbb-dev   # Boost.Asio and oneTBB, for the peer columns of the benchmarks only
   libsodium-dev             # SFS cryptography (apps/sfs)
+  liburing-dev              # the reactor's io_uring backend (optional: without it, epoll only)
   # Test clients and peers the suite drives: an independent Noise implementation, the Prometheus
   # text parser, a real browser, a load balancer, OpenSSH's sftp for the SFS race.
   python3-dissononce python3-prometheus-client chromium-headless-shell haproxy

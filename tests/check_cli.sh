@@ -35,6 +35,7 @@ for p in "$sws --root $root" "$echo_" "$demo"; do
   expect 2 '--no-such-option' $p --no-such-option
   expect 2 '--steal' $p --steal sideways
   expect 2 "--idle-spin: '5x'" $p --idle-spin 5x
+  expect 2 "--io: unknown io backend 'kqueue'" $p --io kqueue
 done
 for p in "$echo_" "$sws --root $root"; do
   expect 2 "--port: '80x'" $p --port 80x

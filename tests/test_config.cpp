@@ -52,6 +52,34 @@ TEST(Config, malformed_environment_is_an_error_naming_the_variable) {
   EXPECT_THROW(hue::runtime rt, std::invalid_argument);
 }
 
+// HUE_IO chooses the reactors' backend when neither the program's config nor the reactor's does;
+// a value that names no backend is refused like any malformed variable.
+TEST(Config, io_backend_from_the_environment_and_its_names) {
+  EXPECT_EQ(hue::parse_io_backend("epoll"), hue::io_backend::epoll);
+  EXPECT_EQ(hue::parse_io_backend("uring"), hue::io_backend::uring);
+  EXPECT_EQ(hue::parse_io_backend("io_uring"), hue::io_backend::uring);
+  EXPECT_THROW(hue::parse_io_backend("kqueue"), std::invalid_argument);
+  {
+    scoped_env io("HUE_IO", "epoll");
+    hue::config cfg;
+    cfg.workers = 1;
+    hue::runtime rt(cfg);
+    EXPECT_STREQ(hue::reactor(rt).backend(), "epoll");
+  }
+  scoped_env io("HUE_IO", "select");
+  try {
+    hue::runtime rt;
+    ADD_FAILURE() << "HUE_IO=select was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("HUE_IO"), std::string::npos) << e.what();
+  }
+  hue::config cfg;
+  cfg.workers = 1;
+  cfg.io = hue::io_backend::epoll;  // the program's value wins: the environment is not read
+  hue::runtime rt(cfg);
+  EXPECT_STREQ(hue::reactor(rt).backend(), "epoll");
+}
+
 int cpus_in_affinity_mask() {
   cpu_set_t set;
   CPU_ZERO(&set);

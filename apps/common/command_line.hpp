@@ -80,8 +80,9 @@ CLI::Option* add_millis(CLI::App& app, const std::string& name, Duration& into,
       ->default_str(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(into).count()));
 }
 
-// --workers, --steal, --idle-spin and --trace, into the runtime's configuration. Unset, the runtime
-// reads HUE_WORKERS, HUE_STEAL, HUE_IDLE_SPIN_US and HUE_TRACE, else uses its defaults.
+// --workers, --steal, --idle-spin, --io and --trace, into the runtime's configuration. Unset, the
+// runtime reads HUE_WORKERS, HUE_STEAL, HUE_IDLE_SPIN_US, HUE_IO and HUE_TRACE, else uses its
+// defaults.
 inline void add_runtime_options(CLI::App& app, hue::config& cfg) {
   app.add_option("--workers", cfg.workers, "worker threads (default: HUE_WORKERS, else one per core)")
       ->transform(decimal<unsigned>())
@@ -107,6 +108,20 @@ inline void add_runtime_options(CLI::App& app, hue::config& cfg) {
          "the program's)")
       ->transform(decimal<unsigned>())
       ->type_name("US");
+  app.add_option_function<std::string>(
+         "--io",
+         [&cfg](const std::string& name) {
+           try {
+             cfg.io = hue::parse_io_backend(name);
+           } catch (const std::invalid_argument& e) {
+             std::string why = e.what();
+             if (why.rfind("hue: ", 0) == 0) why.erase(0, 5);
+             throw CLI::ValidationError("--io", why);
+           }
+         },
+         "the reactors' kernel interface: epoll or uring (io_uring; where the kernel refuses it, "
+         "epoll, said once on stderr) (default: HUE_IO, else epoll)")
+      ->type_name("BACKEND");
   app.add_option("--trace", cfg.trace,
                  "record a trace from start to exit into FILE (Chrome trace-event JSON: "
                  "ui.perfetto.dev; tools/trace/summary.py) (default: HUE_TRACE, else none)")

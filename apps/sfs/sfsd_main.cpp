@@ -201,9 +201,10 @@ int main(int argc, char** argv) {
     });
     const std::string clients_note =
         cfg.max_clients < clients_asked ? ", " + std::to_string(cfg.max_clients) + " clients at most" : "";
-    std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s, descriptor limit %llu, "
-                "%zu kept open for files%s%s%s)\n", export_dir.c_str(), srv->name().c_str(), colors.c_str(), rt.workers(),
-                rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all", static_cast<unsigned long long>(nofile),
+    std::printf("hue-sfsd: serving %s as %s (%s coloring, %u workers, stealing %s, io %s, descriptor limit "
+                "%llu, %zu kept open for files%s%s%s)\n", export_dir.c_str(), srv->name().c_str(), colors.c_str(),
+                rt.workers(), rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all", io.backend(),
+                static_cast<unsigned long long>(nofile),
                 cfg.limits.max_open, clients_note.c_str(), metrics_port ? ", metrics on port " : "",
                 metrics_port ? std::to_string(metrics_port->port()).c_str() : "");
     std::fflush(stdout);

@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
     hue::registration hup = io.on_signal(SIGHUP, rt.new_color(), [&](int) { srv->reload(); });
     {
       const bool v6 = cfg.at.host.find(':') != std::string::npos;
-      std::printf("hue-sws: listening on %s%s%s:%u (%s style, %u workers, stealing %s, %zu files)\n",
+      std::printf("hue-sws: listening on %s%s%s:%u (%s style, %u workers, stealing %s, io %s, %zu files)\n",
                   v6 ? "[" : "", cfg.at.host.c_str(), v6 ? "]" : "", srv->port(), style.c_str(), rt.workers(),
-                  rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all",
+                  rcfg.steal ? rcfg.steal->name().c_str() : "HUE_STEAL or all", io.backend(),
                   srv->cached_files());
       std::fflush(stdout);
     }

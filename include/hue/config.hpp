@@ -15,6 +15,7 @@
 //   topology      HUE_TOPOLOGY          this machine, read by hwloc
 //   trace         HUE_TRACE             none: no trace (a file name: trace from start to shutdown)
 //   trace_records HUE_TRACE_RECORDS     262144 records (32 bytes each) per core and window
+//   io            HUE_IO                epoll (the reactors' kernel interface: epoll or uring)
 //
 //   hue::config cfg;
 //   cfg.workers = 4;                      // more workers than cores is allowed
@@ -64,6 +65,18 @@ struct steal_config {
   std::string name() const;  ///< the inverse of parse
 };
 
+/// What a reactor polls the kernel with (reactor_config::io, config::io, HUE_IO).
+enum class io_backend : std::uint8_t {
+  epoll,  ///< libevent over epoll: readiness, one epoll_wait per poll
+  /// io_uring (when hue was built with liburing): readiness as multishot polls whose completions
+  /// are read from the ring without a syscall. When the kernel or a seccomp policy refuses it, the
+  /// reactor says so on stderr, once per process, and uses epoll.
+  uring,
+};
+
+/// "epoll" or "uring" (also "io_uring"); throws std::invalid_argument.
+io_backend parse_io_backend(const std::string& text);
+
 /// Where the expected cost of a handler comes from.
 enum class cost_source : std::uint8_t {
   annotated,  ///< handler_info::cost where given, the measured average elsewhere
@@ -101,6 +114,8 @@ struct config {
   /// written to this file, as Chrome trace-event JSON, when the runtime is destroyed.
   std::string trace;
   std::uint32_t trace_records = 0;                 ///< 0: not set; per core, per window
+  /// The default of this runtime's reactors (reactor_config::io wins); unset: HUE_IO, else epoll.
+  std::optional<io_backend> io;
 };
 
 }  // namespace hue

@@ -71,6 +71,8 @@ struct reactor_config {
   /// handler's turn comes; this spaces them out. Readiness latency under load is bounded by
   /// max(this, one round of the polling core's queue).
   std::chrono::microseconds busy_poll_interval{20};
+  /// The kernel interface it polls with. Unset: the runtime's (config::io, HUE_IO), else epoll.
+  std::optional<io_backend> io = std::nullopt;
 };
 
 template <class T>
@@ -156,7 +158,7 @@ class reactor {
   runtime& rt() const noexcept;  ///< the runtime it posts to
   /// The color of this reactor's Epoll handler (pinned to its polling core).
   color_t color() const noexcept;
-  /// The libevent backend in use ("epoll" on Linux).
+  /// The backend in use: "epoll" (libevent's method name) or "io_uring".
   const char* backend() const noexcept;
   /// How many times the reactor polled: from the Epoll event while its core was busy, and from
   /// the worker's idle path (spinning, or asleep in the kernel); and how many times it armed its

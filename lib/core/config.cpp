@@ -20,6 +20,12 @@ std::string handler_error::what() const {
   return "no exception";
 }
 
+io_backend parse_io_backend(const std::string& text) {
+  if (text == "epoll") return io_backend::epoll;
+  if (text == "uring" || text == "io_uring") return io_backend::uring;
+  throw std::invalid_argument("hue: unknown io backend '" + text + "' (epoll or uring)");
+}
+
 steal_config steal_config::parse(const std::string& text) {
   steal_config c;
   if (text == "off") {
@@ -150,6 +156,17 @@ resolved_config resolve(const config& c, unsigned machine_cores) {
                         ? c.trace_records
                         : static_cast<std::uint32_t>(env_number("HUE_TRACE_RECORDS", 1u << 18, 1024,
                                                                 1u << 26));
+  if (c.io) {
+    r.io = *c.io;
+  } else if (const char* v = std::getenv("HUE_IO"); v && *v) {
+    try {
+      r.io = parse_io_backend(v);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("hue: HUE_IO='" + std::string(v) + "' is not epoll or uring");
+    }
+  } else {
+    r.io = io_backend::epoll;
+  }
   return r;
 }
 

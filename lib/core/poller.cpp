@@ -90,6 +90,8 @@ trace::ring* poll_host::trace_ring() const noexcept {
   return core_.trace.load(std::memory_order_acquire);
 }
 
+io_backend poll_host::io() const noexcept { return rt_.cfg.io; }
+
 bool poll_host::on_own_worker() const noexcept { return current_worker.rt == &rt_; }
 
 void poll_host::stop_and_join() {

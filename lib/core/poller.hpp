@@ -18,6 +18,7 @@
 
 #include "park.hpp"
 
+#include <hue/config.hpp>
 #include <hue/handler_info.hpp>
 
 #include <atomic>
@@ -88,6 +89,7 @@ class poll_host {
   void report_error(const handler_info& info, color_t color) noexcept;
   void stop_and_join();                         // stop the runtime and wait for its workers
   trace::ring* trace_ring() const noexcept;     // the core's ring while a window is open, else null
+  io_backend io() const noexcept;               // the runtime's default backend for reactors
 
  private:
   runtime_impl& rt_;

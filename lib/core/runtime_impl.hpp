@@ -38,6 +38,7 @@ struct resolved_config {
   std::string name;
   std::string trace;              // empty: no window at start
   std::uint32_t trace_records;
+  io_backend io;                  // the default of the runtime's reactors
 };
 resolved_config resolve(const config& cfg, unsigned machine_cores);
 std::string topology_description(const config& cfg);  // program value, else HUE_TOPOLOGY

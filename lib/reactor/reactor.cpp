@@ -1,18 +1,13 @@
-// lib/reactor/reactor.cpp — the reactor: a libevent base polled by one worker, and registrations
-// whose libevent callbacks post colored deliveries.
+// lib/reactor/reactor.cpp — the reactor: a poll backend (poll_backend.hpp) polled by one worker,
+// and registrations whose readiness posts colored deliveries.
 //
-// Threads: libevent callbacks (on_fd_ready, on_timers, on_wake) run only on the polling core's
-// worker, inside event_base_loop, called from the Epoll event or from the worker's park. Adding
-// and removing events happens on any thread: libevent's own locking (evthread_use_pthreads) covers
-// that, and wakes the base if it sleeps. event_del from another thread waits for a running
-// callback of that event to return; ours only post, so the wait is short and cannot deadlock (no
-// callback waits for anything a canceller holds).
+// Threads: the backend reports readiness, the timerfd and the parker's eventfd only on the polling
+// core's worker, inside its poll, called from the Epoll event or from the worker's park. Adding
+// and removing watches happens on any thread; each backend says how it keeps that safe.
 #include "reactor_core.hpp"
 
 #include "core/cycles.hpp"
 #include "trace/trace.hpp"
-
-#include <event2/thread.h>
 
 #include <csignal>
 #include <cstdio>
@@ -32,7 +27,6 @@ constexpr handler_info epoll_info{.name = "Epoll", .cost = 2'000};
 void init_process_once() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (evthread_use_pthreads() != 0) throw std::runtime_error("hue: libevent without threads");
     // A write to a socket whose peer has gone raises SIGPIPE, whose default kills the process.
     // Sockets use MSG_NOSIGNAL too; this covers pipes and the user's own writes. A program that
     // installed its own SIGPIPE disposition keeps it.
@@ -46,16 +40,19 @@ void init_process_once() {
   });
 }
 
-event_base* make_base() {
-  event_config* c = event_config_new();
-  if (!c) throw std::bad_alloc();
-  // No EVENT_BASE_FLAG_PRECISE_TIMER: with it libevent calls timerfd_settime on every pass of its
-  // loop. The user's timers live in the reactor's own heap (timers.hpp), exact to the nanosecond;
-  // libevent times only the watchdog, for which its coarse clock is precise enough.
-  event_base* b = event_base_new_with_config(c);
-  event_config_free(c);
-  if (!b) throw std::runtime_error("hue: cannot create a libevent event_base");
-  return b;
+// The backend `cfg` asks for (else the runtime's choice: config::io, HUE_IO). When io_uring is
+// asked for and refused, says so once per process and polls with epoll.
+std::unique_ptr<poll_backend> make_backend(const reactor_config& cfg, io_backend runtime_choice,
+                                           int wake_fd, int timer_fd, poll_sink& sink) {
+  if ((cfg.io ? *cfg.io : runtime_choice) == io_backend::uring) {
+    std::string why;
+    if (auto b = make_uring_backend(wake_fd, timer_fd, sink, why)) return b;
+    static std::once_flag said;
+    std::call_once(said, [&] {
+      std::fprintf(stderr, "hue: io_uring unavailable (%s); polling with epoll\n", why.c_str());
+    });
+  }
+  return make_epoll_backend(wake_fd, timer_fd, sink);
 }
 
 }  // namespace
@@ -63,7 +60,7 @@ event_base* make_base() {
 // --- registrations ---
 
 registration_state::~registration_state() {
-  if (ev) event_free(ev);  // cancel() removed it already; event_free of a deleted event only frees
+  if (what == kind::fd) owner->backend().release_watch(this);  // cancel() removed it already
 }
 
 namespace {
@@ -162,19 +159,12 @@ bool registration_state::cancel() noexcept {
     unsubscribe_signal(this);
   } else if (what == kind::timer) {
     owner->timers().remove(this);  // after this, no expiry touches us
-  } else if (ev) {
-    event_del(ev);  // after this, no libevent callback of ours runs or will run
+  } else {
+    owner->backend().remove_watch(this);  // after this, no readiness reaches us
   }
   // The handler (and what it captures) goes with the last reference: the handle's, or that of a
   // delivery still queued or running.
   return !(s & fired);
-}
-
-void on_fd_ready(evutil_socket_t, short what, void* arg) {
-  std::uint32_t bits = 0;
-  if (what & EV_READ) bits |= readable;
-  if (what & EV_WRITE) bits |= writable;
-  static_cast<registration_state*>(arg)->ready(bits);
 }
 
 
@@ -184,30 +174,10 @@ reactor_core::reactor_core(runtime& r, runtime_impl& impl, const reactor_config&
     : rt(r), cfg(c), color(c.color ? *c.color : r.new_color_on(c.core)), host_(impl, c.core) {
   if (c.priority >= priority_levels) throw std::out_of_range("hue: priority out of range");
   init_process_once();
-  base_ = make_base();
-  wake_ = event_new(base_, host_.wake_fd(), EV_READ | EV_PERSIST, &reactor_core::on_wake, this);
-  // The watchdog: a sleep in epoll_wait ends at least this often even if no wake-up arrives.
-  // On this project's VMs a sleeping epoll_wait was seen to miss readiness (an echo benchmark
-  // stalled with every socket readable and the poller asleep, Boost.Asio's too; a signal
-  // unblocked it). Ten wake-ups a second bound such a stall and cost an idle process nothing.
-  watchdog_ = event_new(base_, -1, EV_PERSIST, &reactor_core::on_watchdog, nullptr);
-  timers_ev_ = event_new(base_, timers_.fd(), EV_READ | EV_PERSIST, &reactor_core::on_timers, this);
-  const timeval period{0, static_cast<suseconds_t>(idle_watchdog.count())};
-  if (!wake_ || !watchdog_ || !timers_ev_ || event_add(wake_, nullptr) != 0 ||
-      event_add(watchdog_, &period) != 0 || event_add(timers_ev_, nullptr) != 0) {
-    for (event* e : {wake_, watchdog_, timers_ev_})
-      if (e) event_free(e);
-    event_base_free(base_);
-    throw std::runtime_error("hue: cannot watch the worker's wake-up eventfd and the timerfd");
-  }
+  backend_ = make_backend(c, host_.io(), host_.wake_fd(), timers_.fd(), *this);
 }
 
-reactor_core::~reactor_core() {
-  event_free(timers_ev_);
-  event_free(watchdog_);
-  event_free(wake_);
-  event_base_free(base_);
-}
+reactor_core::~reactor_core() = default;
 
 void reactor_core::start() {
   rt.pin_color(color, cfg.core);
@@ -221,15 +191,9 @@ void reactor_core::close() {
   reactor_closing(this);
 }
 
-void reactor_core::on_wake(evutil_socket_t, short, void* arg) {
-  static_cast<reactor_core*>(arg)->host_.consume_wake();
-}
+void reactor_core::woken() noexcept { host_.consume_wake(); }
 
-void reactor_core::on_watchdog(evutil_socket_t, short, void*) {}  // ending the sleep is the job
-
-void reactor_core::on_timers(evutil_socket_t, short, void* arg) {
-  static_cast<reactor_core*>(arg)->timers_.expire();
-}
+void reactor_core::timers_due() noexcept { timers_.expire(); }
 
 void reactor_core::post_poll(priority_t priority) noexcept {
   if (closed() || poll_queued_.exchange(true, std::memory_order_acq_rel)) return;
@@ -250,7 +214,7 @@ void reactor_core::poll_event() noexcept {
   if (now - last_busy_poll_ >= cfg.busy_poll_interval) {
     last_busy_poll_ = now;
     busy_polls_.fetch_add(1, std::memory_order_relaxed);
-    loop(EVLOOP_NONBLOCK);
+    loop(false);
   }
   // Keep polling while the core has other work; with nothing else queued the worker is about to
   // park, and its park polls (and then sleeps in epoll), so re-posting would only spin.
@@ -265,28 +229,27 @@ void reactor_core::poll_event() noexcept {
 
 void reactor_core::poll_now() noexcept {
   idle_polls_.fetch_add(1, std::memory_order_relaxed);
-  loop(EVLOOP_NONBLOCK);
+  loop(false);
 }
 
 void reactor_core::block(parker&) noexcept {
-  // Returns once a callback of ours ran: readiness, a timer, or the parker's eventfd (a post, a
-  // thief call, detach). libevent's internal notifications (another thread adding an event) do
-  // not end EVLOOP_ONCE; they only make it re-arm epoll_wait with the new set.
+  // Returns once readiness, a timer, or the parker's eventfd (a post, a thief call, detach) was
+  // seen, or the watchdog period passed.
   blocking_polls_.fetch_add(1, std::memory_order_relaxed);
-  loop(EVLOOP_ONCE);
+  loop(true);
 }
 
-void reactor_core::loop(int flags) noexcept {
+void reactor_core::loop(bool block) noexcept {
   trace::ring* const tr = host_.trace_ring();
   if (!tr) {
-    event_base_loop(base_, flags);
+    backend_->poll(block);
     return;
   }
   // Only polls that found something are recorded: an idle core polls every few microseconds.
   const std::uint64_t begin = cycles_now();
   poll_ring = tr;
   poll_ready = 0;
-  event_base_loop(base_, flags);
+  backend_->poll(block);
   poll_ring = nullptr;
   if (poll_ready) tr->put(trace::kind::poll, cycles_now(), 0, begin, poll_ready);
 }
@@ -351,7 +314,7 @@ reactor::~reactor() {
 
 runtime& reactor::rt() const noexcept { return core_->rt; }
 color_t reactor::color() const noexcept { return core_->color; }
-const char* reactor::backend() const noexcept { return event_base_get_method(core_->base()); }
+const char* reactor::backend() const noexcept { return core_->backend().name(); }
 reactor::poll_counts reactor::polls() const noexcept { return core_->counts(); }
 
 namespace {
@@ -367,14 +330,6 @@ registration_state* new_state(const std::shared_ptr<internal::reactor_core>& own
   return s;
 }
 
-// Adds `s->ev`; on failure frees `s` and throws.
-void add_or_throw(registration_state* s, const char* what) {
-  if (!s->ev || event_add(s->ev, nullptr) != 0) {
-    const int err = errno;
-    s->unref();
-    throw std::system_error(err, std::generic_category(), std::string("hue: ") + what);
-  }
-}
 
 // Queues the timer `s`, due `delay` from now and then every `period` (zero: once); on failure
 // frees `s` and rethrows.
@@ -405,12 +360,12 @@ registration reactor::watch(int fd, io_events interest, color_t color,
   s->what = registration_state::kind::fd;
   s->oneshot = mode == watch_mode::oneshot;
   s->handler = [h = std::move(handler)](unsigned bits) { h(bits); };
-  short flags = 0;
-  if (interest & readable) flags |= EV_READ;
-  if (interest & writable) flags |= EV_WRITE;
-  flags |= s->oneshot ? 0 : (EV_PERSIST | EV_ET);
-  s->ev = event_new(core_->base(), fd, flags, internal::on_fd_ready, s);
-  add_or_throw(s, "cannot watch fd");
+  try {
+    core_->backend().add_watch(s, fd, interest);
+  } catch (...) {
+    s->unref();
+    throw;
+  }
   return core_->make(s);
 }
 

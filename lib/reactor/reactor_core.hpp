@@ -4,11 +4,10 @@
 #pragma once
 
 #include "core/poller.hpp"
+#include "poll_backend.hpp"
 #include "timers.hpp"
 
 #include <hue/reactor.hpp>
-
-#include <event2/event.h>
 
 #include <atomic>
 #include <chrono>
@@ -21,8 +20,8 @@
 namespace hue::internal {
 
 // One watch, timer or signal subscription. Shared by the user's handle, the deliveries queued in
-// the runtime, and (signals) the process-wide signal hub; libevent itself holds no reference:
-// cancel() removes the libevent event synchronously before the handle lets go.
+// the runtime, and (signals) the process-wide signal hub; the backend holds no reference:
+// cancel() removes the watch (poll_backend::remove_watch) before the handle lets go.
 struct registration_state {
   enum class kind : std::uint8_t { fd, timer, signal };
 
@@ -39,8 +38,8 @@ struct registration_state {
 
   std::atomic<std::uint32_t> refs{1};
   std::atomic<std::uint32_t> state{0};
-  std::shared_ptr<reactor_core> owner;  // keeps the event_base alive
-  event* ev = nullptr;                  // fd kind
+  std::shared_ptr<reactor_core> owner;  // keeps the backend alive
+  std::uintptr_t watch = 0;             // fd kind: the backend's word for the watch
   timer_entry timer;                    // timer kind: its place in the reactor's timer heap
   kind what = kind::fd;
   bool oneshot = false;
@@ -65,7 +64,9 @@ struct registration_state {
   void post_delivery() noexcept;
 };
 
-class reactor_core final : public idle_poller, public std::enable_shared_from_this<reactor_core> {
+class reactor_core final : public idle_poller,
+                           private poll_sink,
+                           public std::enable_shared_from_this<reactor_core> {
  public:
   // `impl` is `rt`'s implementation: the reactor polls on one of its cores.
   reactor_core(runtime& rt, runtime_impl& impl, const reactor_config& cfg);
@@ -77,7 +78,7 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   const reactor_config cfg;
   const color_t color;  // of the Epoll handler: cfg.color, else a fresh one placed on cfg.core
 
-  event_base* base() const noexcept { return base_; }
+  poll_backend& backend() const noexcept { return *backend_; }
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
 
   registration make(registration_state* s) const noexcept { return registration(s); }
@@ -116,26 +117,19 @@ class reactor_core final : public idle_poller, public std::enable_shared_from_th
   // starts or resumes after a park, the default one when a poll re-posts itself (see poll_event).
   void post_poll(priority_t priority) noexcept;
   void poll_event() noexcept;  // the Epoll handler
-  void loop(int flags) noexcept;  // event_base_loop, recorded while a trace window is open
-  static void on_wake(evutil_socket_t fd, short what, void* arg);
-  static void on_watchdog(evutil_socket_t fd, short what, void* arg);
-  static void on_timers(evutil_socket_t fd, short what, void* arg);
-  static constexpr std::chrono::microseconds idle_watchdog{100'000};
+  void loop(bool block) noexcept;  // the backend's poll, recorded while a trace window is open
+  void woken() noexcept override;
+  void timers_due() noexcept override;
 
   poll_host host_;
-  event_base* base_ = nullptr;
-  event* wake_ = nullptr;  // the polling core's parker eventfd, read while asleep in epoll
-  event* watchdog_ = nullptr;
   timer_heap timers_;
-  event* timers_ev_ = nullptr;  // the timer heap's timerfd
+  // After timers_ and host_: it watches their fds, so it goes first.
+  std::unique_ptr<poll_backend> backend_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> poll_queued_{false};
   std::chrono::steady_clock::time_point last_busy_poll_{};
   std::atomic<std::uint64_t> busy_polls_{0}, idle_polls_{0}, blocking_polls_{0};
 };
-
-// libevent's entry point for fd watches (reactor.cpp).
-void on_fd_ready(evutil_socket_t fd, short what, void* arg);
 
 // The process-wide signal hub (signals.cpp).
 void subscribe_signal(registration_state* s);

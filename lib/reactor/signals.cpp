@@ -1,15 +1,15 @@
 // lib/reactor/signals.cpp — one process, many reactors, one catcher per signal.
 //
-// libevent installs its signal handlers for one event_base at a time (adding a signal event to a
-// second base while another holds some makes the first one deaf). So the hub keeps every signal
-// event in the base of one reactor, the catcher, and its callback fans each signal out to all
-// subscribers, each of which posts to its own runtime. The catcher is the first reactor to
-// subscribe; when it closes, the hub moves the signal events to a reactor that still has
-// subscribers.
+// A signal has one disposition per process, and libevent installs its signal handlers for one
+// event_base at a time (adding a signal event to a second base while another holds some makes the
+// first one deaf). So the hub catches every signal in the backend of one reactor, the catcher
+// (poll_backend::catch_signal), and the backend's poll fans each signal out to all subscribers,
+// each of which posts to its own runtime. The catcher is the first reactor to subscribe; when it
+// closes, the hub moves the signals to a reactor that still has subscribers.
 //
-// Locking: `mu` guards the table. The fan-out callback takes `mu`, so libevent calls that may wait
-// for that callback (event_del/event_free of a signal event, from a thread other than the
-// catcher's poller) are made after releasing `mu`.
+// Locking: `mu` guards the table. The fan-out takes `mu`, so backend calls that may wait for it
+// (libevent's event_free of a signal event, from a thread other than the catcher's poller) are
+// made after releasing `mu`.
 #include "reactor_core.hpp"
 
 #include <algorithm>
@@ -25,7 +25,7 @@ namespace hue::internal {
 namespace {
 
 struct signal_entry {
-  event* ev = nullptr;                          // in the catcher's base
+  void* caught = nullptr;                        // by the catcher's backend
   std::vector<registration_state*> subscribers;  // each holds a reference while listed
 };
 
@@ -40,24 +40,15 @@ hub& the_hub() {
   return *h;
 }
 
-void on_signal(evutil_socket_t signo, short, void*) {
+}  // namespace
+
+void fan_out_signal(int signo) noexcept {
   hub& h = the_hub();
   std::lock_guard l(h.mu);
-  const auto it = h.table.find(static_cast<int>(signo));
+  const auto it = h.table.find(signo);
   if (it == h.table.end()) return;
   for (registration_state* s : it->second.subscribers) s->ready(registration_state::tick);
 }
-
-event* new_signal_event(reactor_core* catcher, int signo) {
-  event* ev = evsignal_new(catcher->base(), signo, on_signal, nullptr);
-  if (!ev || evsignal_add(ev, nullptr) != 0) {
-    if (ev) event_free(ev);
-    throw std::runtime_error("hue: cannot catch signal " + std::to_string(signo));
-  }
-  return ev;
-}
-
-}  // namespace
 
 void subscribe_signal(registration_state* s) {
   hub& h = the_hub();
@@ -67,12 +58,12 @@ void subscribe_signal(registration_state* s) {
     // on, for the deaf subscribers left behind too.
     h.catcher = s->owner.get();
     for (auto& [signo, e] : h.table)
-      if (!e.ev) e.ev = new_signal_event(h.catcher, signo);
+      if (!e.caught) e.caught = h.catcher->backend().catch_signal(signo);
   }
   signal_entry& e = h.table[s->signo];
-  if (!e.ev) {
+  if (!e.caught) {
     try {
-      e.ev = new_signal_event(h.catcher, s->signo);
+      e.caught = h.catcher->backend().catch_signal(s->signo);
     } catch (...) {
       h.table.erase(s->signo);
       throw;
@@ -84,7 +75,8 @@ void subscribe_signal(registration_state* s) {
 
 void unsubscribe_signal(registration_state* s) noexcept {
   hub& h = the_hub();
-  event* dead = nullptr;
+  void* dead = nullptr;
+  std::shared_ptr<reactor_core> by;  // the catcher, kept until its backend let go of `dead`
   {
     std::lock_guard l(h.mu);
     const auto it = h.table.find(s->signo);
@@ -94,11 +86,12 @@ void unsubscribe_signal(registration_state* s) noexcept {
     if (pos == subs.end()) return;
     subs.erase(pos);
     if (subs.empty()) {
-      dead = it->second.ev;  // the signal's default disposition comes back when it is freed
+      dead = it->second.caught;  // the signal's former disposition comes back when it is released
+      if (dead) by = h.catcher->shared_from_this();  // alive: reactor_closing clears it first
       h.table.erase(it);
     }
   }
-  if (dead) event_free(dead);
+  if (dead) by->backend().release_signal(dead);
   s->unref();
 }
 
@@ -106,12 +99,12 @@ void reactor_closing(reactor_core* r) noexcept {
   hub& h = the_hub();
   std::lock_guard l(h.mu);
   if (h.catcher != r) return;
-  // Nothing polls r's base any more (its poller is detached), so no fan-out callback runs there
-  // and its signal events can be removed while holding `mu`.
+  // Nothing polls r's backend any more (its poller is detached), so no fan-out runs there and
+  // its signals can be released while holding `mu`.
   h.catcher = nullptr;
   for (auto& [signo, e] : h.table) {
-    event_free(e.ev);
-    e.ev = nullptr;
+    if (e.caught) r->backend().release_signal(e.caught);
+    e.caught = nullptr;
   }
   for (auto& [signo, e] : h.table) {
     for (registration_state* s : e.subscribers) {
@@ -125,7 +118,7 @@ void reactor_closing(reactor_core* r) noexcept {
   for (auto it = h.table.begin(); it != h.table.end();) {
     if (h.catcher) {
       try {
-        it->second.ev = new_signal_event(h.catcher, it->first);
+        it->second.caught = h.catcher->backend().catch_signal(it->first);
         ++it;
         continue;
       } catch (const std::exception& ex) {
@@ -133,7 +126,7 @@ void reactor_closing(reactor_core* r) noexcept {
       }
     }
     // No live reactor is left to catch it: the subscribers stay registered but deaf.
-    it->second.ev = nullptr;
+    it->second.caught = nullptr;
     ++it;
   }
 }

@@ -29,6 +29,7 @@ SERVERS = {
     "hue-all": ("SWS hue all heuristics", "#4878a8", "o", "-"),
     "hue-all-coro": ("SWS hue all, coroutines", "#4878a8", "o", "--"),
     "hue-all-2r": ("SWS hue all, reactor per core", "#2a9d8f", "D", "--"),
+    "hue-all-uring": ("SWS hue all, io_uring", "#1d3557", "X", "-."),
     "hue-off": ("SWS hue, no stealing", "#8fb3d9", "v", "-"),
     "libasync-smp": ("SWS libasync-smp + WS", "#c0392b", "s", "-"),
     "libasync-smp-off": ("SWS libasync-smp, no WS", "#e59866", "s", "--"),
@@ -40,7 +41,8 @@ PEERS = ["nginx", "h2o", "lighttpd"]
 # The system calls broken out per request, and the calls each column counts: the waits, timer
 # re-arms and yields an event loop adds around the work, and the reads and writes the work needs.
 SYSCALL_GROUPS = {
-    "epoll_wait": ("epoll_wait", "epoll_pwait", "epoll_pwait2"),
+    # The poller's waits: io_uring_enter is the io_uring backend's (submit, wait, or both at once).
+    "epoll_wait": ("epoll_wait", "epoll_pwait", "epoll_pwait2", "io_uring_enter"),
     "timerfd_settime": ("timerfd_settime",),
     "sched_yield": ("sched_yield",),
     "read": ("read", "readv", "recvfrom", "recvmsg", "recvmmsg"),
@@ -191,6 +193,7 @@ def print_ratios(agg, servers, clients):
              ["libasync-smp-off"]),
             ("hue all heuristics / hue without stealing", "hue-all", ["hue-off"]),
             ("hue, one reactor per core / best of nginx, h2o, lighttpd", "hue-all-2r", PEERS),
+            ("hue on io_uring / hue on epoll, all heuristics", "hue-all-uring", ["hue-all"]),
             ("coroutines / handlers, hue all (aim: >= 0.95)", "hue-all-coro", ["hue-all"])]:
         present = [d for d in dens if d in servers]
         if num not in servers or not present:
@@ -236,7 +239,7 @@ def print_costs(agg, servers):
         "  request completed in it. The calls: perf trace -s (strace -c -f without perf) in a",
         "  separate short pass under the same load, per request completed in that pass; under",
         "  strace a server is slower, and its waits, reads that find nothing and yields depend on",
-        "  speed. epoll: epoll_wait and epoll_pwait;",
+        "  speed. epoll: epoll_wait and epoll_pwait, or io_uring_enter (hue's io_uring backend);",
         "  yield: sched_yield; read: read, readv, recv*; write: write, writev, send*, sendfile;",
         "  other: the rest (epoll_ctl, accept4, close, setsockopt, open...)."]) + "\n")
 
@@ -248,7 +251,8 @@ def print_cpu_ratios(agg, servers):
     for title, num, dens in [
             ("CPU per request, hue all heuristics / lowest of nginx, h2o, lighttpd", "hue-all",
              PEERS),
-            ("CPU per request, hue all heuristics / hue without stealing", "hue-all", ["hue-off"])]:
+            ("CPU per request, hue all heuristics / hue without stealing", "hue-all", ["hue-off"]),
+            ("CPU per request, hue on io_uring / hue on epoll", "hue-all-uring", ["hue-all"])]:
         present = [d for d in dens if d in servers]
         if num not in servers or not present:
             print("%s: n/a (not run)" % title)

@@ -16,7 +16,7 @@
 #   --reps R            the whole race R times, servers in a rotated order each time (default 1)
 #   --clients LIST      the injector's virtual clients, the x axis (default: Fig. 6's)
 #   --workers N         worker threads/processes of every server (default: nproc)
-#   --servers LIST      comma-separated subset of: hue-all, hue-all-coro, hue-all-2r, hue-off,
+#   --servers LIST      comma-separated subset of: hue-all, hue-all-coro, hue-all-2r, hue-all-uring, hue-off,
 #                       libasync-smp-off, libasync-smp, nginx, h2o, lighttpd (default: all)
 #   --injector-threads N  threads of hue-injector (default 1, like wrk -t1)
 #   --out DIR           results (default bench-results/race-<date-time> in the repo)
@@ -64,7 +64,7 @@ repo=$(pwd)
 
 quick=0 duration="" wrk_duration="" warmup="" reps=1 workers=$(nproc) injector_threads=1
 clients="25 50 100 150 200 250" out="" build=1 install=1 peer_cache=1 plot=1 keep=0 syscalls=1
-all_servers="hue-all hue-all-coro hue-all-2r hue-off libasync-smp-off libasync-smp nginx h2o lighttpd"
+all_servers="hue-all hue-all-coro hue-all-2r hue-all-uring hue-off libasync-smp-off libasync-smp nginx h2o lighttpd"
 servers=${all_servers// /,}
 sws=$repo/build/release/apps/sws/hue-sws
 injector=$repo/build/release/tools/hue-injector
@@ -184,7 +184,7 @@ EOF
 
 # start_server NAME PORT: starts NAME in the background and waits until it serves the files whole.
 start_server() {
-  local name=$1 port=$2 dir=$work/$1 cmd=() steal style=handlers reactors=1
+  local name=$1 port=$2 dir=$work/$1 cmd=() steal style=handlers reactors=1 io=epoll
   mkdir -p "$dir"
   chmod 755 "$dir"
   case "$name" in
@@ -194,12 +194,14 @@ start_server() {
     hue-all|libasync-smp-off|libasync-smp) steal=${name#hue-} ;;
     hue-all-coro) steal=all style=coroutines ;;
     hue-all-2r) steal=all reactors=$workers ;;
+    hue-all-uring) steal=all io=uring ;;
     hue-off) steal=off ;;
   esac
   write_config "$name" "$dir" "$port"
   # --max-clients above the largest client count plus wrk's 100 connections.
   [ ${#cmd[@]} -gt 0 ] || cmd=("$sws" --port "$port" --address 127.0.0.1 --root "$root"
-    --workers "$workers" --steal "$steal" --style "$style" --reactors "$reactors" --max-clients 4096)
+    --workers "$workers" --steal "$steal" --style "$style" --reactors "$reactors" --io "$io"
+    --max-clients 4096)
   printf '%s\n' "${cmd[*]}" > "$dir/command.txt"
   # Its own session and process group: lighttpd's master signals its whole process group on
   # shutdown (to reach its workers), which would otherwise include this script. setsid execs in
