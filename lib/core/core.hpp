@@ -88,7 +88,6 @@ struct alignas(64) core {
   alignas(64) unsigned index = 0;
   std::atomic<int> os_cpu{-1};     // written by the worker once pinned; read by snapshots
   unsigned profile_tick = 0;       // samples one event in 16 for cost profiling
-  std::uint32_t post_sequence = 0; // this worker's posts while tracing (trace::worker_post_id)
   // A color-queue of another core whose batch this worker runs now (a loan: color_scheduler.hpp).
   // Read only by this worker (pin_color from that batch's handlers).
   const color_queue* loaned_queue = nullptr;

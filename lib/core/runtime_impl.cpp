@@ -91,18 +91,14 @@ std::size_t runtime_impl::stop_trace() {
 }
 
 void trace_post(runtime_impl& rt, color_t color, detail::event* e) noexcept {
+  e->trace_id = trace::next_post_id();
   const worker_context& w = current_worker;
-  if (w.rt != &rt) {  // another thread, or a handler of another runtime: no ring of ours
-    e->trace_id = trace::next_post_id();
-    return;
-  }
-  e->trace_id = trace::worker_post_id(w.me->index, ++w.me->post_sequence);
+  if (w.rt != &rt) return;  // another thread, or a handler of another runtime: no ring of ours
   trace::ring* r = w.me->trace.load(std::memory_order_acquire);
   if (!r) return;
-  // Only posts to another core's color are recorded: those are the flows. Without a TSC read: the
-  // exporter places the post at the start of the run that made it (trace.hpp).
+  // Only posts to another core's color are recorded (and pay for a TSC read): those are the flows.
   const unsigned owner = rt.table.slot_of(color).owner.load(std::memory_order_relaxed);
-  if (owner != w.me->index) r->put(trace::kind::post, 0, color, e->trace_id, owner);
+  if (owner != w.me->index) r->put(trace::kind::post, cycles_now(), color, e->trace_id, owner);
 }
 
 }  // namespace hue::internal

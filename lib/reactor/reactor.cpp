@@ -82,8 +82,7 @@ void registration_state::ready(std::uint32_t bits) noexcept {
   }
   if (poll_ring) [[unlikely]] {
     ++poll_ready;
-    // No TSC read: the exporter places it at the end of the poll recorded next.
-    poll_ring->put(trace::kind::delivery, 0, color, reinterpret_cast<std::uintptr_t>(info));
+    poll_ring->put(trace::kind::delivery, cycles_now(), color, reinterpret_cast<std::uintptr_t>(info));
   }
   if (!(s & inflight)) post_delivery();
 }

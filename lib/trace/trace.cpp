@@ -51,8 +51,7 @@ std::size_t session::records() const noexcept {
 std::uint64_t next_post_id() noexcept {
   static std::atomic<std::uint64_t> posters{0};
   thread_local std::uint64_t poster = 0, sequence = 0;
-  if (poster == 0)
-    poster = worker_posters + 1 + posters.fetch_add(1, std::memory_order_relaxed) % (worker_posters - 1);
+  if (poster == 0) poster = (posters.fetch_add(1, std::memory_order_relaxed) & 0xffff) + 1;
   return poster << 32 | (++sequence & 0xffffffff);
 }
 
@@ -205,12 +204,9 @@ void pair_records(const ring& r, std::vector<run>& runs, std::vector<steal>& ste
   batch_of_runs batch;
   steal st{};
   std::uint64_t park_begin = 0, sleep_begin = 0;
-  std::uint64_t last = 0;         // the latest time read on this core: where an untimed post goes
-  std::vector<mark> deliveries;   // of the poll whose record comes next, which gives their time
   const std::size_t n = r.size();
   for (std::size_t i = 0; i < n; ++i) {
     const record& x = r[i];
-    if (x.tsc) last = x.tsc;
     switch (x.k) {
       case kind::run_begin: {
         const run next{core, x.tsc, 0, x.color, std::uint64_t{x.x} << 32 | x.b,
@@ -226,8 +222,8 @@ void pair_records(const ring& r, std::vector<run>& runs, std::vector<steal>& ste
       case kind::run_end:
         if (batch.open()) batch.close(x.tsc, runs, posts);
         break;
-      case kind::post:  // untimed: moved into its run's share when the batch closes
-        posts.emplace(x.a, post{core, x.tsc ? x.tsc : last});
+      case kind::post:
+        posts.emplace(x.a, post{core, x.tsc});
         if (batch.open()) batch.posted(x.a);
         break;
       case kind::steal_begin:
@@ -267,11 +263,9 @@ void pair_records(const ring& r, std::vector<run>& runs, std::vector<steal>& ste
         break;
       case kind::poll:
         spans.push_back({core, x.a, x.tsc, "poll", x.b, false});
-        for (mark& d : deliveries) marks.push_back({d.core, x.tsc, d.color, d.info});
-        deliveries.clear();
         break;
-      case kind::delivery:  // untimed: at the end of its poll (none recorded: not exported)
-        deliveries.push_back({core, 0, x.color, reinterpret_cast<const handler_info*>(x.a)});
+      case kind::delivery:
+        marks.push_back({core, x.tsc, x.color, reinterpret_cast<const handler_info*>(x.a)});
         break;
     }
   }

@@ -38,8 +38,7 @@ enum class kind : std::uint8_t {
   run_begin,    // color; a = handler_info*; b, x = the event's sequence and poster (0: untraced post);
                 // flags `interpolated`: not the batch's first run, tsc not read
   run_end,      // the last run of a batch ends (a run otherwise ends where its core's next begins)
-  post,         // to another core's color; color; a = post id; b = that core; tsc not read (0):
-                // placed at the start of the run that made it
+  post,         // to another core's color; color; a = post id; b = that core
   steal_begin,  // a thief's attempt starts
   steal_end,    // b = victim (or ~0u when none gave anything); a = events << 32 | colors; flags 1: success
   steal_color,  // inside a steal: color taken (migrated or lent); b = its events; flags 1: lent
@@ -48,20 +47,17 @@ enum class kind : std::uint8_t {
   sleep,        // going to sleep in the kernel (epoll_wait when a reactor polls here)
   wake,         // back from the kernel; flags 1: the watchdog ended the sleep with work waiting (a rescue)
   poll,         // a reactor poll that found I/O ready; b = registrations made ready; a = begin TSC
-  delivery,     // a registration made ready in the poll whose record follows; color; a = its
-                // handler_info*; tsc not read (0): placed at that poll's end
+  delivery,     // a registration made ready in that poll; color; a = handler_info* of the delivery
 };
 
 // A batch's runs after its first carry no timestamp: reading the TSC costs about as much as a
 // small handler on these VMs. The exporter gives each run of a batch an equal share of the
 // batch's time, between its first run's start and the batch-end record, both read exactly. What
 // is lost: the length of each run inside a batch (per-handler times in a trace are batch
-// averages; the handlers' measured costs, from the profiler's own sampled reads, are not); a
-// post's time (not read: it is placed at the start of its run's share, so the flow starts from
-// the run that made it; a post outside any batch takes the core's latest time read); and a
-// delivery's time within its poll (not read: placed at the poll's end, after epoll_wait returned,
-// where the readiness callbacks run). Kept exactly: batch boundaries, so no two runs of a color
-// ever appear to overlap, and every order (runs on a core, a color's runs, post ids).
+// averages; the handlers' measured costs, from the profiler's own sampled reads, are not), and a
+// post's exact time when it falls outside its run's share (it is moved into the share, so the
+// flow still starts from the run that made it). Kept exactly: batch boundaries, so no two runs of
+// a color ever appear to overlap, and every order (runs on a core, a color's runs, post ids).
 inline constexpr std::uint8_t interpolated = 2;
 
 // 32 bytes: two records per cache line. The core is the ring's. Written by ring::put as four
@@ -151,14 +147,7 @@ struct session {
 
 // Post ids: `poster << 32 | sequence`, per posting thread (16 bits of poster), never 0. The exported
 // slice's args carry both, so a checker can verify that one poster's events of a color ran in
-// posting order. A worker posts as poster `core + 1` with a sequence kept in its core (no
-// thread-local lookup on the run loop's path: the library is position-independent, and each
-// thread_local access there is a call); any other thread as a poster from 0x8000 up, counted per
-// thread (next_post_id).
-inline constexpr std::uint64_t worker_posters = 0x8000;
-inline std::uint64_t worker_post_id(unsigned core, std::uint32_t sequence) noexcept {
-  return (core % worker_posters + 1) << 32 | sequence;
-}
+// posting order.
 std::uint64_t next_post_id() noexcept;
 
 // Writes `s` (stopped: stop_tsc and stop_ns set) as Chrome trace-event JSON, which
