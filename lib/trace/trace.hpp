@@ -15,6 +15,10 @@
 // (2) cut the front of the window, leaving run ends without begins and steals without their flows;
 // a full ring keeps an exact, consistent prefix of the window and says how much it lost.
 //
+// One ring per core, sized for the window, written in place: no smaller ring drained by another
+// thread. On a one-color loop of empty handlers, a ring that stays in L1 or L2 cost no less than
+// one of 128 MiB (docs/design.md, Tracing): a record's cost is its stores, not where they land.
+//
 // Off: a core's `trace` pointer (lib/core/core.hpp) is null and every recording site is one branch
 // on it, taken the same way every time.
 #pragma once
