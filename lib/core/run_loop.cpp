@@ -11,7 +11,7 @@
 
 namespace hue::internal {
 
-thread_local worker_context current_worker;
+__attribute__((tls_model("initial-exec"))) thread_local worker_context current_worker;
 
 void run_event(runtime_impl& rt, core& me, detail::event* e) noexcept {
   try {

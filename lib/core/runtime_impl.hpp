@@ -153,7 +153,11 @@ struct worker_context {
   core* me = nullptr;
   color_t color = 0;    // of the running handler; meaningful only while one runs
 };
-extern thread_local worker_context current_worker;
+// initial-exec: an access is one %fs-relative load. The library is built position-independent, and
+// the default model made every access a call to __tls_get_addr: two per traced post, one per
+// run. Hazard: a libhue built as a shared library and loaded by dlopen takes this from glibc's
+// small static TLS reserve, and fails to load if another library used it up.
+extern thread_local worker_context current_worker __attribute__((tls_model("initial-exec")));
 
 // After a post queued an event on `owner`: counts it on the posting worker when it crossed cores
 // (core_stats::remote_posts). Posts from outside the runtime's workers are not counted.

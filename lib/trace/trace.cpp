@@ -50,7 +50,8 @@ std::size_t session::records() const noexcept {
 
 std::uint64_t next_post_id() noexcept {
   static std::atomic<std::uint64_t> posters{0};
-  thread_local std::uint64_t poster = 0, sequence = 0;
+  // initial-exec, as current_worker (lib/core/runtime_impl.hpp): no call on each post.
+  __attribute__((tls_model("initial-exec"))) thread_local std::uint64_t poster = 0, sequence = 0;
   if (poster == 0) poster = (posters.fetch_add(1, std::memory_order_relaxed) & 0xffff) + 1;
   return poster << 32 | (++sequence & 0xffffffff);
 }

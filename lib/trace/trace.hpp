@@ -15,15 +15,26 @@
 // (2) cut the front of the window, leaving run ends without begins and steals without their flows;
 // a full ring keeps an exact, consistent prefix of the window and says how much it lost.
 //
+// One ring per core, sized for the window, written in place: no smaller ring drained by another
+// thread. On a one-color loop of empty handlers, a ring that stays in L1 or L2 cost no less than
+// one of 128 MiB (docs/design.md, Tracing): a record's cost is its stores, not where they land.
+//
 // Off: a core's `trace` pointer (lib/core/core.hpp) is null and every recording site is one branch
 // on it, taken the same way every time.
 #pragma once
 
 #include <atomic>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace hue::trace {
 
@@ -53,8 +64,10 @@ enum class kind : std::uint8_t {
 // a color ever appear to overlap, and every order (runs on a core, a color's runs, post ids).
 inline constexpr std::uint8_t interpolated = 2;
 
-// 32 bytes: two records per cache line. The core is the ring's.
-struct record {
+// 32 bytes: two records per cache line. The core is the ring's. Written by ring::put as four
+// 64-bit words (tsc, color, a, then b | k << 32 | flags << 40 | x << 48: the layout of the last
+// four fields on a little-endian machine), read back field by field.
+struct alignas(32) record {
   std::uint64_t tsc;
   std::uint64_t color;
   std::uint64_t a;
@@ -64,6 +77,9 @@ struct record {
   std::uint16_t x;
 };
 static_assert(sizeof(record) == 32);
+static_assert(offsetof(record, b) == 24 && offsetof(record, k) == 28 &&
+              offsetof(record, flags) == 29 && offsetof(record, x) == 30);
+static_assert(std::endian::native == std::endian::little, "ring::put packs the last word");
 
 class ring {
  public:
@@ -78,7 +94,9 @@ class ring {
       dropped_.store(dropped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       return;
     }
-    records_[h] = {tsc, color, a, b, k, flags, x};
+    store(records_.get() + h, tsc, color, a,
+          std::uint64_t{b} | std::uint64_t{static_cast<std::uint8_t>(k)} << 32 |
+              std::uint64_t{flags} << 40 | std::uint64_t{x} << 48);
     head_.store(h + 1, std::memory_order_release);
   }
 
@@ -89,7 +107,28 @@ class ring {
   unsigned core() const noexcept { return core_; }
 
  private:
-  std::unique_ptr<record[]> records_;
+  // The record as two 16-byte stores of words built in registers. Field by field, the compiler
+  // wrote the last word as four narrow stores and spilled the first two through the stack: eight
+  // stores for one record, on a path (a worker's run loop) that is bound by its stores. In a
+  // one-color loop of empty handlers those stores were most of what a record cost; where the
+  // record lands (a ring kept in L1 or L2, or one of hundreds of MiB) made no difference there.
+  static void store(record* r, std::uint64_t w0, std::uint64_t w1, std::uint64_t w2,
+                    std::uint64_t w3) noexcept {
+#if defined(__SSE2__)
+    _mm_store_si128(reinterpret_cast<__m128i*>(r), _mm_set_epi64x(static_cast<long long>(w1),
+                                                                  static_cast<long long>(w0)));
+    _mm_store_si128(reinterpret_cast<__m128i*>(r) + 1,
+                    _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
+#else
+    const std::uint64_t w[4] = {w0, w1, w2, w3};
+    std::memcpy(static_cast<void*>(r), w, sizeof w);
+#endif
+  }
+
+  // The writer's fields on a line of their own: the cores' rings are allocated one after the
+  // other (40 bytes each before), and every record stores `head_`; on a shared line, two workers
+  // would pass it back and forth at each record.
+  alignas(64) std::unique_ptr<record[]> records_;
   const std::size_t capacity_;
   const std::uint16_t core_;
   std::atomic<std::size_t> head_{0};

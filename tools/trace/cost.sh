@@ -3,7 +3,8 @@
 # on and off, under wrk -t1 -c100 on 1 KB files, in interleaved pairs.
 #
 #   tools/trace/cost.sh [--pairs N] [--duration S] [--warmup S] [--workers N] [--records N]
-#                       [--sws PATH] [--keep DIR] [--split] [--dispatch] [--no-sws]
+#                       [--sws PATH] [--dispatch-bin PATH] [--keep DIR] [--split] [--dispatch]
+#                       [--no-sws]
 #
 #   --pairs N      sets of runs, off and on (and full, --split), the order rotating from set to set
 #                  (default 3)
@@ -15,6 +16,8 @@
 #                  machine's rate. A ring that fills stops recording and the run would measure
 #                  less than tracing costs: such a run is marked "FULL" in the table.
 #   --sws PATH     the server (default build/release/apps/sws/hue-sws)
+#   --dispatch-bin PATH  the benchmark (default build/release/microbench/dispatch); with --sws, to
+#                  measure a kept older build against the current one in alternating runs
 #   --keep DIR     keep wrk's outputs and the servers' stderr there
 #   --split        a third run in each set, "full": trace on with rings of 1024 records, which
 #                  fill during the warm-up, so its window pays the TSC reads, post ids and branches
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
     --workers) positive_int "${0##*/}" "$1" "${2:-}"; workers=$2; shift 2 ;;
     --records) positive_int "${0##*/}" "$1" "${2:-}"; records=$2; shift 2 ;;
     --sws) sws=$2; shift 2 ;;
+    --dispatch-bin) dispatch_bin=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     --split) split=1; shift ;;
     --dispatch) dispatch=1; shift ;;
