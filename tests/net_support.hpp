@@ -1,4 +1,4 @@
-// tests/net_support.hpp — loopback helpers shared by the server tests (echo, SWS).
+// tests/net_support.hpp — socket helpers shared by the reactor and server tests.
 #pragma once
 
 #include <arpa/inet.h>
@@ -8,8 +8,23 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace hue_test {
+
+// A connected, non-blocking AF_UNIX stream pair, closed on destruction.
+struct socket_pair {
+  int fd[2];
+  socket_pair() {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) != 0) std::abort();
+  }
+  ~socket_pair() {
+    ::close(fd[0]);
+    ::close(fd[1]);
+  }
+  socket_pair(const socket_pair&) = delete;
+  socket_pair& operator=(const socket_pair&) = delete;
+};
 
 // A blocking TCP connection to 127.0.0.1:port, or -1. Reads time out after 10 s, so a broken
 // server fails the test instead of hanging the suite.

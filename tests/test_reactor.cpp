@@ -1,4 +1,5 @@
 // tests/test_reactor.cpp — readiness, timers and signals as colored events.
+#include "net_support.hpp"
 #include "support.hpp"
 
 #include <hue/hue.hpp>
@@ -28,16 +29,7 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
-struct socket_pair {
-  int fd[2];
-  socket_pair() {
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) != 0) std::abort();
-  }
-  ~socket_pair() {
-    ::close(fd[0]);
-    ::close(fd[1]);
-  }
-};
+using hue_test::socket_pair;
 
 std::uint64_t process_cpu_ns() {
   rusage u{};

@@ -2,6 +2,7 @@
 // the choice made at run time, the fall-back when the kernel refuses io_uring, watches removed
 // while their readiness is in flight, and signals handed between reactors of different backends.
 // The rest of the reactor's suite runs once per backend (HUE_IO, tests/meson.build).
+#include "net_support.hpp"
 #include "support.hpp"
 
 #include <hue/hue.hpp>
@@ -32,16 +33,7 @@ using hue_test::eventually;
 
 namespace {
 
-struct socket_pair {
-  int fd[2];
-  socket_pair() {
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fd) != 0) std::abort();
-  }
-  ~socket_pair() {
-    ::close(fd[0]);
-    ::close(fd[1]);
-  }
-};
+using hue_test::socket_pair;
 
 hue::reactor_config on(hue::io_backend b) {
   hue::reactor_config c;

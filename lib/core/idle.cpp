@@ -14,6 +14,9 @@ namespace {
 
 // How long a spin polls and retries its steal between two looks at the clock: 64 turns of
 // `pause` (~2 us here). Each poll is an epoll_wait and each steal reads every core's hints.
+// Once the spin yields, every turn looks: a sched_yield on a loaded machine gives the CPU away for
+// a whole time slice, and 64 of them kept a polling worker from its timers for hundreds of
+// milliseconds (Timers.PeriodicKeepsItsPeriod got 6 ticks of 20 while a build ran).
 constexpr unsigned turns_per_check = 64;
 // How long a spin uses `pause` before it spins with sched_yield. A worker spinning with pause for
 // its whole window took the CPU that a client on the same two cores needed: SWS under wrk -c100
@@ -61,7 +64,7 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
       break;
     }
     if (yielding) sched_yield(); else cpu_relax();
-    if (i % turns_per_check == turns_per_check - 1) {
+    if (yielding || i % turns_per_check == turns_per_check - 1) {
       // I/O readiness is picked up while spinning too: a ping-pong peer must not wait for the
       // spin window to end. Its callbacks post, which sets our ready_hint if the work is ours.
       if (poller) poller->poll_now();
