@@ -54,13 +54,12 @@ class color_scheduler final : public scheduler {
     color_slot& s = rt_.table.slot_of(color);
     const worker_context& w = current_worker;
     core* const self = w.rt == &rt_ ? w.me : nullptr;
-    if (self && self->index == s.owner.load(std::memory_order_acquire)) {
-      post_locked(s, e);
-      return;
-    }
-    // The move count before the owner (rule 2 below).
     const std::uint32_t moves = s.moves.load(std::memory_order_acquire);
-    post_mail(s, e, s.owner.load(std::memory_order_acquire), moves, self);
+    const std::uint32_t k = s.owner.load(std::memory_order_acquire);
+    if (self && self->index == k)
+      post_locked(s, e);
+    else
+      post_mail(s, e, k, moves, self);
   }
 
   void run(core& me) override { worker_main(rt_, me, *this); }
@@ -117,7 +116,7 @@ class color_scheduler final : public scheduler {
   // Phase 1. Returns false when the core-queue is empty. The color-queue of the previous batch,
   // still marked running, is given back in the same critical section that takes the next batch:
   // one lock round trip per batch instead of two (a batch is often one event).
-  [[gnu::always_inline]] bool run_batch(core& me) {
+  bool run_batch(core& me) {
     color_queue* q = nullptr;
     detail::event* chain;
     bool dormant;
@@ -466,7 +465,7 @@ class color_scheduler final : public scheduler {
   // nothing that other threads post to it, and its hints do not show it to thieves; any lock
   // holder may queue it, so the thief does. Stuck: mail waiting and no batch begun since this
   // thief's last look (a core that runs batches takes its own mail, and keeps its lines).
-  [[gnu::noinline]] void queue_mail_of_stuck_cores(core& me) noexcept {
+  void queue_mail_of_stuck_cores(core& me) noexcept {
     for (unsigned i = 0; i < rt_.cfg.workers; ++i) {
       core& c = rt_.cores[i];
       if (&c == &me || c.mail.empty()) continue;
@@ -522,7 +521,7 @@ class color_scheduler final : public scheduler {
   // Rule 2: queues what `c` received, forwards what had gone stale to its slots' current owners,
   // and returns once nobody forwards from `c`: another late poster may be forwarding this one's
   // event. One forwarder per core at a time, so forwarded events keep their order.
-  [[gnu::noinline]] void fix_late(core& c) noexcept {
+  void fix_late(core& c) noexcept {
     for (;;) {
       detail::event* stale = nullptr;
       bool busy, wake = false, call_thief = false;
@@ -559,7 +558,7 @@ class color_scheduler final : public scheduler {
   // never waits for another forwarder (forwarding through the inbox could, and two forwarders
   // waiting for each other's core would deadlock; a slot that came back to the forwarding core
   // deadlocked one thread with itself).
-  [[gnu::noinline]] void forward(detail::event* e) noexcept {
+  void forward(detail::event* e) noexcept {
     bool wake = false;
     core* owner = nullptr;
     rt_.with_owner(rt_.table.slot_of(e->color), [&](core& c) {
@@ -577,7 +576,7 @@ class color_scheduler final : public scheduler {
   // whose slot has left `c` since its poster read the owner waits in `stale_mail` for that poster
   // (rule 2); one that needs a block that cannot be had stays at the front of `taken_mail` for the
   // next take, and everything later stays behind it.
-  [[gnu::noinline]] void take_mail(core& c, bool& wake, bool& call_thief) noexcept {
+  void take_mail(core& c, bool& wake, bool& call_thief) noexcept {
     if (!c.mail.empty()) c.taken_mail.append_chain(c.mail.take_all());
     while (detail::event* e = c.taken_mail.pop()) {
       color_slot& s = rt_.table.slot_of(e->color);
@@ -604,7 +603,7 @@ class color_scheduler final : public scheduler {
   // newer: a take of `to`'s inbox (another slot's move, a lock holder) takes every event in it,
   // also those of late posters who read `to` as the owner before `s` last left it. They go
   // behind the ones that follow `s` now. Returns how many followed.
-  [[gnu::noinline]] std::uint32_t follow_slot(color_slot& s, core& from, core& to) noexcept {
+  std::uint32_t follow_slot(color_slot& s, core& from, core& to) noexcept {
     if (!from.mail.empty_fenced()) from.taken_mail.append_chain(from.mail.take_all());
     if (from.taken_mail.empty()) return 0;
     auto of_s = [&](const detail::event* e) { return &rt_.table.slot_of(e->color) == &s; };
@@ -644,22 +643,16 @@ class color_scheduler final : public scheduler {
       if (!need_block) break;
       block = detail::allocate_block();  // may throw: runtime::post frees the event
     }
-    note_remote_post(rt_, *owner);  // the slot moved between the caller's look and the lock
-    if (block) [[unlikely]] detail::free_block(block);  // someone else created the color meanwhile
-    if (wake || call_thief) [[unlikely]] {
-      if (wake) owner->park.wake();
-      if (call_thief) wake_thief(rt_, *owner);
-    }
+    note_remote_post(rt_, *owner);
+    if (wake) owner->park.wake();
+    if (call_thief) wake_thief(rt_, *owner);
+    if (block) detail::free_block(block);  // someone else created the color meanwhile
   }
 
-  // Inlining: the hot paths (post_locked, run_batch, place, the lock) are forced inline and the
-  // mail's slow paths kept out of line. As the class grew, GCC stopped inlining place, run_batch
-  // and spinlock::lock, and a one-color post+run cost 20% more (dispatch, same_core_same_color).
-  //
   // Lock of `c`, the owner of `s`, held: queues `e` in the lane, in its color-queue, or in a new
   // one made of a spare or of `block` (taken). False when it needs a block and has none.
-  [[gnu::always_inline]] bool place(core& c, color_slot& s, detail::event* e, void*& block,
-                                    bool& wake, bool& call_thief) noexcept {
+  bool place(core& c, color_slot& s, detail::event* e, void*& block, bool& wake,
+             bool& call_thief) noexcept {
     color_queue* q = color_table::find(s, e->color);
     if (!q && !s.lane_busy && !s.pinned && e->priority == default_priority &&
         policy_.lane_fits(*e)) {

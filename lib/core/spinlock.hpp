@@ -23,7 +23,7 @@ class spinlock {
  public:
   // Returns the cycles spent waiting: 0 when the lock was free (the common case, which reads no
   // clock), so callers can account lock contention at no cost when there is none.
-  [[gnu::always_inline]] std::uint64_t lock() noexcept {
+  std::uint64_t lock() noexcept {
     if (!locked_.exchange(true, std::memory_order_acquire)) return 0;
     return lock_contended();
   }
@@ -36,7 +36,7 @@ class spinlock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
-  [[gnu::noinline]] std::uint64_t lock_contended() noexcept {
+  std::uint64_t lock_contended() noexcept {
     const std::uint64_t start = cycles_now();
     for (;;) {
       // Spin on a plain load so waiters share the line instead of bouncing it with exchanges.
