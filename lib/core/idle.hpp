@@ -12,9 +12,7 @@
 //              parker's eventfd, or epoll_wait when its core polls a reactor). Whoever leaves work
 //              on a sleeping core claims the wake under that lock (core::claim_wake), clearing the
 //              flag, and writes the eventfd once after unlocking; a wake-a-thief scan reads the
-//              flag without the lock to skip cores that are awake. A post through the inbox
-//              (inbox.hpp) pushes and then reads the flag; the sleeper sets it and then looks at
-//              the inbox, both sequentially consistent, so one of them sees the other.
+//              flag without the lock to skip cores that are awake.
 //
 // Why spin at all: a post to a sleeping core costs the poster an eventfd write and the sleeper a
 // return from the kernel, a few microseconds of CPU on these VMs, where a spin that is answered
