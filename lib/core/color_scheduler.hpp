@@ -17,11 +17,10 @@
 // events never run out of order or at once, wherever the lane event runs. Since a slot has at most
 // one event in the lanes, any chunk of a lane holds distinct colors, and a thief may take any.
 //
-// Locking rules, enforced here: a post from the owner's worker holds exactly one core lock (the
-// slot owner's, through runtime_impl::with_owner); a post from any other thread holds none (the
-// inbox, "posts from other threads" below); moving a slot holds the old and the new owner's locks,
-// lower index first; a slot whose last color dies goes home holding the old owner's lock and
-// *trying* the home core's (release_queue).
+// Locking rules, enforced here: a post holds exactly one core lock (the slot owner's, through
+// runtime_impl::with_owner); moving a slot holds the old and the new owner's locks, lower index
+// first; a slot whose last color dies goes home under the old owner's lock alone (color_table.hpp
+// says why).
 #pragma once
 
 #include "block_pool.hpp"
@@ -30,7 +29,6 @@
 #include "run_loop.hpp"
 
 #include <utility>
-#include <vector>
 
 namespace hue::internal {
 
@@ -45,21 +43,42 @@ class color_scheduler final : public scheduler {
 
   // --- scheduler ---
 
-  // A post from the worker of the color's core queues the event under that core's lock, which
-  // nobody else wants most of the time (post_locked); a post from any other thread leaves it in
-  // the core's inbox (post_mail), which the worker empties into its queues between batches.
   void post(color_t color, detail::event* e) override {
     e->color = color;
     if constexpr (Policy::keeps_time_left) e->cost = policy_.cost_of(*e->info);
     color_slot& s = rt_.table.slot_of(color);
-    const worker_context& w = current_worker;
-    core* const self = w.rt == &rt_ ? w.me : nullptr;
-    const std::uint32_t moves = s.moves.load(std::memory_order_acquire);
-    const std::uint32_t k = s.owner.load(std::memory_order_acquire);
-    if (self && self->index == k)
-      post_locked(s, e);
-    else
-      post_mail(s, e, k, moves, self);
+    // A new color needs a block for its color-queue. It is allocated outside the lock (allocation
+    // may throw, and must not lengthen the critical section), and only once the color was seen
+    // absent.
+    void* block = nullptr;
+    core* owner = nullptr;
+    bool wake = false, call_thief = false;
+    for (;;) {
+      bool need_block = false;
+      rt_.with_owner(s, [&](core& c) {
+        color_queue* q = color_table::find(s, color);
+        if (!q && !s.lane_busy && !s.pinned && e->priority == default_priority &&
+            policy_.lane_fits(*e)) {
+          lane_push(c, s, e, wake, call_thief);
+          owner = &c;
+          return true;
+        }
+        if (!q) {
+          q = new_queue(c, color, s, block);
+          if (!q) return need_block = true;
+          if (s.lane_busy && s.lane_color == color) q->st = color_queue::state::blocked;
+        }
+        enqueue(c, q, e, wake, call_thief);
+        owner = &c;
+        return true;
+      });
+      if (!need_block) break;
+      block = detail::allocate_block();  // may throw: runtime::post frees the event
+    }
+    note_remote_post(rt_, *owner);
+    if (wake) owner->park.wake();
+    if (call_thief) wake_thief(rt_, *owner);
+    if (block) detail::free_block(block);  // someone else created the color meanwhile
   }
 
   void run(core& me) override { worker_main(rt_, me, *this); }
@@ -72,10 +91,7 @@ class color_scheduler final : public scheduler {
             return q->st == color_queue::state::running;
           }) != nullptr;
         },
-        [&](core& from, core& dest) {
-          const transferred t = transfer_slot(s, from, dest);
-          return t.events + t.mail;
-        });
+        [&](core& from, core& dest) { return transfer_slot(s, from, dest).events; });
   }
 
   bool runs_slot(const core& me, const color_slot& s) const noexcept override {
@@ -86,13 +102,9 @@ class color_scheduler final : public scheduler {
 
   void discard_pending() noexcept override {
     for (unsigned i = 0; i < rt_.cfg.workers; ++i) {
-      core& c = rt_.cores[i];
-      c.taken_mail.append_chain(c.mail.take_all());
-      for (event_fifo* f : {&c.lane, &c.taken_mail, &c.stale_mail}) {
-        while (detail::event* e = f->pop()) {
-          e->op(e, detail::event_op::discard);
-          detail::free_block(e);
-        }
+      while (detail::event* e = rt_.cores[i].lane.pop()) {
+        e->op(e, detail::event_op::discard);
+        detail::free_block(e);
       }
     }
     for (std::uint32_t i = 0; i < rt_.table.size(); ++i) {
@@ -120,20 +132,18 @@ class color_scheduler final : public scheduler {
     color_queue* q = nullptr;
     detail::event* chain;
     bool dormant;
-    bool wake = false, call_thief = false;
     {
       spin_guard g(me.lock);
       me.note_lock_wait(g.waited);
       if (me.running_queue) finish_batch(me);
       if (me.lane_ran) finish_lane(me, me.lane_slots, std::exchange(me.lane_ran, 0u));
-      if (!me.mail.empty() || !me.taken_mail.empty()) take_mail(me, wake, call_thief);
       if (lane_turn(me)) {
         std::uint64_t cycles;
         chain = take_lane(me, std::min(rt_.cfg.batch, core::max_lane_chunk), UINT64_MAX,
                           me.lane_slots, me.lane_ran, cycles);
       } else {
         q = me.ready.pop_front();
-        if (!q) return false;  // the mail taken, if any, was all stale or waits for a block
+        if (!q) return false;
         // From here until the batch is finished no other core may take this color (mutual
         // exclusion); posts to it append to `q` but leave it out of the core-queue.
         q->st = color_queue::state::running;
@@ -149,7 +159,6 @@ class color_scheduler final : public scheduler {
       }
       dormant = std::exchange(me.poll.dormant, false);
     }
-    if (call_thief) wake_thief(rt_, me);  // the mail made this core worth stealing from
     resume_poller_if_dormant(me, dormant);
     me.in_lane = q == nullptr;
     run_chain<Policy::keeps_time_left>(rt_, me, chain, policy_.measured_only);
@@ -157,10 +166,7 @@ class color_scheduler final : public scheduler {
     return true;
   }
 
-  bool try_steal(core& me) {
-    if constexpr (Policy::keeps_time_left) queue_mail_of_stuck_cores(me);
-    return policy_.try_steal(me, *this);
-  }
+  bool try_steal(core& me) { return policy_.try_steal(me, *this); }
 
   void finish(core& me) {
     spin_guard g(me.lock);
@@ -236,7 +242,6 @@ class color_scheduler final : public scheduler {
 
   struct transferred {
     std::uint32_t events = 0;
-    std::uint32_t mail = 0;   // posted to `from` and not queued yet: they wait in `to`'s taken_mail
     std::uint64_t cycles = 0;  // expected run time of what moved (the "stolen time")
   };
   // Moves the color-queues of `s` (none running) and its lane event, if one waits, from `from` to
@@ -266,7 +271,6 @@ class color_scheduler final : public scheduler {
       return false;
     });
     runtime_impl::hand_over(s, from, to, t.events);
-    t.mail = follow_slot(s, from, to);
     return t;
   }
 
@@ -327,8 +331,8 @@ class color_scheduler final : public scheduler {
     }
     policy_.restage(c, q);
     c.update_hint();
-    call_thief |= policy_.thief_wanted(c, q, was_queued, was_interval, was_time_left);
-    wake |= c.claim_wake();
+    call_thief = policy_.thief_wanted(c, q, was_queued, was_interval, was_time_left);
+    wake = c.claim_wake();
   }
 
   // --- the lane (see the top of this file) ---
@@ -347,8 +351,8 @@ class color_scheduler final : public scheduler {
     }
     c.events_posted.add();
     c.update_hint();
-    call_thief |= policy_.thief_wanted_lane(c, was_time_left);
-    wake |= c.claim_wake();
+    call_thief = policy_.thief_wanted_lane(c, was_time_left);
+    wake = c.claim_wake();
   }
 
   // Lock held: whether the next batch comes from the lane. Color-queues of a higher priority go
@@ -441,231 +445,12 @@ class color_scheduler final : public scheduler {
 
   // Takes `q` out of its slot, sending the slot home if it was the last color there (unless it is
   // `keep`); the caller frees or reuses the block. Core lock held.
-  //
-  // Going home is a slot move like any other: it needs the home core's lock too, for the events
-  // posted to this core's inbox before the move and not queued yet (follow_slot). The lock is
-  // only tried, never waited for, since this core's lock is held and the order of two locks is
-  // lower index first: when the home core is busy the slot stays, and goes home when another color
-  // of it dies here. A slot with an event in the lane stays too: its mark lives under this lock.
   void release_queue(color_queue* q, const color_slot* keep = nullptr) noexcept {
     const std::uint32_t index = rt_.table.index_of(q->color);
     color_slot& s = rt_.table.slot(index);
     s.chain.remove(q);
-    if (!s.chain.empty() || s.pinned || s.lane_busy || &s == keep) return;
-    core& from = rt_.cores[s.owner.load(std::memory_order_relaxed)];
-    core& home = rt_.cores[rt_.table.home_of(index)];
-    if (&home == &from || !home.lock.try_lock()) return;
-    set_owner(s, home.index);
-    const bool wake = follow_slot(s, from, home) && home.claim_wake();
-    home.lock.unlock();
-    if (wake) home.park.wake();
-  }
-
-  // A thief's look before it steals. A core whose worker is stuck in a long handler queues
-  // nothing that other threads post to it, and its hints do not show it to thieves; any lock
-  // holder may queue it, so the thief does. Stuck: mail waiting and no batch begun since this
-  // thief's last look (a core that runs batches takes its own mail, and keeps its lines).
-  void queue_mail_of_stuck_cores(core& me) noexcept {
-    for (unsigned i = 0; i < rt_.cfg.workers; ++i) {
-      core& c = rt_.cores[i];
-      if (&c == &me || c.mail.empty()) continue;
-      std::uint64_t& seen = batches_seen_[me.index * rt_.cfg.workers + i];
-      const std::uint64_t now = c.stats.batches.get();
-      if (std::exchange(seen, now) != now || !c.lock.try_lock()) continue;
-      bool wake = false, call_thief = false;
-      take_mail(c, wake, call_thief);
-      c.lock.unlock();
-      if (wake) c.park.wake();
-    }
-  }
-
-  // --- posts from other threads (inbox.hpp) ---
-  //
-  // The hazard is a slot moving while its events are on their way: a poster reads the owner,
-  // and by the time its event is in that core's inbox the slot may live elsewhere, with newer
-  // events of the color queued there. Three rules keep each color's order:
-  //   1. Every owner change (a steal, pin_color, a slot going home) holds the old and the new
-  //      owner's locks, stores the new owner and counts the move (set_owner), then takes the old
-  //      owner's inbox and moves the events of the slot, in order, behind whatever it moved
-  //      (follow_slot).
-  //   2. A poster reads the slot's move count before the owner, and again after its push. Both
-  //      sides are sequentially consistent, so either the mover's take found the event, or the
-  //      poster sees the count change: then its event may be stale, and it forwards what its
-  //      core holds for slots that left it (fix_late) before its post returns, so nothing it posts
-  //      later can overtake it. The count, not the owner, because the slot may have come back:
-  //      its event, found stale in between, would wait for a forwarder that never comes (the
-  //      regression test mailed_posts_keep_their_order_while_their_colors_move caught exactly
-  //      that, as a lost event and as one run out of order).
-  //   3. Whoever queues on a core (a post under its lock, its worker) first takes its inbox: an
-  //      event waiting there may be older than the one being queued.
-
-  // `k`: the owner read after `moves`, the slot's move count.
-  void post_mail(color_slot& s, detail::event* e, std::uint32_t k, std::uint32_t moves,
-                 core* self) noexcept {
-    core& c = rt_.cores[k];
-    c.mail.push(e);
-    if (self && self != &c) self->stats.remote_posts.add();
-    if (s.moves.load(std::memory_order_seq_cst) != moves) [[unlikely]] fix_late(c);
-    // After the push, so a worker falling asleep either sees the event or is seen asleep.
-    if (c.sleeping.load(std::memory_order_seq_cst)) {
-      bool wake;
-      {
-        spin_guard g(c.lock);
-        c.note_lock_wait(g.waited);
-        wake = c.claim_wake();
-      }
-      if (wake) c.park.wake();
-    }
-  }
-
-  // Rule 2: queues what `c` received, forwards what had gone stale to its slots' current owners,
-  // and returns once nobody forwards from `c`: another late poster may be forwarding this one's
-  // event. One forwarder per core at a time, so forwarded events keep their order.
-  void fix_late(core& c) noexcept {
-    for (;;) {
-      detail::event* stale = nullptr;
-      bool busy, wake = false, call_thief = false;
-      {
-        spin_guard g(c.lock);
-        c.note_lock_wait(g.waited);
-        take_mail(c, wake, call_thief);
-        busy = c.forwarding;
-        if (!busy && !c.stale_mail.empty()) {
-          stale = std::exchange(c.stale_mail, event_fifo{}).head;
-          c.forwarding = busy = true;
-        }
-      }
-      if (wake) c.park.wake();
-      if (call_thief) wake_thief(rt_, c);
-      if (stale) {
-        for (detail::event* e = stale; e;) {
-          detail::event* next = e->next;
-          forward(e);
-          e = next;
-        }
-        spin_guard g(c.lock);
-        c.forwarding = false;
-        continue;  // more may have gone stale meanwhile
-      }
-      if (!busy) return;
-      sched_yield();  // another late poster forwards
-    }
-  }
-
-  // A stale event to the current owner of its slot, under that core's lock: behind everything
-  // posted there so far (its inbox goes into taken_mail first), where the owner's next take
-  // queues it. Under the owner's lock the slot cannot move, so a forward is never late itself and
-  // never waits for another forwarder (forwarding through the inbox could, and two forwarders
-  // waiting for each other's core would deadlock; a slot that came back to the forwarding core
-  // deadlocked one thread with itself).
-  void forward(detail::event* e) noexcept {
-    bool wake = false;
-    core* owner = nullptr;
-    rt_.with_owner(rt_.table.slot_of(e->color), [&](core& c) {
-      owner = &c;
-      if (!c.mail.empty()) c.taken_mail.append_chain(c.mail.take_all());
-      c.taken_mail.push(e);
-      c.update_hint();
-      wake = c.claim_wake();
-      return true;
-    });
-    if (wake) owner->park.wake();
-  }
-
-  // Lock of `c` held (rule 3): queues what other threads posted to `c`, oldest first. An event
-  // whose slot has left `c` since its poster read the owner waits in `stale_mail` for that poster
-  // (rule 2); one that needs a block that cannot be had stays at the front of `taken_mail` for the
-  // next take, and everything later stays behind it.
-  void take_mail(core& c, bool& wake, bool& call_thief) noexcept {
-    if (!c.mail.empty()) c.taken_mail.append_chain(c.mail.take_all());
-    while (detail::event* e = c.taken_mail.pop()) {
-      color_slot& s = rt_.table.slot_of(e->color);
-      if (s.owner.load(std::memory_order_relaxed) != c.index) {
-        c.stale_mail.push(e);
-        continue;
-      }
-      void* block = nullptr;
-      if (place(c, s, e, block, wake, call_thief)) continue;
-      try {
-        block = detail::allocate_block();  // rare: no spare color-queue on this core
-      } catch (...) {
-        c.taken_mail.push_front(e);
-        break;
-      }
-      place(c, s, e, block, wake, call_thief);  // cannot fail with a block
-      if (block) detail::free_block(block);
-    }
-    c.update_hint();
-  }
-
-  // Rule 1, both locks held and the slot already naming `to`: events of `s` in `from`'s inbox, or
-  // taken and not queued, wait in `to`'s taken_mail. Events of `s` may be there already, and are
-  // newer: a take of `to`'s inbox (another slot's move, a lock holder) takes every event in it,
-  // also those of late posters who read `to` as the owner before `s` last left it. They go
-  // behind the ones that follow `s` now. Returns how many followed.
-  std::uint32_t follow_slot(color_slot& s, core& from, core& to) noexcept {
-    if (!from.mail.empty_fenced()) from.taken_mail.append_chain(from.mail.take_all());
-    if (from.taken_mail.empty()) return 0;
-    auto of_s = [&](const detail::event* e) { return &rt_.table.slot_of(e->color) == &s; };
-    event_fifo following, late;
-    const std::uint32_t n = from.taken_mail.split_off(following, of_s);
-    if (n) {
-      to.taken_mail.split_off(late, of_s);
-      to.taken_mail.append_chain(following.head);
-      to.taken_mail.append_chain(late.head);
-    }
-    from.update_hint();
-    to.update_hint();
-    return n;
-  }
-
-  // A post under the lock of the core owning the slot (rule 3 first). Throws std::bad_alloc.
-  void post_locked(color_slot& s, detail::event* e) {
-    // A new color needs a block for its color-queue. It is allocated outside the lock (allocation
-    // may throw, and must not lengthen the critical section), and only once the color was seen
-    // absent.
-    void* block = nullptr;
-    core* owner = nullptr;
-    bool wake = false, call_thief = false;
-    for (;;) {
-      bool need_block = false;
-      rt_.with_owner(s, [&](core& c) {
-        owner = &c;
-        if (!c.mail.empty() || !c.taken_mail.empty()) take_mail(c, wake, call_thief);
-        if (!c.taken_mail.empty()) [[unlikely]] {
-          c.taken_mail.push(e);  // behind a placement that waits for a block
-          c.update_hint();
-          return true;
-        }
-        if (!place(c, s, e, block, wake, call_thief)) need_block = true;
-        return true;
-      });
-      if (!need_block) break;
-      block = detail::allocate_block();  // may throw: runtime::post frees the event
-    }
-    note_remote_post(rt_, *owner);
-    if (wake) owner->park.wake();
-    if (call_thief) wake_thief(rt_, *owner);
-    if (block) detail::free_block(block);  // someone else created the color meanwhile
-  }
-
-  // Lock of `c`, the owner of `s`, held: queues `e` in the lane, in its color-queue, or in a new
-  // one made of a spare or of `block` (taken). False when it needs a block and has none.
-  bool place(core& c, color_slot& s, detail::event* e, void*& block, bool& wake,
-             bool& call_thief) noexcept {
-    color_queue* q = color_table::find(s, e->color);
-    if (!q && !s.lane_busy && !s.pinned && e->priority == default_priority &&
-        policy_.lane_fits(*e)) {
-      lane_push(c, s, e, wake, call_thief);
-      return true;
-    }
-    if (!q) {
-      q = new_queue(c, e->color, s, block);
-      if (!q) return false;
-      if (s.lane_busy && s.lane_color == e->color) q->st = color_queue::state::blocked;
-    }
-    enqueue(c, q, e, wake, call_thief);
-    return true;
+    if (s.chain.empty() && !s.pinned && &s != keep)
+      s.owner.store(rt_.table.home_of(index), std::memory_order_release);
   }
 
   // With the lock held: `chain` (taken off `q` on core `c`) leaves their time left. Returns its
@@ -706,9 +491,6 @@ class color_scheduler final : public scheduler {
 
   runtime_impl& rt_;
   Policy policy_;
-  // Per thief and victim: the victim's batch count at the thief's last look (worker-private rows).
-  std::vector<std::uint64_t> batches_seen_ =
-      std::vector<std::uint64_t>(std::size_t{rt_.cfg.workers} * rt_.cfg.workers, UINT64_MAX);
 };
 
 }  // namespace hue::internal

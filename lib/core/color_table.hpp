@@ -9,14 +9,13 @@
 // sharing a slot have separate color-queues and are ordered only as any two colors on one core are.
 // The table size bounds nothing: a million live colors on 131,072 slots are chains of ~8.
 //
-// Hazard: the owner of a slot changes (pin_color, stealing, going home) only while holding the
-// locks of both the old and the new owner, and a running color-queue never moves. A poster that
-// read the old owner and then got its lock sees the new owner on its re-check and retries; one that
-// left its event in the old owner's inbox sees the slot's move count change after its push
-// (color_scheduler.hpp, "posts from other threads"). When the last color of a slot dies, the slot
-// goes back home (`home_of`). Without that return, every steal would shift placement for good, and
-// after enough steals a core that posts fresh colors would find it owns almost no slots (the
-// unbalanced benchmark showed exactly that).
+// Hazard: the owner of a slot changes (pin_color, stealing) only while holding the locks of both
+// the old and the new owner, and a running color-queue never moves. A poster that read the old
+// owner and then got its lock sees the new owner on its re-check and retries. One exception needs
+// only the old owner's lock: when the last color of a slot dies, the slot goes back home
+// (`home_of`), because an empty chain gives the new owner nothing to guard. Without that return,
+// every steal would shift placement for good, and after enough steals a core that posts fresh
+// colors would find it owns almost no slots (the unbalanced benchmark showed exactly that).
 #pragma once
 
 #include "color_queue.hpp"
@@ -29,10 +28,6 @@ namespace hue::internal {
 
 struct color_slot {
   std::atomic<std::uint32_t> owner{0};
-  // Owner changes so far (set_owner). A poster leaving its event in an inbox reads it before the
-  // owner and again after its push: a change means its event may have gone stale, even when the
-  // slot came back to the same core meanwhile (color_scheduler.hpp, rule 2).
-  std::atomic<std::uint32_t> moves{0};
   bool pinned = false;                 // guarded by the owner's lock
   // A fresh color's first event may skip the color-queue and wait in its owner's lane (see
   // color_scheduler.hpp); at most one event of a slot is in a lane at a time, and while it is
@@ -44,14 +39,6 @@ struct color_slot {
   // The live colors of the slot; guarded by the owner's lock.
   intrusive_list<color_queue, &color_queue::slot_link> chain;
 };
-
-// Both owners' locks held. Sequentially consistent, and in this order: a mover then takes the old
-// owner's inbox, and a poster that pushed there reads `moves` after its push, so either the mover
-// finds the event or the poster sees the move (color_scheduler.hpp, rule 1).
-inline void set_owner(color_slot& s, std::uint32_t core) noexcept {
-  s.owner.store(core, std::memory_order_seq_cst);
-  s.moves.fetch_add(1, std::memory_order_seq_cst);
-}
 
 class color_table {
  public:

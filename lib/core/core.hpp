@@ -2,17 +2,14 @@
 // reactor lease, its statistics. What a scheduling mode adds per core (a stealing-queue, a thief's
 // scratch, the libasync-smp FIFO) lives with that mode, indexed by `core::index`.
 //
-// Layout (false sharing matters here): the first cache lines hold what the core's lock guards
-// (core-queue, lane, hints), written by the worker and by whoever holds the lock; the inbox and the
-// sleeping flag have a line of their own, the one line a post from another thread writes; the
-// parker has a line of its own because wakers hit it only when the worker sleeps; the
-// worker-private counters come last, on lines no other thread writes.
+// Layout (false sharing matters here): the first cache lines hold what posters from other cores
+// touch on every post (lock, core-queue, sleeping flag); the parker has a line of its own because
+// wakers hit it only when the worker sleeps; the worker-private counters come last, on lines no
+// other thread writes.
 #pragma once
 
 #include "color_table.hpp"
 #include "core_queue.hpp"
-#include "event_fifo.hpp"
-#include "inbox.hpp"
 #include "park.hpp"
 #include "poller.hpp"
 #include "spinlock.hpp"
@@ -55,12 +52,14 @@ struct core_counters {
 #undef HUE_KEPT_derived
 
 struct alignas(64) core {
-  // --- guarded by `lock`. Ordered so that queueing an event on a default-priority color touches
-  // two lines: the lock, counters, hints, the running batch and the lane on line 0; the
-  // core-queue's counts, default level and spare list on line 1. The worker queues what other
-  // threads post (`mail`), so these lines stay in its cache; a cross-core hop moves each line it
-  // touches, at ~30-200 ns each on these VMs. ---
+  // --- shared with posters: guarded by `lock`. Ordered so that a post to a default-priority color
+  // touches two lines: the lock, flags, counters, hints, the running batch and the lane on line 0;
+  // the core-queue's counts, default level and spare list on line 1 (a cross-core hop moves each
+  // line it touches, at ~30-200 ns each on these VMs). ---
   spinlock lock;
+  // The worker is (about to be) asleep in the kernel; whoever leaves work here claims the wake
+  // (idle.hpp). Written under the lock; read without it only by the wake-a-thief scan.
+  std::atomic<bool> sleeping{false};
   // Non-zero while events are pending here. Written under the lock, read without it by the spinning
   // worker, so it can notice new work without taking the lock that posters need.
   std::atomic<std::uint32_t> ready_hint{0};
@@ -81,21 +80,6 @@ struct alignas(64) core {
   std::uint64_t lane_time_left = 0;       // its share of `time_left`
   // Contended acquisitions are rare; any thread adds what it waited, hence a real RMW.
   std::atomic<std::uint64_t> lock_wait_cycles{0};
-  // Events taken off `mail` and not yet queued, oldest first: placing one may need a block that
-  // could not be had, and a slot moving away takes its events along (color_scheduler.hpp). Every
-  // event queued here goes behind these, so a color's order holds.
-  event_fifo taken_mail;
-  // Taken off `mail` for slots another core owns by then: their posters read the owner just before
-  // it changed, see that, and forward them (one forwarder at a time, `forwarding`, so order holds).
-  event_fifo stale_mail;
-  bool forwarding = false;
-
-  // --- posts from other threads: a line of their own (inbox.hpp) ---
-  alignas(64) inbox mail;
-  // The worker is (about to be) asleep in the kernel; whoever leaves work here claims the wake
-  // (idle.hpp). Written under the lock; read without it by inbox posters, just after their push
-  // (the same line), and by the wake-a-thief scan.
-  std::atomic<bool> sleeping{false};
 
   alignas(64) parker park;
   poller_slot poll;                        // the reactor polling on this core, if any (poller.hpp)
@@ -126,11 +110,9 @@ struct alignas(64) core {
   void note_lock_wait(std::uint64_t cycles) noexcept {
     if (cycles) lock_wait_cycles.fetch_add(cycles, std::memory_order_relaxed);
   }
-  // Lock held: anything to run here, queued or on its way in.
-  bool has_work() const noexcept { return pending || !taken_mail.empty() || !mail.empty(); }
-  // Call with the lock held after changing `pending` or `taken_mail`.
+  // Call with the lock held after changing `pending`.
   void update_hint() noexcept {
-    ready_hint.store(pending != 0 || !taken_mail.empty(), std::memory_order_relaxed);
+    ready_hint.store(pending != 0, std::memory_order_relaxed);
     pending_hint.store(pending, std::memory_order_relaxed);
     time_left_hint.store(time_left, std::memory_order_relaxed);
   }

@@ -39,30 +39,6 @@ struct event_fifo {
     return e;
   }
 
-  // Appends a null-terminated chain, in its order.
-  void append_chain(detail::event* chain) noexcept {
-    if (!chain) return;
-    (tail ? tail->next : head) = chain;
-    for (tail = chain; tail->next;) tail = tail->next;
-  }
-
-  // Moves every event `f` accepts to the back of `out`, keeping the order of both (a walk: for
-  // slot moves only). Returns how many moved.
-  template <class F>
-  std::uint32_t split_off(event_fifo& out, F f) noexcept {
-    detail::event* e = head;
-    head = tail = nullptr;
-    std::uint32_t moved = 0;
-    while (e) {
-      detail::event* next = e->next;
-      const bool take = f(e);
-      moved += take;
-      (take ? out : *this).push(e);
-      e = next;
-    }
-    return moved;
-  }
-
   // Unlinks and returns the first event `f` accepts: a walk from the head, for rare paths only
   // (moving a slot).
   template <class F>

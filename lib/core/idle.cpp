@@ -23,15 +23,11 @@ constexpr unsigned turns_per_check = 64;
 // served 51k requests/s so, 56k with no spin at all, 82k with yields after 4 us.
 constexpr std::uint64_t pause_spin_ns = 4'000;
 
-// Work queued here, or posted by another thread and still in the inbox. Racy reads, no lock.
-bool work_arrived(const core& me) noexcept {
-  return me.ready_hint.load(std::memory_order_relaxed) || !me.mail.empty();
-}
-
 // One look, without spinning: this core's queues, the reactor, a steal.
 bool look_once(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal)(void*), void* arg) {
   if (poller) poller->poll_now();
-  if (work_arrived(me) || rt.stopping.load(std::memory_order_relaxed)) return true;
+  if (me.ready_hint.load(std::memory_order_relaxed) || rt.stopping.load(std::memory_order_relaxed))
+    return true;
   return steal(arg);
 }
 
@@ -59,7 +55,8 @@ bool spin_for_work(runtime_impl& rt, core& me, idle_poller* poller, bool (*steal
                       pause_until = start + pause_spin_ns;
   bool found = false;
   for (unsigned i = 0;; ++i) {
-    if (work_arrived(me) || rt.stopping.load(std::memory_order_relaxed)) {
+    if (me.ready_hint.load(std::memory_order_relaxed) ||
+        rt.stopping.load(std::memory_order_relaxed)) {
       found = true;
       break;
     }
@@ -90,14 +87,8 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   {
     spin_guard g(me.lock);
     me.note_lock_wait(g.waited);
-    if (me.has_work() || rt.stopping.load(std::memory_order_relaxed)) return;
-    // Then the inbox, ordered after the flag: a poster pushes and then reads the flag, so either
-    // it sees us asleep and wakes us, or we see its event here.
-    me.sleeping.store(true, std::memory_order_seq_cst);
-    if (!me.mail.empty_fenced()) {
-      me.sleeping.store(false, std::memory_order_relaxed);
-      return;
-    }
+    if (me.pending || rt.stopping.load(std::memory_order_relaxed)) return;
+    me.sleeping.store(true, std::memory_order_relaxed);
   }
   // The last worker to fall asleep gives back what bursts needed. Not every sleeper: a thief that
   // naps between rounds would empty the depot that the busy core's next burst draws on.
@@ -122,7 +113,7 @@ void sleep_until_woken(runtime_impl& rt, core& me, idle_poller* poller) {
   // Every post, give-back or move that leaves work here while `sleeping` is set claims the wake
   // (and clears it). Still set with work pending: this sleep ended on the watchdog's timeout, and
   // the work would have waited for it. Counted, so a missed wake-up cannot hide.
-  const bool rescue = me.sleeping.load(std::memory_order_relaxed) && me.has_work();
+  const bool rescue = me.sleeping.load(std::memory_order_relaxed) && me.pending;
   if (rescue) me.stats.rescues.add();
   me.sleeping.store(false, std::memory_order_relaxed);
   if (tr) [[unlikely]] tr->put(trace::kind::wake, cycles_now(), 0, 0, 0, rescue);

@@ -53,7 +53,7 @@ void poll_host::attach(idle_poller* p) noexcept {
 
 bool poll_host::may_rest() noexcept {
   spin_guard g(core_.lock);
-  if (core_.has_work()) return false;
+  if (core_.pending) return false;
   core_.poll.dormant = true;
   return true;
 }

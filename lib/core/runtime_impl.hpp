@@ -100,11 +100,11 @@ struct runtime_impl {
   }
 
   // The last step of every slot move, both locks held: `events` pending events changed cores and
-  // the slot now names `to` (set_owner says in what order).
+  // the slot now names `to`.
   static void hand_over(color_slot& s, core& from, core& to, std::uint32_t events) noexcept {
     from.pending -= events;
     to.pending += events;
-    set_owner(s, to.index);
+    s.owner.store(to.index, std::memory_order_release);
     from.update_hint();
     to.update_hint();
   }
