@@ -41,6 +41,9 @@ hue::reactor_config on(hue::io_backend b) {
   return c;
 }
 
+// Whether this machine gives io_uring to a reactor. The io_uring tests skip (saying so) where it
+// does not: hue built without liburing, or a kernel or seccomp policy that refuses the ring. There
+// is then no backend to test; the fall-back itself is tested on every machine (seccomp below).
 bool have_uring() {
   hue::runtime rt(hue_test::workers(1));
   return std::string(hue::reactor(rt, on(hue::io_backend::uring)).backend()) == "io_uring";
