@@ -66,6 +66,7 @@ bool refuse_io_uring() {
 }  // namespace
 
 TEST(ReactorBackends, reactor_config_io_wins_over_the_runtime_choice) {
+  // Skipped where io_uring is refused or not built in (have_uring says why): no backend to test.
   if (!have_uring()) GTEST_SKIP() << "io_uring unavailable here (not built in, or refused)";
   hue::config c = hue_test::workers(2);
   c.io = hue::io_backend::uring;
@@ -135,6 +136,7 @@ TEST(ReactorBackends, io_uring_refused_falls_back_to_epoll_and_says_so_once) {
 class RemovedWhileReady : public ::testing::TestWithParam<hue::io_backend> {};
 
 TEST_P(RemovedWhileReady, no_run_after_cancel_and_no_completion_reaches_a_freed_watch) {
+  // Skipped where io_uring is refused or not built in (have_uring says why): no backend to test.
   if (GetParam() == hue::io_backend::uring && !have_uring()) GTEST_SKIP() << "io_uring unavailable";
   hue::runtime rt(hue_test::workers(2));
   hue::reactor io(rt, on(GetParam()));
@@ -180,6 +182,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, RemovedWhileReady,
 // The signal catcher is an io_uring reactor; when it goes, an epoll reactor takes the signal over
 // (and the other way round): each backend restores the disposition it found.
 TEST(ReactorBackends, signals_move_between_reactors_of_different_backends) {
+  // Skipped where io_uring is refused or not built in (have_uring says why): no backend to test.
   if (!have_uring()) GTEST_SKIP() << "io_uring unavailable here";
   hue::runtime rt(hue_test::workers(2));
   for (const bool uring_first : {true, false}) {
@@ -207,6 +210,7 @@ TEST(ReactorBackends, signals_move_between_reactors_of_different_backends) {
 // recv with SO_RCVTIMEO blocked in that thread failed with EINTR (the SWS suite's clients, in the
 // test's main thread, lost replies when the previous test's server was destroyed).
 TEST(ReactorBackends, destroying_a_uring_reactor_does_not_interrupt_the_thread_that_made_it) {
+  // Skipped where io_uring is refused or not built in (have_uring says why): no backend to test.
   if (!have_uring()) GTEST_SKIP() << "io_uring unavailable here";
   hue::runtime rt(hue_test::workers(2));
   auto io = std::make_unique<hue::reactor>(rt, on(hue::io_backend::uring));
